@@ -1,0 +1,162 @@
+"""The relational schema: tables, constraints, indexes, views and materialized views.
+
+One DDL text serves both databases; the few dialect differences live in :data:`DIALECT`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pyarrow as pa
+
+ORDER_STATUSES: tuple[str, ...] = ("completed", "cancelled", "returned")
+PAYMENT_METHODS: tuple[str, ...] = (
+    "credit_card",
+    "paypal",
+    "debit_card",
+    "bank_transfer",
+    "apple_pay",
+    "cash_on_delivery",
+)
+
+#: Table name -> Arrow schema, in load order (parents before children).
+TABLES: dict[str, pa.Schema] = {
+    "customers": pa.schema(
+        [
+            ("customer_id", pa.int64()),
+            ("first_name", pa.string()),
+            ("last_name", pa.string()),
+            ("email", pa.string()),
+            ("country", pa.string()),
+            ("region", pa.string()),
+            ("city", pa.string()),
+            ("created_at", pa.timestamp("us")),
+        ]
+    ),
+    "products": pa.schema(
+        [
+            ("product_id", pa.int64()),
+            ("product_name", pa.string()),
+            ("category", pa.string()),
+            ("brand", pa.string()),
+            ("unit_price", pa.decimal128(12, 2)),
+            ("unit_cost", pa.decimal128(12, 2)),
+            ("stock_quantity", pa.int32()),
+            ("created_at", pa.timestamp("us")),
+        ]
+    ),
+    "orders": pa.schema(
+        [
+            ("order_id", pa.int64()),
+            ("customer_id", pa.int64()),
+            ("order_date", pa.timestamp("us")),
+            ("status", pa.string()),
+            ("payment_method", pa.string()),
+            ("total_amount", pa.decimal128(12, 2)),
+        ]
+    ),
+    "order_items": pa.schema(
+        [
+            ("order_item_id", pa.int64()),
+            ("order_id", pa.int64()),
+            ("product_id", pa.int64()),
+            ("quantity", pa.int32()),
+            ("unit_price", pa.decimal128(12, 2)),
+        ]
+    ),
+}
+
+VIEWS: tuple[str, ...] = ("customer_summary", "product_performance")
+
+#: Materialized view name -> (source view, unique key column, extra indexed columns).
+MATERIALIZED: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "mv_customer_summary": ("customer_summary", "customer_id", ("country", "last_order_at")),
+    "mv_product_performance": ("product_performance", "product_id", ("category", "brand")),
+}
+
+_STATUS_LIST = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
+
+#: The only places where DuckDB and PostgreSQL DDL differ.
+DIALECT: dict[str, dict[str, str]] = {
+    "duckdb": {
+        "money": "DECIMAL(12, 2)",
+        "create_status_type": f"CREATE TYPE order_status AS ENUM ({_STATUS_LIST})",
+        "drop_status_type": "DROP TYPE IF EXISTS order_status",
+        "drop_table": "DROP TABLE IF EXISTS {name}",
+        "drop_view": "DROP VIEW IF EXISTS {name}",
+        # DuckDB has no materialized views: a table rebuilt from the view stands in for one.
+        "drop_materialized": "DROP TABLE IF EXISTS {name}",
+        "create_materialized": "CREATE TABLE {name} AS SELECT * FROM {source}",
+        "refresh_materialized": "CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}",
+        "materialized_index": "CREATE UNIQUE INDEX {name}_{key}_uq ON {name} ({key})",
+    },
+    "postgres": {
+        "money": "NUMERIC(12, 2)",
+        "create_status_type": f"CREATE TYPE order_status AS ENUM ({_STATUS_LIST})",
+        "drop_status_type": "DROP TYPE IF EXISTS order_status",
+        "drop_table": "DROP TABLE IF EXISTS {name} CASCADE",
+        "drop_view": "DROP VIEW IF EXISTS {name} CASCADE",
+        "drop_materialized": "DROP MATERIALIZED VIEW IF EXISTS {name}",
+        "create_materialized": "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM {source}",
+        "refresh_materialized": "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}",
+        "materialized_index": "CREATE UNIQUE INDEX {name}_{key}_uq ON {name} ({key})",
+    },
+}
+
+TABLE_DDL = """
+CREATE TABLE customers (
+    customer_id    BIGINT PRIMARY KEY,
+    first_name     VARCHAR(100) NOT NULL,
+    last_name      VARCHAR(100) NOT NULL,
+    email          VARCHAR(255) NOT NULL UNIQUE,
+    country        VARCHAR(100) NOT NULL,
+    region         VARCHAR(100) NOT NULL,
+    city           VARCHAR(100) NOT NULL,
+    created_at     TIMESTAMP NOT NULL
+);
+CREATE TABLE products (
+    product_id     BIGINT PRIMARY KEY,
+    product_name   VARCHAR(255) NOT NULL,
+    category       VARCHAR(100) NOT NULL,
+    brand          VARCHAR(100) NOT NULL,
+    unit_price     {money} NOT NULL CHECK (unit_price >= 0),
+    unit_cost      {money} NOT NULL CHECK (unit_cost >= 0),
+    stock_quantity INTEGER NOT NULL DEFAULT 0 CHECK (stock_quantity >= 0),
+    created_at     TIMESTAMP NOT NULL
+);
+CREATE TABLE orders (
+    order_id       BIGINT PRIMARY KEY,
+    customer_id    BIGINT NOT NULL REFERENCES customers (customer_id),
+    order_date     TIMESTAMP NOT NULL,
+    status         order_status NOT NULL,
+    payment_method VARCHAR(30) NOT NULL,
+    total_amount   {money} NOT NULL CHECK (total_amount >= 0)
+);
+CREATE TABLE order_items (
+    order_item_id  BIGINT PRIMARY KEY,
+    order_id       BIGINT NOT NULL REFERENCES orders (order_id),
+    product_id     BIGINT NOT NULL REFERENCES products (product_id),
+    quantity       INTEGER NOT NULL CHECK (quantity > 0),
+    unit_price     {money} NOT NULL CHECK (unit_price >= 0)
+);
+"""
+
+INDEX_DDL = """
+CREATE INDEX idx_customers_country ON customers (country);
+CREATE INDEX idx_products_category ON products (category);
+CREATE INDEX idx_orders_customer_id ON orders (customer_id);
+CREATE INDEX idx_orders_order_date ON orders (order_date);
+CREATE INDEX idx_orders_status ON orders (status);
+CREATE INDEX idx_order_items_order_id ON order_items (order_id);
+CREATE INDEX idx_order_items_product_id ON order_items (product_id);
+"""
+
+
+def statements(text: str) -> list[str]:
+    """Split a DDL text into single statements."""
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def view_sql(name: str) -> str:
+    """The portable SELECT behind view ``name`` (one file per view under ``sql/``)."""
+    return resources.files("sales_analytics.storage").joinpath(f"sql/{name}.sql").read_text()

@@ -1,0 +1,52 @@
+-- Grain: one row per product (products never sold included, with zeros).
+-- Sales count completed orders only; returned units are reported separately.
+with items as (
+    select
+        oi.product_id,
+        oi.order_id,
+        oi.quantity,
+        oi.unit_price,
+        o.status
+    from order_items as oi
+    inner join orders as o on o.order_id = oi.order_id
+),
+
+by_product as (
+    select
+        product_id,
+        sum(case when status = 'completed' then quantity else 0 end) as units_sold,
+        count(distinct case when status = 'completed' then order_id end) as order_count,
+        sum(case when status = 'completed' then quantity * unit_price else 0 end) as revenue,
+        sum(case when status = 'returned' then quantity else 0 end) as units_returned
+    from items
+    group by product_id
+),
+
+final as (
+    select
+        p.product_id,
+        p.product_name,
+        p.category,
+        p.brand,
+        p.unit_price,
+        p.unit_cost,
+        p.stock_quantity,
+        cast(coalesce(b.units_sold, 0) as bigint) as units_sold,
+        cast(coalesce(b.order_count, 0) as bigint) as order_count,
+        cast(coalesce(b.units_returned, 0) as bigint) as units_returned,
+        cast(coalesce(b.revenue, 0) as decimal(14, 2)) as revenue,
+        cast(coalesce(b.units_sold, 0) * p.unit_cost as decimal(14, 2)) as cost,
+        cast(coalesce(b.revenue, 0) - coalesce(b.units_sold, 0) * p.unit_cost as decimal(14, 2))
+            as profit,
+        cast(
+            case when b.revenue > 0
+                then round(
+                    cast(b.revenue - b.units_sold * p.unit_cost as decimal(18, 4))
+                    * 100 / b.revenue, 2)
+            end as decimal(8, 2)
+        ) as margin_pct
+    from products as p
+    left join by_product as b on b.product_id = p.product_id
+)
+
+select * from final
