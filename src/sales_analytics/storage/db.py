@@ -290,8 +290,11 @@ def _pg_copy(cur, name: str, table: pa.Table) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    """The driver's message folded into one line (psycopg spreads it over several)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln.rstrip(":") not in ("connection failed",)] or lines
+    text = "; ".join(dict.fromkeys(lines)) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 def connect(url: str | None = None) -> Database:

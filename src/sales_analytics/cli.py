@@ -1,0 +1,243 @@
+"""The `sales-analytics` command line (Typer + rich).
+
+Every command takes ``--database-url`` (or the ``DATABASE_URL`` variable; default: the embedded
+DuckDB file ``data/sales.duckdb``). Errors are one red line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sales_analytics.config import configure_logging, get_settings
+from sales_analytics.storage import TABLES, StorageError, connect
+
+app = typer.Typer(
+    name="sales-analytics",
+    help="E-commerce analytics: synthetic or imported shop data, metrics, models, dashboard, API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        "-d",
+        envvar="DATABASE_URL",
+        help="duckdb:///path.duckdb (default data/sales.duckdb) or postgresql://user@host/db",
+        show_default=False,
+    ),
+]
+
+#: Exceptions that are the user's input problem: print one line, exit 1.
+USER_ERRORS: tuple[type[BaseException], ...] = (StorageError, ValueError, FileNotFoundError, OSError)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn the known user-facing exceptions into one line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except USER_ERRORS as exc:
+            fail(str(exc) or type(exc).__name__)
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+
+    return wrapper
+
+
+def progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def open_db(url: str | None):
+    return connect(url or get_settings().database_url)
+
+
+@app.callback()
+def main(
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = None,
+) -> None:
+    configure_logging(log_level)
+
+
+# -------------------------------------------------------------------------------- data commands
+@app.command()
+@friendly
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the Parquet files")] = Path("data/synthetic"),
+    scale: Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed -> byte-identical data")] = 42,
+) -> None:
+    """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json)."""
+    import pyarrow.parquet as pq
+
+    from sales_analytics.synth import generate as synth_generate
+
+    with progress() as bar:
+        task = bar.add_task("generating", total=1 + len(TABLES))
+        data = synth_generate(scale=scale, seed=seed)
+        bar.advance(task)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in data.tables.items():
+            bar.update(task, description=f"writing {name}")
+            pq.write_table(table, out / f"{name}.parquet")
+            bar.advance(task)
+    pq.write_table(data.truth, out / "truth.parquet")
+    (out / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
+    _print_counts("generated", data.num_rows)
+    console.print(f"written to [bold]{out}[/]")
+
+
+@app.command()
+@friendly
+def load(
+    folder: Annotated[Path, typer.Argument(help="Folder written by `generate`")],
+    database_url: DbUrl = None,
+    replace: Annotated[bool, typer.Option(help="Drop and recreate the schema first")] = False,
+) -> None:
+    """Load Parquet files from FOLDER into the database in one transaction."""
+    import pyarrow.parquet as pq
+
+    missing = [n for n in TABLES if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        fail(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
+    frames = {n: pq.read_table(folder / f"{n}.parquet") for n in TABLES}
+    with open_db(database_url) as db:
+        _load_frames(db, frames, replace)
+
+
+@app.command()
+@friendly
+def build(
+    database_url: DbUrl = None,
+    scale: Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed -> byte-identical data")] = 42,
+    replace: Annotated[bool, typer.Option(help="Drop and recreate the schema first")] = False,
+) -> None:
+    """Generate a synthetic shop and load it into the database (schema, views, refresh)."""
+    import pyarrow.parquet as pq
+
+    from sales_analytics.synth import generate as synth_generate
+
+    with open_db(database_url) as db:
+        if db.has_schema() and not replace and db.counts()["orders"] > 0:
+            fail("the database already holds orders: pass --replace to rebuild it")
+        with progress() as bar:
+            task = bar.add_task(f"generating scale {scale:g}", total=1)
+            data = synth_generate(scale=scale, seed=seed)
+            bar.advance(task)
+        _load_frames(db, data.tables, replace)
+        if db.kind == "duckdb" and db.parsed.path != ":memory:":
+            truth_dir = Path(db.parsed.path).parent
+            pq.write_table(data.truth, truth_dir / "truth.parquet")
+            (truth_dir / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
+
+
+@app.command()
+@friendly
+def refresh(database_url: DbUrl = None) -> None:
+    """Refresh the materialized views (customer and product summaries)."""
+    with open_db(database_url) as db:
+        _require_schema(db)
+        db.refresh()
+    console.print("materialized views refreshed")
+
+
+@app.command()
+@friendly
+def info(database_url: DbUrl = None) -> None:
+    """Show what the database holds: row counts, date range, revenue."""
+    with open_db(database_url) as db:
+        _require_schema(db)
+        counts = db.counts()
+        first, last, revenue = db.query(
+            "SELECT min(order_date), max(order_date), "
+            "sum(CASE WHEN status = 'completed' THEN total_amount ELSE 0 END) FROM orders"
+        )[0]
+        table = Table(title=f"{db.kind}: {db.url}")
+        table.add_column("item")
+        table.add_column("value", justify="right")
+        for name, n in counts.items():
+            table.add_row(name, f"{n:,}")
+        table.add_row("first order", str(first))
+        table.add_row("last order", str(last))
+        table.add_row("completed revenue", f"{float(revenue or 0):,.2f}")
+        console.print(table)
+
+
+# -------------------------------------------------------------------------------- helpers
+def _require_schema(db) -> None:
+    if not db.has_schema():
+        fail(f"no sales-analytics schema in {db.url}: run `sales-analytics build` first")
+
+
+def _load_frames(db, frames, replace: bool) -> None:
+    with progress() as bar:
+        task = bar.add_task("creating schema", total=3)
+        db.create_schema(replace=replace)
+        bar.update(task, advance=1, description="loading (one transaction)")
+        counts = db.load(frames, refresh=False)
+        bar.update(task, advance=1, description="refreshing views")
+        db.refresh()
+        bar.advance(task)
+    _print_counts(f"loaded into {db.kind}", counts)
+
+
+def _print_counts(title: str, counts: dict[str, int]) -> None:
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+def _params_doc(data) -> dict:
+    return {
+        "seed": data.seed,
+        "scale": data.scale,
+        "start": data.start.isoformat(),
+        "end": data.end.isoformat(),
+        "time_unit": "operational day (see synth/generator.py)",
+        "params": data.params,
+    }
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m`
+    app()
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
