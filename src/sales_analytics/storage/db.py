@@ -156,7 +156,11 @@ class Database:
                 yield cur
 
     def existing_tables(self) -> set[str]:
-        return set(self.ibis.list_tables())
+        """Tables, views and materialized views in the database."""
+        names = set(self.ibis.list_tables())
+        if self.kind == "postgres":
+            names |= {r[0] for r in self.query("SELECT matviewname FROM pg_matviews")}
+        return names
 
     def has_schema(self) -> bool:
         return set(TABLES) <= self.existing_tables()

@@ -237,7 +237,13 @@ def generate(
     order_day = np.minimum(np.searchsorted(cum, op_times, side="right") - 1, days - 1)
     order_secs = _time_of_day(rng, order_day.size)
     # the first order follows the sign-up within the same day
-    order_secs[:n_cust] = np.minimum(customers["_signup_secs"] + rng.integers(30, 1800, n_cust), 86_399)
+    first_secs = np.minimum(customers["_signup_secs"] + rng.integers(30, 1800, n_cust), 86_399)
+    order_secs[:n_cust] = first_secs
+    # a repeat order on the sign-up day comes after the first one
+    same_day = order_day[n_cust:] == signup_day[owner]
+    fs = first_secs[owner[same_day]]
+    rep_secs = order_secs[n_cust:]
+    rep_secs[same_day] = fs + rep_secs[same_day] % np.maximum(1, 86_400 - fs)
     # chronological order ids
     sort_key = order_day.astype(np.int64) * 86_400 + order_secs
     order_perm = np.lexsort((cust_of_order, sort_key))

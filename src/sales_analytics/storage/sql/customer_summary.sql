@@ -28,9 +28,12 @@ final as (
         cast(coalesce(o.cancelled_count, 0) as bigint) as cancelled_count,
         cast(coalesce(o.returned_count, 0) as bigint) as returned_count,
         cast(coalesce(o.total_spent, 0) as decimal(14, 2)) as total_spent,
+        -- half-up rounding done in integer cents so DuckDB and PostgreSQL agree to the cent
         cast(
             case when o.order_count > 0
-                then round(cast(o.total_spent as decimal(18, 4)) / o.order_count, 2)
+                then cast(floor(
+                    (2 * cast(o.total_spent * 100 as bigint) + o.order_count)
+                    / (2.0 * o.order_count)) as decimal(18, 0)) * 0.01
             end as decimal(14, 2)
         ) as avg_order_value,
         o.first_order_at,

@@ -38,11 +38,14 @@ final as (
         cast(coalesce(b.units_sold, 0) * p.unit_cost as decimal(14, 2)) as cost,
         cast(coalesce(b.revenue, 0) - coalesce(b.units_sold, 0) * p.unit_cost as decimal(14, 2))
             as profit,
+        -- margin in percent, rounded half away from zero in integer arithmetic (same on both DBs)
         cast(
             case when b.revenue > 0
-                then round(
-                    cast(b.revenue - b.units_sold * p.unit_cost as decimal(18, 4))
-                    * 100 / b.revenue, 2)
+                then sign(b.revenue - b.units_sold * p.unit_cost)
+                    * cast(floor(
+                        (2 * abs(cast((b.revenue - b.units_sold * p.unit_cost) * 1000000 as bigint))
+                            + cast(b.revenue * 100 as bigint))
+                        / (2.0 * cast(b.revenue * 100 as bigint))) as decimal(18, 0)) * 0.01
             end as decimal(8, 2)
         ) as margin_pct
     from products as p
