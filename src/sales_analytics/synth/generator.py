@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, timedelta
 
 import numpy as np
@@ -128,11 +129,13 @@ def _ascii_slug(text: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum()) or "x"
 
 
-def _name_pools(seed: int) -> dict[str, tuple[list[str], list[str]]]:
+@lru_cache(maxsize=1)
+def _name_pools() -> dict[str, tuple[list[str], list[str]]]:
+    """Small first/last name pools per locale: reference data, built once per process."""
     pools = {}
     for locale in sorted({spec[1] for spec in COUNTRIES.values()}):
         fake = Faker(locale)
-        fake.seed_instance(seed)
+        fake.seed_instance(0)
         firsts = sorted({fake.first_name() for _ in range(NAME_POOL * 3)})[:NAME_POOL]
         lasts = sorted({fake.last_name() for _ in range(NAME_POOL * 3)})[:NAME_POOL]
         pools[locale] = (firsts, lasts)
@@ -141,13 +144,11 @@ def _name_pools(seed: int) -> dict[str, tuple[list[str], list[str]]]:
 
 def cents_to_decimal(cents: np.ndarray, precision: int = 12) -> pa.Array:
     """Exact int64 cents -> Arrow decimal128(precision, 2) (no float rounding)."""
-    cents = np.ascontiguousarray(cents, dtype=np.int64)
-    words = np.empty(cents.size * 2, dtype=np.int64)
-    words[0::2] = cents
-    words[1::2] = np.where(cents < 0, -1, 0)
-    return pa.Array.from_buffers(
-        pa.decimal128(precision, 2), cents.size, [None, pa.py_buffer(words.tobytes())]
-    )
+    cents = np.asarray(cents, dtype=np.int64)
+    words = np.empty((cents.size, 2), dtype=np.int64)  # little-endian int128: low, high word
+    words[:, 0] = cents
+    np.right_shift(cents, 63, out=words[:, 1])
+    return pa.Array.from_buffers(pa.decimal128(precision, 2), cents.size, [None, pa.py_buffer(words)])
 
 
 def _timestamps(start: date, day_index: np.ndarray, seconds: np.ndarray) -> pa.Array:
@@ -259,13 +260,13 @@ def generate(
     item_order = np.repeat(np.arange(n_orders), items_per_order)
     fav_cat = customers["_fav_category"]
     use_fav = rng.random(n_items) < 0.5
-    cat_of_item = np.where(use_fav, fav_cat[cust_of_order[item_order]], -1)
+    cat_of_item = np.where(use_fav, np.repeat(fav_cat[cust_of_order], items_per_order), -1)
     product_idx = _draw_products(rng, cat_of_item, prod_cat, prod_weight)
     quantity = 1 + rng.poisson(0.25, size=n_items)
-    promo = is_promotion(start, days)[order_day[item_order]]
+    promo = np.repeat(is_promotion(start, days)[order_day], items_per_order)
     small_discount = rng.random(n_items) < 0.08
-    discount_pct = np.where(promo, 25, np.where(small_discount, 10, 0))
-    unit_cents = np.round(prod_price_cents[product_idx] * (100 - discount_pct) / 100).astype(np.int64)
+    keep_pct = np.where(promo, 75, np.where(small_discount, 90, 100))
+    unit_cents = (prod_price_cents[product_idx] * keep_pct + 50) // 100  # half-up to the cent
     line_cents = unit_cents * quantity
     order_cents = np.bincount(item_order, weights=line_cents, minlength=n_orders).astype(np.int64)
 
@@ -424,7 +425,7 @@ def _customers(rng, n, start, days, prm, seed):
     weight = np.exp(growth * np.arange(days)) * daily_intensity(start, days)
     signup_day = np.sort(rng.choice(days, size=n, p=weight / weight.sum()))
     signup_secs = _time_of_day(rng, n)
-    pools = _name_pools(seed)
+    pools = _name_pools()
     first = np.empty(n, dtype=object)
     last = np.empty(n, dtype=object)
     city = np.empty(n, dtype=object)
