@@ -121,6 +121,10 @@ def test_valid_load_and_views(db):
         " FROM product_performance")}
     assert perf[10][1:] == (2, 1, Decimal("20.00"), Decimal("13.00"), Decimal("7.00"), Decimal("35.00"))
     assert perf[11][1:] == (1, 0, Decimal("5.00"), Decimal("6.50"), Decimal("-1.50"), Decimal("-30.00"))
+    # the bulk path (empty tables) drops and rebuilds FKs and indexes: they are all back
+    assert {"idx_orders_customer_id", "idx_order_items_product_id"} <= index_names(db)
+    with pytest.raises(StorageError, match="nothing was written"):
+        db.load({"order_items": items([(9, 100, 999, 1, "1.00")])})
 
 
 @pytest.mark.parametrize(

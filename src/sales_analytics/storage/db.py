@@ -16,11 +16,13 @@ import pyarrow.csv as pacsv
 
 from sales_analytics.storage.schema import (
     DIALECT,
+    FOREIGN_KEYS,
     INDEX_DDL,
     MATERIALIZED,
     TABLE_DDL,
     TABLES,
     VIEWS,
+    secondary_indexes,
     statements,
     view_sql,
 )
@@ -240,12 +242,17 @@ class Database:
         ordered = [(name, _conform(name, frames[name])) for name in TABLES if name in frames]
         try:
             with self.transaction() as cur:
-                for name, table in ordered:
-                    if self.kind == "duckdb":
+                if self.kind == "duckdb":
+                    for name, table in ordered:
                         _duckdb_insert(cur, name, table)
-                    else:
+                        counts[name] = table.num_rows
+                else:
+                    bulk = all(_pg_is_empty(cur, name) for name, _ in ordered)
+                    dropped = _pg_drop_checks(cur, [n for n, _ in ordered]) if bulk else ([], [])
+                    for name, table in ordered:
                         _pg_copy(cur, name, table)
-                    counts[name] = table.num_rows
+                        counts[name] = table.num_rows
+                    _pg_restore_checks(cur, *dropped)
         except StorageError:
             raise
         except Exception as exc:  # driver errors -> one clear line, nothing loaded
@@ -277,6 +284,35 @@ def _duckdb_insert(cur, name: str, table: pa.Table) -> None:
         cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}")
     finally:
         cur.unregister(view)
+
+
+def _pg_is_empty(cur, name: str) -> bool:
+    cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {name})")
+    return bool(cur.fetchone()[0])
+
+
+def _pg_drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str]]:
+    """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction.
+
+    They come back (FKs validated in one pass, indexes built once) before COMMIT, so the load is still
+    all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row triggers.
+    """
+    fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
+    idx = [n for n, (t, _) in secondary_indexes().items() if t in tables]
+    for name in fks:
+        cur.execute(f"ALTER TABLE {FOREIGN_KEYS[name][0]} DROP CONSTRAINT {name}")
+    for name in idx:
+        cur.execute(f"DROP INDEX {name}")
+    return fks, idx
+
+
+def _pg_restore_checks(cur, fks: list[str], idx: list[str]) -> None:
+    indexes = secondary_indexes()
+    for name in idx:
+        cur.execute(indexes[name][1])
+    for name in fks:
+        table, clause = FOREIGN_KEYS[name]
+        cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {clause}")
 
 
 def _pg_copy(cur, name: str, table: pa.Table) -> None:

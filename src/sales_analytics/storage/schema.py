@@ -152,6 +152,26 @@ CREATE INDEX idx_order_items_product_id ON order_items (product_id);
 """
 
 
+#: Foreign keys as PostgreSQL names them (table_column_fkey): name -> (table, ADD CONSTRAINT clause).
+FOREIGN_KEYS: dict[str, tuple[str, str]] = {
+    "orders_customer_id_fkey": (
+        "orders", "FOREIGN KEY (customer_id) REFERENCES customers (customer_id)"),
+    "order_items_order_id_fkey": (
+        "order_items", "FOREIGN KEY (order_id) REFERENCES orders (order_id)"),
+    "order_items_product_id_fkey": (
+        "order_items", "FOREIGN KEY (product_id) REFERENCES products (product_id)"),
+}
+
+
+def secondary_indexes() -> dict[str, tuple[str, str]]:
+    """Index name -> (table, CREATE INDEX statement), from :data:`INDEX_DDL`."""
+    out = {}
+    for stmt in statements(INDEX_DDL):
+        words = stmt.split()
+        out[words[2]] = (words[4], stmt)
+    return out
+
+
 def statements(text: str) -> list[str]:
     """Split a DDL text into single statements."""
     return [s.strip() for s in text.split(";") if s.strip()]
