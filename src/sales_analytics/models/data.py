@@ -1,0 +1,153 @@
+"""The models' one way in: pandas frames of transactions and of daily revenue.
+
+Models never touch the database. :func:`transactions` and :func:`daily_revenue` read the ``orders``
+table through ibis (DuckDB or PostgreSQL, synthetic or imported data alike);
+:func:`prepare_transactions` accepts any frame with ``customer_id, order_date, amount`` (an imported
+real data set needs nothing more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sales_analytics.models.base import validate_columns
+
+#: Columns of a transactions frame (``order_id`` is optional on input).
+TRANSACTION_COLUMNS: tuple[str, ...] = ("customer_id", "order_id", "order_date", "amount")
+REQUIRED_TRANSACTION_COLUMNS: tuple[str, ...] = ("customer_id", "order_date", "amount")
+SERIES_COLUMNS: tuple[str, ...] = ("ds", "y")
+_EMPTY_DTYPES = {
+    "customer_id": "int64",
+    "order_id": "int64",
+    "order_date": "datetime64[ns]",
+    "amount": "float64",
+}
+
+
+def prepare_transactions(data: pd.DataFrame, *, what: str = "transactions") -> pd.DataFrame:
+    """Validate and normalise a transactions frame.
+
+    Returns ``customer_id, order_id, order_date (datetime64[ns]), amount (float)`` sorted by date;
+    a missing ``order_id`` is numbered 1..n.
+    """
+    validate_columns(data, REQUIRED_TRANSACTION_COLUMNS, what=what)
+    out = pd.DataFrame(
+        {
+            "customer_id": data["customer_id"].to_numpy(),
+            "order_id": (
+                data["order_id"].to_numpy() if "order_id" in data else range(1, len(data) + 1)
+            ),
+            "order_date": pd.to_datetime(data["order_date"]).astype("datetime64[ns]").to_numpy(),
+            "amount": pd.to_numeric(data["amount"].astype(float)).to_numpy(),
+        }
+    )
+    if out["order_date"].isna().any() or out["amount"].isna().any():
+        raise ValueError(f"{what}: order_date and amount must not be null")
+    return out.sort_values(["order_date", "order_id"], kind="stable").reset_index(drop=True)
+
+
+def orders_to_transactions(
+    orders: pd.DataFrame | pa.Table, *, statuses: Iterable[str] | None = ("completed",)
+) -> pd.DataFrame:
+    """An ``orders`` table (Arrow or pandas, schema of ``storage.schema.TABLES``) -> transactions.
+
+    ``statuses=None`` keeps every order (the generator's purchase process counts them all).
+    """
+    frame = orders.to_pandas() if isinstance(orders, pa.Table) else orders
+    if statuses is not None:
+        frame = frame[frame["status"].isin(list(statuses))]
+    return prepare_transactions(frame.rename(columns={"total_amount": "amount"}))
+
+
+def transactions(
+    db,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    statuses: Iterable[str] = ("completed",),
+) -> pd.DataFrame:
+    """Completed orders from the database as ``customer_id, order_id, order_date, amount``.
+
+    Parameters
+    ----------
+    db
+        A :class:`sales_analytics.storage.Database`.
+    filters
+        Optional ``start`` / ``end`` (inclusive / exclusive timestamps) and ``customer_ids``.
+    statuses
+        Order statuses to keep (default: completed only).
+    """
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - {"start", "end", "customer_ids"})
+    if unknown:
+        raise ValueError(f"unknown transaction filter(s): {', '.join(unknown)}")
+    t = db.table("orders")
+    expr = t.filter(t.status.cast("string").isin(list(statuses)))
+    if filters.get("start") is not None:
+        expr = expr.filter(expr.order_date >= pd.Timestamp(filters["start"]).to_pydatetime())
+    if filters.get("end") is not None:
+        expr = expr.filter(expr.order_date < pd.Timestamp(filters["end"]).to_pydatetime())
+    if filters.get("customer_ids") is not None:
+        expr = expr.filter(expr.customer_id.isin([int(c) for c in filters["customer_ids"]]))
+    expr = expr.select(
+        "customer_id",
+        "order_id",
+        "order_date",
+        amount=expr.total_amount.cast("float64"),
+    ).order_by(["order_date", "order_id"])
+    frame = expr.to_pandas()
+    if frame.empty:
+        if not filters:
+            raise ValueError("no completed orders in the database: load or import data first")
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in _EMPTY_DTYPES.items()})
+    return prepare_transactions(frame)
+
+
+def daily_revenue(source, *, start=None, end=None) -> pd.DataFrame:
+    """Daily revenue ``ds, y`` with every day from the first to the last present (zero-filled).
+
+    ``source`` is a Database (aggregated in the database) or a transactions frame.
+    """
+    if isinstance(source, pd.DataFrame):
+        tx = prepare_transactions(source)
+        daily = tx.groupby(tx["order_date"].dt.normalize())["amount"].sum()
+    else:
+        t = source.table("orders")
+        expr = t.filter(t.status.cast("string") == "completed")
+        expr = expr.group_by(ds=expr.order_date.date()).aggregate(
+            y=expr.total_amount.cast("float64").sum()
+        )
+        frame = expr.to_pandas()
+        if frame.empty:
+            raise ValueError("no completed orders in the database: load or import data first")
+        daily = frame.set_index(pd.to_datetime(frame["ds"]))["y"].astype(float)
+    first = pd.Timestamp(start) if start is not None else daily.index.min()
+    last = pd.Timestamp(end) if end is not None else daily.index.max()
+    days = pd.date_range(first.normalize(), last.normalize(), freq="D", name="ds")
+    out = daily.reindex(days, fill_value=0.0).rename("y").reset_index()
+    out["y"] = out["y"].astype(float)
+    return out
+
+
+def series_frame(data: pd.DataFrame, *, what: str = "daily revenue") -> pd.DataFrame:
+    """Validate ``ds, y`` and return it sorted, zero-filled and daily."""
+    validate_columns(data, SERIES_COLUMNS, what=what)
+    s = data[["ds", "y"]].copy()
+    s["ds"] = pd.to_datetime(s["ds"]).dt.normalize()
+    s = s.groupby("ds", as_index=True)["y"].sum().astype(float)
+    days = pd.date_range(s.index.min(), s.index.max(), freq="D", name="ds")
+    return s.reindex(days, fill_value=0.0).rename("y").reset_index()
+
+
+__all__ = [
+    "REQUIRED_TRANSACTION_COLUMNS",
+    "TRANSACTION_COLUMNS",
+    "daily_revenue",
+    "orders_to_transactions",
+    "prepare_transactions",
+    "series_frame",
+    "transactions",
+]
