@@ -1,0 +1,148 @@
+"""Geography: revenue, customers, AOV and growth per country or region; market penetration.
+
+``region`` is the customer's state/region within a country (e.g. California, Bavaria), so region
+rows carry their country too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from sales_analytics.metrics._base import (
+    NO_FILTERS,
+    Filters,
+    TableSource,
+    as_of_table,
+    count_where,
+    customers,
+    date_predicates,
+    growth,
+    is_completed,
+    money,
+    orders,
+    ratio,
+)
+
+LEVELS: dict[str, tuple[str, ...]] = {"country": ("country",), "region": ("country", "region")}
+
+#: Population in millions (2023, World Bank, rounded) for the customers-per-million figure.
+POPULATION_MILLIONS: dict[str, float] = {
+    "United States": 334.9,
+    "United Kingdom": 68.4,
+    "Germany": 84.5,
+    "France": 68.2,
+    "Canada": 40.1,
+    "Spain": 48.4,
+    "Italy": 59.0,
+    "Netherlands": 17.9,
+    "Australia": 26.6,
+    "Sweden": 10.5,
+    "Poland": 36.7,
+    "Brazil": 216.4,
+    "Mexico": 128.5,
+    "Ireland": 5.3,
+    "Denmark": 5.9,
+}
+
+
+def _keys(level: str) -> tuple[str, ...]:
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    return LEVELS[level]
+
+
+def geography(
+    db: TableSource,
+    level: str = "country",
+    filters: Filters = NO_FILTERS,
+    *,
+    as_of: date | None = None,
+) -> ir.Table:
+    """Net revenue, orders, customers and AOV per country or region, with year-over-year growth.
+
+    ``revenue``/``orders``/``customers``/``aov`` cover the filter window. Growth compares the 365
+    days before ``as_of`` (default: the day after ``filters.end`` or after the last order) with the
+    365 days before those, whatever ``filters.start`` is.
+
+    Returns
+    -------
+    ibis.Table
+        ``country`` (and ``region``), ``revenue``, ``orders``, ``customers``, ``aov``,
+        ``revenue_share``, ``revenue_12m``, ``revenue_prev_12m``, ``growth_12m``; by revenue,
+        descending.
+    """
+    keys = _keys(level)
+    c = customers(db, filters).select("customer_id", *keys)
+    o = orders(db, filters, dates=False)
+    o = o.filter(is_completed(o)).join(c, "customer_id").cross_join(as_of_table(db, filters, as_of))
+    o = o.mutate(days_ago=o.as_of.delta(o.order_date.date(), unit="day"))
+    window = date_predicates(o.order_date, filters)
+    in_window = ibis.and_(*window) if window else o.order_date.notnull()
+    recent = o.days_ago.between(1, 365)
+    previous = o.days_ago.between(366, 730)
+    g = o.group_by(list(keys)).aggregate(
+        revenue=money(o.total_amount.sum(where=in_window)),
+        orders=count_where(in_window),
+        customers=o.customer_id.nunique(where=in_window).cast("int64"),
+        revenue_12m=money(o.total_amount.sum(where=recent)),
+        revenue_prev_12m=money(o.total_amount.sum(where=previous)),
+    )
+    g = g.filter((g.orders > 0) | (g.revenue_12m > 0) | (g.revenue_prev_12m > 0))
+    return g.select(
+        *keys,
+        revenue=g.revenue,
+        orders=g.orders,
+        customers=g.customers,
+        aov=ratio(g.revenue, g.orders),
+        revenue_share=ratio(g.revenue, g.revenue.sum().over()),
+        revenue_12m=g.revenue_12m,
+        revenue_prev_12m=g.revenue_prev_12m,
+        growth_12m=growth(g.revenue_12m, g.revenue_prev_12m),
+    ).order_by([ibis.desc("revenue"), *keys])
+
+
+def penetration(
+    db: TableSource, level: str = "country", filters: Filters = NO_FILTERS
+) -> ir.Table:
+    """Market penetration: how many registered customers buy, and buyers per million inhabitants.
+
+    ``registered`` counts customers signed up by the end of the window; ``buyers`` those with a
+    completed order in the window; ``activation_rate`` = buyers / registered; ``buyer_share`` =
+    the area's share of all buyers; ``buyers_per_million`` uses :data:`POPULATION_MILLIONS`
+    (country level only, NULL for regions and unknown countries).
+
+    Returns
+    -------
+    ibis.Table
+        ``country`` (and ``region``), ``registered``, ``buyers``, ``activation_rate``,
+        ``buyer_share``, ``population_millions``, ``buyers_per_million``; by buyers, descending.
+    """
+    keys = _keys(level)
+    c = customers(db, filters)
+    if filters.end is not None:
+        c = c.filter(*date_predicates(c.created_at, Filters(end=filters.end)))
+    o = orders(db, filters)
+    buyers = o.filter(is_completed(o)).select("customer_id").distinct()
+    buyers = buyers.mutate(is_buyer=ibis.literal(1))
+    j = c.left_join(buyers, c.customer_id == buyers.customer_id)
+    j = j.select(*[c[k] for k in keys], is_buyer=buyers.is_buyer.fill_null(0))
+    g = j.group_by(list(keys)).aggregate(
+        registered=j.count().cast("int64"), buyers=j.is_buyer.sum().cast("int64")
+    )
+    if level == "country":
+        pop = g.country.cases(*POPULATION_MILLIONS.items(), else_=ibis.null("float64"))
+        per_million = ratio(g.buyers, pop)
+    else:
+        pop = per_million = ibis.null("float64")
+    return g.select(
+        *keys,
+        registered=g.registered,
+        buyers=g.buyers,
+        activation_rate=ratio(g.buyers, g.registered),
+        buyer_share=ratio(g.buyers, g.buyers.sum().over()),
+        population_millions=pop,
+        buyers_per_million=per_million,
+    ).order_by([ibis.desc("buyers"), *keys])

@@ -1,0 +1,348 @@
+"""Product metrics: performance, margin and profit, category/brand rollups, ABC classes, slow
+movers, days of stock cover and products bought together.
+
+Sales are completed orders (net); ``units_returned`` counts units of returned orders. Cost is units
+sold times the product's current ``unit_cost``; profit = revenue - cost.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from sales_analytics.metrics._base import (
+    CANCELLED,
+    NO_FILTERS,
+    RETURNED,
+    Filters,
+    TableSource,
+    as_of_table,
+    is_completed,
+    items,
+    money,
+    ratio,
+    table,
+)
+
+
+def _product_sales(db: TableSource, filters: Filters) -> ir.Table:
+    """Per product with sales in the window: decimal revenue and cost, units, orders."""
+    p = table(db, "products").select("product_id", "unit_cost")
+    j = items(db, filters).join(p, "product_id")
+    done = is_completed(j)
+    return j.group_by("product_id").aggregate(
+        units_sold=j.quantity.sum(where=done).cast("int64"),
+        order_count=j.order_id.nunique(where=done).cast("int64"),
+        units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
+        revenue_dec=(j.quantity * j.unit_price).sum(where=done),
+        cost_dec=(j.quantity * j.unit_cost).sum(where=done),
+    )
+
+
+def product_performance(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
+    """One row per product, like the seed's ``product_performance`` view, over the window.
+
+    Products without sales are included with zeros. ``margin_pct`` = 100 * profit / revenue
+    (NULL without revenue), not rounded.
+
+    Returns
+    -------
+    ibis.Table
+        ``product_id``, ``product_name``, ``category``, ``brand``, ``unit_price``, ``unit_cost``,
+        ``stock_quantity``, ``units_sold``, ``order_count``, ``units_returned``, ``revenue``,
+        ``cost``, ``profit``, ``margin_pct``; ordered by ``product_id``.
+    """
+    p = table(db, "products")
+    s = _product_sales(db, filters)
+    j = p.left_join(s, p.product_id == s.product_id)
+    revenue = money(s.revenue_dec)
+    cost = money(s.cost_dec)
+    return j.select(
+        product_id=p.product_id,
+        product_name=p.product_name,
+        category=p.category,
+        brand=p.brand,
+        unit_price=p.unit_price.cast("float64"),
+        unit_cost=p.unit_cost.cast("float64"),
+        stock_quantity=p.stock_quantity.cast("int64"),
+        units_sold=s.units_sold.fill_null(0),
+        order_count=s.order_count.fill_null(0),
+        units_returned=s.units_returned.fill_null(0),
+        revenue=revenue,
+        cost=cost,
+        profit=revenue - cost,
+        margin_pct=100 * ratio(s.revenue_dec - s.cost_dec, s.revenue_dec),
+    ).order_by("product_id")
+
+
+def _rollup(db: TableSource, key: str, filters: Filters) -> ir.Table:
+    p = table(db, "products")
+    catalogue = p.group_by(key).aggregate(
+        products=p.count().cast("int64"),
+        stock_units=p.stock_quantity.sum().cast("int64"),
+        stock_value=money((p.stock_quantity * p.unit_cost).sum()),
+    )
+    it = items(db, filters)
+    j = it.join(p.select("product_id", key, "unit_cost"), "product_id")
+    done = is_completed(j)
+    sales = j.group_by(key).aggregate(
+        products_sold=j.product_id.nunique(where=done).cast("int64"),
+        orders=j.order_id.nunique(where=done).cast("int64"),
+        units_sold=j.quantity.sum(where=done).cast("int64"),
+        units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
+        revenue_dec=(j.quantity * j.unit_price).sum(where=done),
+        cost_dec=(j.quantity * j.unit_cost).sum(where=done),
+    )
+    r = catalogue.left_join(sales, catalogue[key] == sales[key])
+    revenue = money(r.revenue_dec)
+    cost = money(r.cost_dec)
+    out = r.select(
+        catalogue[key],
+        products=r.products,
+        products_sold=r.products_sold.fill_null(0),
+        orders=r.orders.fill_null(0),
+        units_sold=r.units_sold.fill_null(0),
+        units_returned=r.units_returned.fill_null(0),
+        revenue=revenue,
+        cost=cost,
+        profit=revenue - cost,
+        margin_pct=100 * ratio(r.revenue_dec - r.cost_dec, r.revenue_dec),
+        stock_units=r.stock_units,
+        stock_value=r.stock_value,
+    )
+    return out.mutate(revenue_share=ratio(out.revenue, out.revenue.sum().over())).order_by(
+        [ibis.desc("revenue"), key]
+    )
+
+
+def category_rollup(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
+    """Sales, margin and stock per category (every category of the catalogue).
+
+    Returns
+    -------
+    ibis.Table
+        ``category``, ``products`` (in the catalogue), ``products_sold``, ``orders`` (distinct),
+        ``units_sold``, ``units_returned``, ``revenue``, ``cost``, ``profit``, ``margin_pct``,
+        ``stock_units``, ``stock_value`` (at cost), ``revenue_share``; by revenue, descending.
+    """
+    return _rollup(db, "category", filters)
+
+
+def brand_rollup(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
+    """Like :func:`category_rollup`, per ``brand``."""
+    return _rollup(db, "brand", filters)
+
+
+def abc_classes(
+    db: TableSource,
+    filters: Filters = NO_FILTERS,
+    *,
+    a_share: float = 0.8,
+    b_share: float = 0.95,
+) -> ir.Table:
+    """ABC (Pareto) classes by net revenue.
+
+    Products are ranked by revenue (descending, ties by ``product_id``). A product is class A when
+    the revenue share of the products ranked *before* it is below ``a_share`` (so the product that
+    crosses 80% is still A), B when below ``b_share``, else C. Products without revenue are C.
+
+    Returns
+    -------
+    ibis.Table
+        ``product_id``, ``product_name``, ``category``, ``brand``, ``revenue``, ``rank`` (1 = top),
+        ``revenue_share``, ``cumulative_share``, ``abc_class``; ordered by ``rank``.
+    """
+    if not 0 < a_share <= b_share <= 1:
+        raise ValueError("need 0 < a_share <= b_share <= 1")
+    p = table(db, "products")
+    s = _product_sales(db, filters)
+    j = p.left_join(s, p.product_id == s.product_id)
+    base = j.select(
+        product_id=p.product_id,
+        product_name=p.product_name,
+        category=p.category,
+        brand=p.brand,
+        revenue_dec=s.revenue_dec.fill_null(0),
+    )
+    order = [ibis.desc(base.revenue_dec), base.product_id]
+    ranked = base.mutate(
+        rank=(ibis.row_number().over(order_by=order) + 1).cast("int64"),
+        cum_dec=base.revenue_dec.cumsum(order_by=order),
+        total_dec=base.revenue_dec.sum().over(),
+    )
+    before = ratio(ranked.cum_dec - ranked.revenue_dec, ranked.total_dec)
+    cls = ibis.cases(
+        (ranked.revenue_dec <= 0, "C"),
+        (before < a_share, "A"),
+        (before < b_share, "B"),
+        else_="C",
+    )
+    return ranked.select(
+        "product_id",
+        "product_name",
+        "category",
+        "brand",
+        revenue=ranked.revenue_dec.cast("float64"),
+        rank=ranked.rank,
+        revenue_share=ratio(ranked.revenue_dec, ranked.total_dec),
+        cumulative_share=ratio(ranked.cum_dec, ranked.total_dec),
+        abc_class=cls,
+    ).order_by("rank")
+
+
+def _recent_demand(
+    db: TableSource, filters: Filters, window_days: int, as_of: date | None
+) -> ir.Table:
+    """Per product: completed units in the ``window_days`` days before ``as_of``, last sale."""
+    if window_days < 1:
+        raise ValueError("window_days must be at least 1")
+    it = items(db, filters, dates=False)
+    it = it.filter(is_completed(it))
+    j = it.cross_join(as_of_table(db, filters, as_of))
+    j = j.mutate(days_ago=j.as_of.delta(j.order_date.date(), unit="day"))
+    j = j.filter(j.days_ago >= 1)
+    return j.group_by("product_id").aggregate(
+        units_window=j.quantity.sum(where=j.days_ago <= window_days).cast("int64"),
+        last_sold_at=j.order_date.max(),
+    )
+
+
+def _stock_base(
+    db: TableSource, filters: Filters, window_days: int, as_of: date | None
+) -> ir.Table:
+    p = table(db, "products")
+    d = _recent_demand(db, filters, window_days, as_of)
+    ref = as_of_table(db, filters, as_of)
+    j = p.left_join(d, p.product_id == d.product_id).cross_join(ref)
+    units = d.units_window.fill_null(0)
+    return j.select(
+        product_id=p.product_id,
+        product_name=p.product_name,
+        category=p.category,
+        brand=p.brand,
+        stock_quantity=p.stock_quantity.cast("int64"),
+        stock_value=(p.stock_quantity * p.unit_cost).cast("float64"),
+        units_window=units,
+        daily_demand=units.cast("float64") / window_days,
+        last_sold_at=d.last_sold_at,
+        days_since_last_sale=j.as_of.delta(d.last_sold_at.date(), unit="day").cast("int64"),
+        as_of=j.as_of,
+    )
+
+
+def stock_cover(
+    db: TableSource,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 90,
+    as_of: date | None = None,
+) -> ir.Table:
+    """Days of stock cover: ``stock_quantity`` / average daily units sold.
+
+    Demand is the completed units of the (filtered) customers in the ``window_days`` days before
+    ``as_of`` (default: the day after ``filters.end`` or after the last order; ``filters.start`` is
+    not used). ``days_of_cover`` is NULL without demand (infinite cover).
+
+    Returns
+    -------
+    ibis.Table
+        ``product_id``, ``product_name``, ``category``, ``brand``, ``stock_quantity``,
+        ``stock_value`` (at cost), ``units_window``, ``daily_demand``, ``days_of_cover``,
+        ``last_sold_at``, ``days_since_last_sale``, ``as_of``; shortest cover first, NULLs last.
+    """
+    b = _stock_base(db, filters, window_days, as_of)
+    b = b.mutate(days_of_cover=ratio(b.stock_quantity, b.daily_demand))
+    return b.order_by(
+        [b.days_of_cover.isnull(), b.days_of_cover, b.product_id]
+    ).relocate("days_of_cover", after="daily_demand")
+
+
+def slow_movers(
+    db: TableSource,
+    filters: Filters = NO_FILTERS,
+    *,
+    window_days: int = 90,
+    max_units: int = 1,
+    as_of: date | None = None,
+) -> ir.Table:
+    """Products in stock that sold at most ``max_units`` units in the last ``window_days`` days.
+
+    Same demand window as :func:`stock_cover`. Ordered by the capital tied up (``stock_value``),
+    largest first.
+
+    Returns
+    -------
+    ibis.Table
+        ``product_id``, ``product_name``, ``category``, ``brand``, ``stock_quantity``,
+        ``stock_value``, ``units_window``, ``daily_demand``, ``last_sold_at``,
+        ``days_since_last_sale`` (NULL if never sold), ``as_of``.
+    """
+    b = _stock_base(db, filters, window_days, as_of)
+    b = b.filter(b.stock_quantity > 0, b.units_window <= max_units)
+    return b.order_by([ibis.desc(b.stock_value), b.product_id])
+
+
+def product_pairs(
+    db: TableSource,
+    filters: Filters = NO_FILTERS,
+    *,
+    min_orders: int = 2,
+    limit: int | None = 100,
+) -> ir.Table:
+    """Products bought together in the same order (market-basket pairs).
+
+    Baskets are the orders that were not cancelled (a return does not undo the joint purchase); a
+    product counts once per basket. ``support`` = baskets with both / all baskets,
+    ``confidence_a_b`` = P(b | a), ``lift`` = support / (support(a) * support(b)).
+
+    Returns
+    -------
+    ibis.Table
+        ``product_a`` < ``product_b`` (ids), ``product_a_name``, ``product_b_name``,
+        ``orders_together``, ``orders_a``, ``orders_b``, ``support``, ``confidence_a_b``,
+        ``confidence_b_a``, ``lift``; pairs with at least ``min_orders`` baskets, the most frequent
+        first, at most ``limit`` rows (``None``: all).
+    """
+    it = items(db, filters)
+    basket = it.filter(it.status != CANCELLED).select("order_id", "product_id").distinct()
+    n = basket.aggregate(baskets=basket.order_id.nunique().cast("int64"))
+    single = basket.group_by("product_id").aggregate(orders=basket.count().cast("int64"))
+    a = basket
+    b = basket.view()
+    pairs = (
+        a.join(b, [a.order_id == b.order_id, a.product_id < b.product_id])
+        .select(product_a=a.product_id, product_b=b.product_id)
+    )
+    pairs = pairs.group_by(["product_a", "product_b"]).aggregate(
+        orders_together=pairs.count().cast("int64")
+    )
+    pairs = pairs.filter(pairs.orders_together >= min_orders)
+    sa = single.select(pa_id="product_id", orders_a="orders")
+    sb = single.select(pb_id="product_id", orders_b="orders")
+    names = table(db, "products").select("product_id", "product_name")
+    na = names.select(na_id="product_id", product_a_name="product_name")
+    nb = names.select(nb_id="product_id", product_b_name="product_name")
+    j = (
+        pairs.join(sa, pairs.product_a == sa.pa_id)
+        .join(sb, pairs.product_b == sb.pb_id)
+        .join(na, pairs.product_a == na.na_id)
+        .join(nb, pairs.product_b == nb.nb_id)
+        .cross_join(n)
+    )
+    support = ratio(j.orders_together, j.baskets)
+    out = j.select(
+        "product_a",
+        "product_b",
+        "product_a_name",
+        "product_b_name",
+        "orders_together",
+        "orders_a",
+        "orders_b",
+        support=support,
+        confidence_a_b=ratio(j.orders_together, j.orders_a),
+        confidence_b_a=ratio(j.orders_together, j.orders_b),
+        lift=ratio(j.orders_together * j.baskets, j.orders_a * j.orders_b),
+    ).order_by([ibis.desc("orders_together"), ibis.desc("lift"), "product_a", "product_b"])
+    return out.limit(limit) if limit is not None else out

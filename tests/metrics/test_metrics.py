@@ -1,0 +1,219 @@
+"""Every metric against an independent pandas computation on the same small data set.
+
+One test body per metric runs on each backend through ``loaded_db`` (DuckDB and PostgreSQL here;
+``test_metrics_spark.py`` reruns the same class on PySpark) and for every filter set of
+``conftest.FILTER_SETS``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sales_analytics import metrics as M
+from sales_analytics.metrics import Filters
+
+from . import reference as R
+
+
+def _normalise(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return pd.to_datetime(s).astype("datetime64[ns]")
+    if s.dtype == object:
+        non_null = s.dropna()
+        if not len(non_null):
+            return s.astype("float64")
+        if len(non_null) and all(isinstance(v, (date, pd.Timestamp)) for v in non_null):
+            return pd.to_datetime(s).astype("datetime64[ns]")
+        if len(non_null) and all(isinstance(v, (int, float, np.number)) for v in non_null):
+            return s.astype("float64")
+        return s.where(s.notna(), None)
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64")
+    return s
+
+
+def assert_same(actual, expected: pd.DataFrame, keys: list[str], *, rtol: float = 1e-9) -> None:
+    """Same rows (matched on ``keys``) and same values in every column of ``actual``."""
+    if not isinstance(actual, pd.DataFrame):
+        actual = actual.to_pandas()
+    if len(actual) == 0 and len(expected) == 0:
+        return
+    cols = list(actual.columns)
+    missing = [c for c in cols if c not in expected.columns]
+    assert not missing, f"reference lacks {missing}"
+    a = actual[cols].apply(_normalise)
+    e = expected[cols].reset_index(drop=True).apply(_normalise)
+    assert len(a) == len(e), f"{len(a)} rows, expected {len(e)}"
+    if len(a) == 0:
+        return
+    a = a.sort_values(keys).reset_index(drop=True)
+    e = e.sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, e, check_dtype=False, rtol=rtol, atol=1e-9)
+
+
+def assert_ordered(actual: pd.DataFrame, keys: list[str], ascending: list[bool] | bool = True):
+    expected = actual.sort_values(keys, ascending=ascending, na_position="last")
+    assert list(actual.index) == list(expected.index), f"not ordered by {keys}"
+
+
+class TestMetrics:
+    """The metric tests; ``loaded_db`` decides the backend."""
+
+    # ------------------------------------------------------------------------------------- sales
+    @pytest.mark.parametrize("grain", ["day", "week", "month"])
+    def test_revenue_timeseries(self, loaded_db, ref, filt, grain):
+        actual = M.revenue_timeseries(loaded_db, grain, filt).to_pandas()
+        assert_same(actual, R.timeseries(ref, grain, filt), ["period"])
+        assert_ordered(actual, ["period"])
+
+    def test_kpis(self, loaded_db, ref, filt):
+        actual = M.kpis(loaded_db, filt)
+        expected = R.kpis(ref, filt)
+        assert set(actual) == set(expected)
+        for key, value in expected.items():
+            if value is None:
+                assert actual[key] is None, key
+            elif isinstance(value, pd.Timestamp):
+                assert pd.Timestamp(actual[key]) == value, key
+            else:
+                assert actual[key] == pytest.approx(value, rel=1e-9), key
+
+    def test_net_revenue_rule(self, loaded_db, ref):
+        """Net = gross - returned = completed; cancelled counts nowhere."""
+        k = M.kpis(loaded_db)
+        assert k["revenue"] == pytest.approx(k["gross_revenue"] - k["returned_revenue"])
+        done = ref.orders[ref.orders.status == "completed"]
+        assert k["revenue"] == pytest.approx(done.cents.sum() / 100)
+
+    @pytest.mark.parametrize("grain", ["day", "week", "month"])
+    def test_yoy_growth(self, loaded_db, ref, filt, grain):
+        actual = M.yoy_growth(loaded_db, grain, filt)
+        assert_same(actual, R.compare(ref, grain, filt, "yoy"), ["period"])
+
+    @pytest.mark.parametrize("grain", ["day", "week", "month"])
+    def test_period_over_period(self, loaded_db, ref, filt, grain):
+        actual = M.period_over_period(loaded_db, grain, filt)
+        assert_same(actual, R.compare(ref, grain, filt, "pop"), ["period"])
+
+    def test_weekday_profile(self, loaded_db, ref, filt):
+        assert_same(M.weekday_profile(loaded_db, filt), R.weekday_profile(ref, filt), ["weekday"])
+
+    def test_month_profile(self, loaded_db, ref, filt):
+        assert_same(M.month_profile(loaded_db, filt), R.month_profile(ref, filt), ["month"])
+
+    @pytest.mark.parametrize("grain", ["day", "week"])
+    def test_decomposition(self, loaded_db, ref, grain):
+        from statsmodels.tsa.seasonal import STL
+
+        actual = M.decomposition(loaded_db, grain)
+        s = R.revenue_series(ref, grain, Filters())
+        res = STL(s.to_numpy(), period={"day": 7, "week": 52}[grain], robust=True).fit()
+        assert [pd.Timestamp(d) for d in actual.period] == list(s.index)
+        np.testing.assert_allclose(actual.observed, s.to_numpy(), rtol=1e-9)
+        np.testing.assert_allclose(actual.trend, res.trend, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(actual.seasonal, res.seasonal, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            actual.trend + actual.seasonal + actual.resid, actual.observed, atol=1e-6
+        )
+
+    def test_decomposition_needs_enough_data(self, loaded_db):
+        with pytest.raises(ValueError, match="decomposition needs at least"):
+            M.decomposition(loaded_db, "month", Filters(start=date(2025, 1, 1)))
+
+    # --------------------------------------------------------------------------------- customers
+    def test_customer_summary(self, loaded_db, ref, filt):
+        assert_same(M.customer_summary(loaded_db, filt), R.customer_summary(ref, filt), ["customer_id"])
+
+    def test_rfm_segments(self, loaded_db, ref, filt):
+        actual = M.rfm_segments(loaded_db, filters=filt).to_pandas()
+        assert_same(actual, R.rfm(ref, filt), ["customer_id"])
+        if len(actual):
+            assert actual[["r_score", "f_score", "m_score"]].isin([1, 2, 3, 4, 5]).all().all()
+            assert set(actual.segment) <= set(M.SEGMENT_NAMES)
+
+    def test_rfm_explicit_as_of(self, loaded_db, ref):
+        as_of = date(2025, 7, 1)
+        actual = M.rfm(loaded_db, as_of, Filters(end=date(2025, 6, 30)))
+        expected = R.rfm(ref, Filters(end=date(2025, 6, 30)), as_of)
+        assert_same(actual, expected, ["customer_id"])
+        assert (actual.to_pandas().recency_days >= 1).all()
+
+    def test_segment_summary(self, loaded_db, ref, filt):
+        actual = M.segment_summary(loaded_db, filters=filt).to_pandas()
+        assert_same(actual, R.segment_summary(ref, filt), ["segment"])
+        order = [M.SEGMENT_NAMES.index(s) for s in actual.segment]
+        assert order == sorted(order)
+
+    def test_cohorts(self, loaded_db, ref, filt):
+        actual = M.cohorts(loaded_db, filt).to_pandas()
+        assert_same(actual, R.cohorts(ref, filt), ["cohort", "months_since"])
+        first = actual[actual.months_since == 0]
+        assert (first.retention == 1.0).all()  # everyone buys in their acquisition month
+
+    @pytest.mark.parametrize("grain", ["week", "month"])
+    def test_new_vs_returning(self, loaded_db, ref, filt, grain):
+        actual = M.new_vs_returning(loaded_db, grain, filt)
+        assert_same(actual, R.new_vs_returning(ref, grain, filt), ["period"])
+
+    # ---------------------------------------------------------------------------------- products
+    def test_product_performance(self, loaded_db, ref, filt):
+        assert_same(
+            M.product_performance(loaded_db, filt), R.product_performance(ref, filt), ["product_id"]
+        )
+
+    @pytest.mark.parametrize("key", ["category", "brand"])
+    def test_rollups(self, loaded_db, ref, filt, key):
+        fn = M.category_rollup if key == "category" else M.brand_rollup
+        actual = fn(loaded_db, filt).to_pandas()
+        assert_same(actual, R.rollup(ref, key, filt), [key])
+        assert_ordered(actual, ["revenue", key], [False, True])
+
+    def test_abc_classes(self, loaded_db, ref, filt):
+        actual = M.abc_classes(loaded_db, filt).to_pandas()
+        assert_same(actual, R.abc_classes(ref, filt), ["product_id"])
+        assert list(actual["rank"]) == list(range(1, len(actual) + 1))
+        if actual.revenue.sum() > 0:
+            assert actual.abc_class.iloc[0] == "A"
+
+    def test_stock_cover(self, loaded_db, ref, filt):
+        actual = M.stock_cover(loaded_db, filt).to_pandas()
+        assert_same(actual, R.stock(ref, filt), ["product_id"])
+        assert_ordered(actual, ["days_of_cover", "product_id"])
+
+    def test_slow_movers(self, loaded_db, ref, filt):
+        actual = M.slow_movers(loaded_db, filt, window_days=30, max_units=2)
+        assert_same(actual, R.slow_movers(ref, filt, 30, 2), ["product_id"])
+
+    def test_product_pairs(self, loaded_db, ref, filt):
+        actual = M.product_pairs(loaded_db, filt, min_orders=2, limit=None)
+        expected = R.product_pairs(ref, filt, min_orders=2)
+        assert_same(actual, expected, ["product_a", "product_b"])
+        top = M.product_pairs(loaded_db, filt, limit=10).to_pandas()
+        pd.testing.assert_frame_equal(
+            top[["product_a", "product_b"]],
+            expected.head(10)[["product_a", "product_b"]].reset_index(drop=True),
+            check_dtype=False,
+        )
+
+    # --------------------------------------------------------------------------------- geography
+    @pytest.mark.parametrize("level", ["country", "region"])
+    def test_geography(self, loaded_db, ref, filt, level):
+        keys = ["country"] if level == "country" else ["country", "region"]
+        assert_same(M.geography(loaded_db, level, filt), R.geography(ref, level, filt), keys)
+
+    @pytest.mark.parametrize("level", ["country", "region"])
+    def test_penetration(self, loaded_db, ref, filt, level):
+        keys = ["country"] if level == "country" else ["country", "region"]
+        assert_same(M.penetration(loaded_db, level, filt), R.penetration(ref, level, filt), keys)
+
+    # ---------------------------------------------------------------------------------- registry
+    def test_compute_all_runs_every_metric(self, loaded_db):
+        out = M.compute_all(loaded_db, Filters(start=date(2023, 1, 1)))
+        assert set(out) == set(M.METRICS)
+        for name, frame in out.items():
+            assert isinstance(frame, pd.DataFrame), name
+            assert len(frame.columns), name
