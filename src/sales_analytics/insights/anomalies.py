@@ -1,0 +1,193 @@
+"""Anomalies in daily revenue: robust z-scores of residuals against a weekly-seasonal baseline.
+
+For each day the *expected* revenue is the median of the same weekday in the ``weeks`` weeks
+before and after (the day itself excluded), so weekly seasonality, trend and slow yearly swings are
+absorbed while a one-off spike (Black Friday) or outage is not. The residual is the log ratio
+``log((y + c) / (expected + c))`` (``c`` = 10% of the median day, which keeps days with few orders
+from dominating), and its robust z-score is ``0.6745 * (r - median(r)) / MAD(r)`` (Iglewicz and
+Hoaglin); days with ``|z| > threshold`` (3.5) are anomalies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sales_analytics.insights.findings import Finding, fmt_money, fmt_num
+
+DEFAULT_THRESHOLD = 3.5
+DEFAULT_WEEKS = 3
+DEFAULT_SCALE_DAYS = 45
+
+
+def daily_series(daily: pd.DataFrame, value: str = "revenue") -> pd.Series:
+    """``period``/``value`` rows -> a daily series from the first to the last day, gaps = 0."""
+    if daily.empty:
+        return pd.Series(dtype="float64")
+    s = daily.groupby(pd.to_datetime(daily["period"]))[value].sum().astype("float64").sort_index()
+    days = pd.date_range(s.index.min(), s.index.max(), freq="D")
+    return s.reindex(days, fill_value=0.0)
+
+
+def anomaly_scores(
+    daily: pd.DataFrame,
+    *,
+    value: str = "revenue",
+    weeks: int = DEFAULT_WEEKS,
+    threshold: float = DEFAULT_THRESHOLD,
+    scale_days: int = DEFAULT_SCALE_DAYS,
+) -> pd.DataFrame:
+    """Per day: actual, expected, residual, robust z and the anomaly flag.
+
+    Parameters
+    ----------
+    daily
+        ``revenue_timeseries(db, "day", filters)`` (columns ``period`` and ``value``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (Timestamp), ``actual``, ``expected``, ``residual`` (log ratio), ``z``,
+        ``is_anomaly``, ``direction`` (``"high"``/``"low"``/``""``). Days without enough
+        same-weekday neighbours (``weeks`` of them) get NaN and are never anomalies.
+    """
+    s = daily_series(daily, value)
+    cols = ["period", "actual", "expected", "residual", "z", "is_anomaly", "direction"]
+    if s.empty:
+        return pd.DataFrame(columns=cols)
+    neighbours = pd.concat(
+        [s.shift(7 * k) for k in range(-weeks, weeks + 1) if k != 0], axis=1
+    )
+    enough = neighbours.notna().sum(axis=1) >= weeks
+    expected = neighbours.median(axis=1, skipna=True).where(enough)
+    positive = s[s > 0]
+    c = 0.1 * float(positive.median()) if len(positive) else 1.0
+    resid = np.log((s + c) / (expected + c))
+    # noise shrinks as the shop grows: centre and scale with a rolling median and MAD
+    roll = {"window": 2 * scale_days + 1, "center": True, "min_periods": scale_days}
+    med = resid.rolling(**roll).median()
+    mad = (resid - med).abs().rolling(**roll).median()
+    z = 0.6745 * (resid - med) / mad.where(mad > 0)
+    flag = (z.abs() > threshold).fillna(False)
+    direction = np.where(flag, np.where(z > 0, "high", "low"), "")
+    return pd.DataFrame(
+        {
+            "period": s.index,
+            "actual": s.to_numpy(),
+            "expected": expected.to_numpy(),
+            "residual": resid.to_numpy(),
+            "z": z.to_numpy(),
+            "is_anomaly": flag.to_numpy(dtype=bool),
+            "direction": direction,
+        },
+        columns=cols,
+    )
+
+
+def revenue_anomalies(
+    daily: pd.DataFrame,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    threshold: float = DEFAULT_THRESHOLD,
+    scale_days: int = DEFAULT_SCALE_DAYS,
+) -> pd.DataFrame:
+    """Anomalous days in daily revenue, scored on revenue and on its order count.
+
+    Revenue per day is orders x basket value, and basket values are heavy-tailed, so a day with
+    three times the usual orders can hide in revenue noise. A day is an anomaly when its revenue
+    z-score passes ``threshold``, or when its order-count z-score does and revenue moved the same
+    way. ``z`` is the larger of the two in absolute value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period``, ``revenue``, ``expected_revenue``, ``z_revenue``, ``orders``,
+        ``expected_orders``, ``z_orders`` (NaN without an ``orders`` column), ``z``,
+        ``is_anomaly``, ``direction`` (``"high"``/``"low"``/``""``).
+    """
+    kw = {"weeks": weeks, "threshold": threshold, "scale_days": scale_days}
+    rev = anomaly_scores(daily, value="revenue", **kw)
+    out = pd.DataFrame(
+        {
+            "period": rev["period"],
+            "revenue": rev["actual"],
+            "expected_revenue": rev["expected"],
+            "z_revenue": rev["z"].astype(float),
+        }
+    )
+    if "orders" in daily.columns and not rev.empty:
+        orders = anomaly_scores(daily, value="orders", **kw)
+        out["orders"] = orders["actual"].to_numpy()
+        out["expected_orders"] = orders["expected"].to_numpy()
+        out["z_orders"] = orders["z"].astype(float).to_numpy()
+    else:
+        out["orders"] = out["expected_orders"] = out["z_orders"] = np.nan
+    zr = out["z_revenue"].fillna(0.0)
+    zo = out["z_orders"].fillna(0.0)
+    same_way = np.sign(rev["residual"].fillna(0.0).to_numpy()) == np.sign(zo)
+    by_orders = (zo.abs() > threshold) & same_way
+    out["z"] = np.where(zo.abs() > zr.abs(), zo, zr)
+    out["is_anomaly"] = ((zr.abs() > threshold) | by_orders).to_numpy(dtype=bool)
+    out.loc[~out["is_anomaly"] & out["z_revenue"].isna(), "z"] = np.nan
+    out["direction"] = np.where(out["is_anomaly"], np.where(out["z"] > 0, "high", "low"), "")
+    return out
+
+
+def daily_anomalies(
+    daily: pd.DataFrame,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    threshold: float = DEFAULT_THRESHOLD,
+    top: int = 5,
+) -> list[Finding]:
+    """Findings for the ``top`` most anomalous days (largest ``|z|``) in daily revenue.
+
+    ``daily`` is ``revenue_timeseries(db, "day", filters)`` (``period``, ``revenue`` and, for the
+    order-count score, ``orders``).
+    """
+    scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold)
+    hits = scores[scores["is_anomaly"]]
+    hits = hits.reindex(hits["z"].abs().sort_values(ascending=False).index).head(top)
+    out = []
+    for _, r in hits.iterrows():
+        day = pd.Timestamp(r["period"])
+        high = r["z"] > 0
+        label = day.strftime("%a %d %b %Y")
+        weekday = day.strftime("%A")
+        text = (
+            f"Revenue on {label} was {fmt_money(r['revenue'])}, {_times(r['revenue'], r['expected_revenue'])} "
+            f"the {fmt_money(r['expected_revenue'])} expected for a {weekday}"
+        )
+        if np.isfinite(r["orders"]) and np.isfinite(r["expected_orders"]):
+            text += (
+                f", from {fmt_num(r['orders'])} orders ({_times(r['orders'], r['expected_orders'])} "
+                f"the usual {fmt_num(r['expected_orders'])})"
+            )
+        text += f"; robust z = {fmt_num(r['z'], 1)}: an unusually {'high' if high else 'low'} day."
+        out.append(
+            Finding(
+                kind="anomaly",
+                severity="positive" if high else "warning",
+                title=f"{'Spike' if high else 'Dip'} on {day.date().isoformat()}",
+                text=text,
+                value=float(r["z"]),
+                subject=day.date().isoformat(),
+                data={
+                    "revenue": float(r["revenue"]),
+                    "expected_revenue": float(r["expected_revenue"]),
+                    "orders": float(r["orders"]),
+                    "expected_orders": float(r["expected_orders"]),
+                    "z": float(r["z"]),
+                    "z_revenue": float(r["z_revenue"]),
+                    "z_orders": float(r["z_orders"]),
+                },
+            )
+        )
+    return out
+
+
+def _times(actual: float, expected: float) -> str:
+    """``"2.4x"`` (the ratio, one decimal), or ``"above"`` when nothing was expected."""
+    if expected > 0:
+        return f"{actual / expected:.1f}x"
+    return "above" if actual > 0 else "equal to"
