@@ -9,6 +9,7 @@ a list of :class:`Finding`; every number in a finding's text is computed from th
   days since the last order;
 * :func:`daily_anomalies` - days whose revenue (or order count) is far from a weekly-seasonal
   baseline (robust z-score);
+* :func:`value_at_risk` - high-value customers at high churn risk (CLV and churn models);
 * :func:`headline` - net revenue and orders against the previous period;
 * :func:`compute_insights` - all of the above for a database and filter window.
 """
@@ -33,6 +34,13 @@ from sales_analytics.insights.periods import (
     kpi_comparison,
     previous_period,
 )
+from sales_analytics.insights.risk import (
+    RISK_TIERS,
+    VALUE_TIERS,
+    customer_risk,
+    risk_matrix,
+    value_at_risk,
+)
 from sales_analytics.insights.segments import AT_RISK_SEGMENTS, segments_at_risk
 from sales_analytics.insights.summary import (
     InsightInputs,
@@ -45,12 +53,15 @@ from sales_analytics.insights.summary import (
 __all__ = [
     "AT_RISK_SEGMENTS",
     "KPI_LABELS",
+    "RISK_TIERS",
     "SEVERITIES",
+    "VALUE_TIERS",
     "Finding",
     "InsightInputs",
     "anomaly_scores",
     "biggest_movers",
     "compute_insights",
+    "customer_risk",
     "daily_anomalies",
     "data_bounds",
     "findings_from",
@@ -65,6 +76,8 @@ __all__ = [
     "mover_table",
     "previous_period",
     "revenue_anomalies",
+    "risk_matrix",
     "segments_at_risk",
     "sort_findings",
+    "value_at_risk",
 ]

@@ -1,0 +1,75 @@
+"""Predictions: revenue forecast with 80/95% bands and backtest accuracy, CLV vs churn risk,
+risk matrix (from the models saved by ``sales-analytics train``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sales_analytics.dashboard import data, ui
+from sales_analytics.insights import RISK_TIERS, VALUE_TIERS, risk_matrix, value_at_risk
+from sales_analytics.reports import charts
+
+
+def forecast_section() -> None:
+    st.subheader("Revenue forecast")
+    fc = data.forecast()
+    st.caption(
+        f"Selected model: **{fc['best']}** (lowest backtest MAE over {fc['cv_windows']} windows "
+        f"of {fc['cv_horizon']} days). The forecast is for the whole shop: country and segment "
+        f"filters do not apply."
+    )
+    history = data.revenue_history()
+    ui.chart(charts.forecast_fig(history, fc["forecast"]), fc["forecast"], "revenue forecast")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Backtest accuracy** (rolling origin, vs the seasonal-naive baseline)")
+        ui.table(fc["table"], "forecast backtest")
+    with right:
+        st.markdown("**Interval coverage** (share of actual days inside the band)")
+        ui.table(fc["coverage"], "forecast coverage")
+        ui.chart(charts.accuracy_fig(fc["table"]), fc["table"], "backtest error")
+
+
+def customer_section(f) -> None:
+    st.subheader("Customer value and churn risk")
+    risk = data.customer_risk(f)
+    if risk.empty:
+        st.info("No scored customers for the selected countries and segments.")
+        return
+    ui.findings(value_at_risk(risk))
+    ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk")
+    matrix = risk_matrix(risk)
+    ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix")
+
+    st.subheader("Drill down: customers of a risk-matrix cell")
+    c1, c2 = st.columns(2)
+    value = c1.selectbox("Customer value", VALUE_TIERS, key="pred_value")
+    tier = c2.selectbox("Churn risk", RISK_TIERS[::-1], key="pred_risk")
+    cell = risk[(risk["value_tier"] == value) & (risk["risk_tier"] == tier)]
+    cell = cell.sort_values("clv", ascending=False)
+    st.caption(f"{len(cell):,} customers with {value} value and {tier} churn risk")
+    ui.table(cell, f"customers {value} value {tier} risk", height=320)
+
+
+def body() -> None:
+    f = ui.current_filters()
+    st.title("Predictions")
+    saved = data.saved_models()
+    folder = data.models_dir()
+    if not saved:
+        st.info(
+            f"No trained models in `{folder}`. Run `sales-analytics train` to fit the forecast, "
+            "CLV and churn models, then reload this page."
+        )
+        return
+    missing = [m for m in data.MODEL_NAMES if m not in saved]
+    if missing:
+        st.info(f"Not trained yet: {', '.join(missing)}. Run `sales-analytics train` to add them.")
+    if "forecast" in saved:
+        forecast_section()
+    if {"clv", "churn"} <= set(saved):
+        customer_section(f)
+    st.caption(f"Models read from `{folder}`: {', '.join(saved)}.")
+
+
+ui.guard(body)

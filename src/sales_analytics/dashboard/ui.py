@@ -1,0 +1,181 @@
+"""Shared widgets: global filters, KPI cards, charts and tables with CSV/Excel export, findings."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from sales_analytics.dashboard import data
+from sales_analytics.insights import Finding
+from sales_analytics.metrics import SEGMENT_NAMES, Filters
+
+FILTERS_KEY = "filters"
+SEVERITY_ICONS = {"critical": "🔴", "warning": "🟠", "positive": "🟢", "info": "🔵"}
+
+
+# ------------------------------------------------------------------------------------ filters
+def sidebar_filters(status: data.Status) -> Filters:
+    """Date range, countries and segments in the sidebar; the Filters every page uses."""
+    st.sidebar.header("Filters")
+    first, last = status.first_day, status.last_day
+    default = data.default_window(status)
+    picked = st.sidebar.date_input(
+        "Date range", value=default, min_value=first, max_value=last, key="f_dates",
+        help="Orders placed on these days (both included). KPI deltas compare with the period "
+        "of the same length just before.",
+    )
+    start, end = _date_pair(picked, default)
+    countries = st.sidebar.multiselect(
+        "Country", options=list(status.countries), key="f_countries", placeholder="All countries"
+    )
+    segments = st.sidebar.multiselect(
+        "Segment", options=list(SEGMENT_NAMES), key="f_segments", placeholder="All segments",
+        help="RFM segment of the customer over the whole history.",
+    )
+    f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))
+    st.session_state[FILTERS_KEY] = f
+    st.sidebar.caption(f"{status.kind}: data from {first:%d %b %Y} to {last:%d %b %Y}")
+    if st.sidebar.button("Reload data", help="Clear the cached results"):
+        data.clear_caches()
+        st.rerun()
+    return f
+
+
+def _date_pair(picked, default: tuple[date, date]) -> tuple[date, date]:
+    """``st.date_input`` gives a 1-tuple while the second day is being picked."""
+    if isinstance(picked, date):
+        return picked, picked
+    picked = tuple(picked or ())
+    if len(picked) == 2:
+        return picked[0], picked[1]
+    if len(picked) == 1:
+        return picked[0], default[1] if default[1] >= picked[0] else picked[0]
+    return default
+
+
+def current_filters() -> Filters:
+    return st.session_state.get(FILTERS_KEY, Filters())
+
+
+def describe(f: Filters) -> str:
+    parts = [f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"]
+    parts.append(", ".join(f.countries) if f.countries else "all countries")
+    parts.append(", ".join(f.segments) if f.segments else "all segments")
+    return " · ".join(parts)
+
+
+# ------------------------------------------------------------------------------------ KPIs
+def _value(kind: str, x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    if kind == "rate":
+        return f"{100 * x:.1f}%"
+    if kind == "money":
+        return f"{x:,.2f}" if abs(x) < 1000 else f"{x:,.0f}"
+    return f"{x:,.0f}"
+
+
+def _delta(kind: str, row) -> str | None:
+    if kind == "rate":
+        return f"{100 * row['change']:+.1f} pp" if math.isfinite(row["change"]) else None
+    return f"{100 * row['change_pct']:+.1f}%" if math.isfinite(row["change_pct"]) else None
+
+
+def kpi_row(comparison: pd.DataFrame, keys: list[str]) -> None:
+    """One ``st.metric`` per KPI with the change against the previous period."""
+    rows = comparison.set_index("kpi")
+    for col, k in zip(st.columns(len(keys)), keys, strict=True):
+        r = rows.loc[k]
+        inverse = k in ("return_rate", "cancel_rate")
+        col.metric(
+            r["label"], _value(r["kind"], r["current"]), _delta(r["kind"], r),
+            delta_color="inverse" if inverse else "normal",
+            help=f"previous period: {_value(r['kind'], r['previous'])}",
+        )
+
+
+# ------------------------------------------------------------------------------------ export
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "data"
+
+
+def _excel_ready(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_localize(None)
+        elif s.dtype == object:
+            out[col] = s.map(lambda v: float(v) if hasattr(v, "as_tuple") else v)  # Decimal
+    return out
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def to_excel(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        _excel_ready(df).to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buf.getvalue()
+
+
+def export_buttons(df: pd.DataFrame, name: str) -> None:
+    """CSV and Excel download buttons for ``df`` (file names from ``name``).
+
+    The files are built only when a button is clicked (deferred download), so a page with many
+    tables renders as fast as one without export.
+    """
+    slug = _slug(name)
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(
+        "⬇ CSV", lambda: to_csv(df), file_name=f"{slug}.csv", mime="text/csv", key=f"csv_{slug}",
+        on_click="ignore",
+    )
+    c2.download_button(
+        "⬇ Excel", lambda: to_excel(df), file_name=f"{slug}.xlsx", key=f"xlsx_{slug}",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+    )
+
+
+def chart(fig: go.Figure, df: pd.DataFrame, name: str) -> None:
+    """A Plotly chart with the export of the data behind it."""
+    st.plotly_chart(fig, key=f"chart_{_slug(name)}", config={"displaylogo": False})
+    with st.expander(f"Data: {name}"):
+        st.dataframe(df, hide_index=True)
+        export_buttons(df, name)
+
+
+def table(df: pd.DataFrame, name: str, *, height: int | None = None) -> None:
+    """A table with CSV/Excel export."""
+    kw = {"height": height} if height else {}
+    st.dataframe(df, hide_index=True, **kw)
+    export_buttons(df, name)
+
+
+# ------------------------------------------------------------------------------------ findings
+def findings(items: list[Finding], kinds: tuple[str, ...] | None = None, limit: int = 6) -> None:
+    """Automated findings as a short list (most urgent first)."""
+    shown = [f for f in items if kinds is None or f.kind in kinds][:limit]
+    if not shown:
+        st.caption("No notable findings for the selected filters.")
+        return
+    for f in shown:
+        st.markdown(f"{SEVERITY_ICONS.get(f.severity, '•')} **{f.title}** — {f.text}")
+
+
+def guard(fn):
+    """Run a page body; show DashboardError as one line instead of a traceback."""
+    try:
+        fn()
+    except data.DashboardError as exc:
+        st.error(str(exc))
+        st.stop()
