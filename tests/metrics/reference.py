@@ -208,7 +208,7 @@ def weekday_profile(D: Data, f: Filters) -> pd.DataFrame:
     g = d.groupby("weekday").agg(
         days=("period", "size"), revenue=("revenue", "sum"), orders=("orders", "sum")
     ).reset_index()
-    overall = g.revenue.sum() / g.days.sum()
+    overall = div(g.revenue.sum(), g.days.sum())
     g["avg_daily_revenue"] = g.revenue / g.days
     g["avg_daily_orders"] = g.orders / g.days
     g["revenue_index"] = div(g.avg_daily_revenue, overall)
@@ -226,7 +226,7 @@ def month_profile(D: Data, f: Filters) -> pd.DataFrame:
         months=("period", "size"), revenue=("revenue", "sum"), orders=("orders", "sum")
     ).reset_index()
     g["avg_monthly_revenue"] = g.revenue / g.months
-    g["revenue_index"] = div(g.avg_monthly_revenue, g.revenue.sum() / g.months.sum())
+    g["revenue_index"] = div(g.avg_monthly_revenue, div(g.revenue.sum(), g.months.sum()))
     g["revenue_share"] = div(g.revenue, g.revenue.sum())
     g["month_name"] = g.month.map(lambda k: date(2000, k, 1).strftime("%B"))
     return g
