@@ -142,6 +142,23 @@ class TestMetrics:
         assert_same(actual, expected, ["customer_id"])
         assert (actual.to_pandas().recency_days >= 1).all()
 
+    def test_segment_rules_all_scores(self, loaded_db):
+        """All 125 score triples: the SQL CASE equals the rules applied in order, first match wins."""
+        import ibis
+
+        from sales_analytics.metrics.customers import segment_case
+
+        triples = [(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)]
+        t = ibis.memtable(pd.DataFrame(triples, columns=["r", "f", "m"]))
+        out = loaded_db.ibis.to_pandas(t.mutate(segment=segment_case(t.r, t.f, t.m)))
+        got = {(int(a), int(b), int(c)): s for a, b, c, s in out.itertuples(index=False)}
+        assert got == {x: R.segment_of(*x) for x in triples}
+        assert got[(5, 5, 5)] == "Champions"
+        assert got[(5, 1, 1)] == "Potential Loyalist"  # listed before New Customers: it wins
+        assert got[(1, 5, 5)] == "At Risk"  # listed before Can't Lose Them
+        assert got[(1, 1, 1)] == "Lost"
+        assert got[(1, 1, 3)] == "Others"
+
     def test_segment_summary(self, loaded_db, ref, filt):
         actual = M.segment_summary(loaded_db, filters=filt).to_pandas()
         assert_same(actual, R.segment_summary(ref, filt), ["segment"])

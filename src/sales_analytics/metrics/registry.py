@@ -64,7 +64,7 @@ METRICS: dict[str, MetricFn] = {
     "period_over_period_monthly": _by(period_over_period, grain="month"),
     "weekday_profile": weekday_profile,
     "month_profile": month_profile,
-    "decomposition_weekly": _by(decomposition, grain="week"),
+    "decomposition_daily": _by(decomposition, grain="day"),
     "customer_summary": customer_summary,
     "rfm_segments": _rfm,
     "segment_summary": _segments,
