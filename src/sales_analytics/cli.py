@@ -342,6 +342,85 @@ def _params_doc(data) -> dict:
     }
 
 
+# -------------------------------------------------------------------------------- dashboard, report
+@app.command()
+@friendly
+def dashboard(
+    database_url: DbUrl = None,
+    port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "localhost",
+    models_dir: Annotated[
+        Path, typer.Option("--models-dir", help="Folder of the models saved by `train`")
+    ] = Path("data/models"),
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser tab")] = False,
+) -> None:
+    """Open the Streamlit dashboard (Revenue, Customers, Products, Geography, Predictions)."""
+    import os
+    import signal
+    import subprocess
+    from importlib import resources
+
+    url = database_url or get_settings().database_url
+    with open_db(url) as db:
+        _require_schema(db)
+    app_path = resources.files("sales_analytics").joinpath("dashboard", "app.py")
+    env = os.environ | {"DATABASE_URL": url, "SA_MODELS_DIR": str(models_dir.resolve())}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "false" if open_browser else "true",
+        "--server.port", str(port), "--server.address", host,
+        "--browser.gatherUsageStats", "false", "--theme.base", "light",
+    ]  # fmt: skip
+    console.print(f"dashboard on [bold]http://{host}:{port}[/] ({url}); Ctrl+C stops it")
+    proc = subprocess.Popen(cmd, env=env)
+    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())  # stop streamlit with us
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        code = proc.wait()
+    raise typer.Exit(code)
+
+
+@app.command()
+@friendly
+def report(
+    out: Annotated[Path, typer.Option(help="HTML file to write")] = Path("out/report.html"),
+    database_url: DbUrl = None,
+    start: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default: 12 months back")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: the last order")] = None,
+    country: Annotated[list[str] | None, typer.Option(help="Only these countries (repeatable)")] = None,
+    segment: Annotated[list[str] | None, typer.Option(help="Only these RFM segments (repeatable)")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print a PDF with chromium")] = False,
+    models_dir: Annotated[
+        Path, typer.Option("--models-dir", help="Folder of the models saved by `train`")
+    ] = Path("data/models"),
+) -> None:
+    """Write the executive report: a self-contained HTML file (KPIs, charts, insights)."""
+    from sales_analytics.metrics import Filters
+    from sales_analytics.reports.executive import ReportError, default_filters, write_report
+
+    with open_db(database_url) as db:
+        _require_schema(db)
+        try:
+            filters = default_filters(db)
+            if start or end or country or segment:
+                filters = Filters(
+                    start=start or (None if end else filters.start),
+                    end=end or filters.end,
+                    countries=tuple(country or ()),
+                    segments=tuple(segment or ()),
+                )
+            result = write_report(db, out, filters, pdf=pdf, models_dir=models_dir)
+        except ReportError as exc:
+            fail(str(exc))
+    console.print(f"report written to [bold]{result.html}[/]")
+    if result.pdf:
+        console.print(f"PDF written to [bold]{result.pdf}[/]")
+    elif pdf:
+        err_console.print(f"[yellow]PDF skipped:[/] {result.pdf_message}", highlight=False)
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m`
     app()
     sys.exit(0)

@@ -34,10 +34,12 @@ ISO3: dict[str, str] = {
 def _layout(fig: go.Figure, title: str | None = None, *, height: int = HEIGHT) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE,
-        title=title,
+        title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"}
+        if title
+        else None,
         height=height,
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 10, "r": 10, "t": 90 if title else 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
     )
     return fig
 
@@ -247,7 +249,11 @@ def forecast_fig(history: pd.DataFrame, forecast: pd.DataFrame, history_days: in
         h = h[h["ds"] > h["ds"].max() - pd.Timedelta(days=history_days)]
         fig.add_scatter(x=h["ds"], y=h["y"], mode="lines", name="actual", line={"color": "#444", "width": 1.2})
     fig.add_scatter(x=f["ds"], y=f["yhat"], mode="lines", name="forecast", line={"color": "#1f77b4", "width": 2})
-    fig.update_yaxes(title="revenue per day", tickformat=",.0f")
+    top = max(
+        float(history["y"].max()) if not history.empty else 0.0,
+        float(f["hi_80"].max()) if "hi_80" in f else float(f["yhat"].max()),
+    )
+    fig.update_yaxes(title="revenue per day", tickformat=",.0f", range=[0, 1.15 * top])
     model = str(f["model"].iloc[0]) if "model" in f and len(f) else "model"
     return _layout(fig, f"Revenue forecast ({model}) with 80% and 95% intervals", height=440)
 

@@ -1,0 +1,368 @@
+"""The executive report: one self-contained HTML file (and a PDF when chromium is installed).
+
+The HTML holds plotly.js inline once, so it opens offline; each chart is a ``<div>`` with its
+figure. KPI cells carry their exact value (``data-kpi``, ``data-value``) so tests and scripts can
+read the numbers back. Sections: KPIs against the previous period, automated findings, revenue over
+time with anomalies, segments, products, geography and, when ``sales-analytics train`` has saved
+models, the revenue forecast with its backtest.
+
+Only the world map needs the network: plotly.js fetches the country outlines from its CDN. Offline,
+the map stays blank and the revenue-by-country bars next to it carry the same numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from sales_analytics import insights, metrics
+from sales_analytics.metrics import Filters, TableSource
+from sales_analytics.reports import charts
+
+CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
+KPI_KEYS: tuple[str, ...] = tuple(insights.KPI_LABELS)
+
+
+class ReportError(RuntimeError):
+    """The report could not be written (no data, PDF conversion failed...)."""
+
+
+@dataclass
+class ReportResult:
+    html: Path
+    pdf: Path | None = None
+    pdf_message: str | None = None  # why there is no PDF, when asked for one
+
+
+def default_filters(db: TableSource) -> Filters:
+    """The last 12 months of data (all of it when shorter)."""
+    bounds = insights.data_bounds(db)
+    if bounds is None:
+        raise ReportError("no orders in the database: load data with `sales-analytics build`")
+    first, last = bounds
+    return Filters(start=max(first, last - timedelta(days=364)), end=last)
+
+
+# ------------------------------------------------------------------------------------ content
+@dataclass
+class ReportData:
+    filters: Filters
+    previous: Filters
+    kpis: dict[str, Any]
+    previous_kpis: dict[str, Any]
+    comparison: pd.DataFrame
+    findings: list[insights.Finding]
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    anomalies: pd.DataFrame
+    segments: pd.DataFrame
+    categories: pd.DataFrame
+    products: pd.DataFrame
+    countries: pd.DataFrame
+    forecast: dict[str, Any] | None = None
+
+
+def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path | None = None) -> ReportData:
+    """Run the metrics, insights and (saved) models the report shows."""
+    filters = filters or default_filters(db)
+    bounds = insights.data_bounds(db)
+    if bounds is None:
+        raise ReportError("no orders in the database: load data with `sales-analytics build`")
+    prev = insights.previous_period(filters, *bounds)
+    inputs = insights.gather(db, filters)
+    cur_k = metrics.kpis(db, filters)
+    prev_k = metrics.kpis(db, prev)
+    monthly = metrics.revenue_timeseries(db, "month", filters).to_pandas()
+    return ReportData(
+        filters=filters,
+        previous=prev,
+        kpis=cur_k,
+        previous_kpis=prev_k,
+        comparison=insights.kpi_comparison(cur_k, prev_k),
+        findings=insights.findings_from(inputs),
+        daily=inputs.daily,
+        monthly=monthly,
+        anomalies=insights.revenue_anomalies(inputs.daily),
+        segments=inputs.segments,
+        categories=inputs.categories,
+        products=metrics.product_performance(db, filters).to_pandas(),
+        countries=inputs.countries,
+        forecast=_forecast(db, models_dir),
+    )
+
+
+def _forecast(db: TableSource, models_dir: Path | None) -> dict[str, Any] | None:
+    """The saved forecaster's prediction and backtest, or ``None`` when none is saved."""
+    from sales_analytics.models import DEFAULT_MODELS_DIR, load_model
+
+    folder = Path(models_dir or DEFAULT_MODELS_DIR)
+    if not (folder / "forecast.joblib").is_file():
+        return None
+    model = load_model("forecast", folder)
+    ts = metrics.revenue_timeseries(db, "day").to_pandas()
+    history = pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
+    ev = model.evaluate()
+    return {"forecast": model.predict(), "history": history, "table": ev["table"], "best": ev["best"]}
+
+
+# ------------------------------------------------------------------------------------ rendering
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0;
+       color: #1f2933; background: #f7f8fa; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+h1 { margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 2px solid #e4e7eb; padding-bottom: 4px; }
+.meta { color: #616e7c; font-size: 14px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 16px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid #e4e7eb; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f0f4f8; }
+.up { color: #1b7f3b; } .down { color: #b42318; }
+ul.findings { padding-left: 0; list-style: none; }
+ul.findings li { margin: 6px 0; padding: 8px 12px; border-left: 4px solid #9aa5b1; background: #f7f8fa; }
+li.critical { border-color: #b42318 !important; } li.warning { border-color: #dc6803 !important; }
+li.positive { border-color: #1b7f3b !important; } li.info { border-color: #1570ef !important; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.chart { break-inside: avoid; page-break-inside: avoid; }
+.note { color: #616e7c; font-size: 13px; }
+@media print { body { background: #fff; } main { padding: 0; } .grid { grid-template-columns: 1fr; } }
+"""
+
+
+def _fmt(kind: str, x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    if kind == "rate":
+        return f"{100 * x:.2f}%"
+    if kind == "money":
+        return f"{x:,.2f}"
+    return f"{x:,.0f}"
+
+
+def _change(row) -> tuple[str, str]:
+    if row["kind"] == "rate":
+        v = row["change"]
+        return (f"{100 * v:+.2f} pp", "up" if v > 0 else "down") if math.isfinite(v) else ("–", "")
+    v = row["change_pct"]
+    return (f"{100 * v:+.1f}%", "up" if v > 0 else "down") if math.isfinite(v) else ("–", "")
+
+
+def kpi_table_html(comparison: pd.DataFrame) -> str:
+    """The KPI table; every value cell carries ``data-kpi``, ``data-period`` and the exact
+    ``data-value`` (``repr`` of the float)."""
+    rows = []
+    for _, r in comparison.iterrows():
+        change, cls = _change(r)
+        cells = [f"<td>{html.escape(r['label'])}</td>"]
+        for period in ("current", "previous"):
+            v = float(r[period])
+            cells.append(
+                f'<td data-kpi="{r["kpi"]}" data-period="{period}" data-value="{v!r}">'
+                f"{_fmt(r['kind'], v)}</td>"
+            )
+        cells.append(f'<td class="{cls}">{change}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "<tr><th>KPI</th><th>Selected period</th><th>Previous period</th><th>Change</th></tr>"
+    return f'<table class="kpis">{head}{"".join(rows)}</table>'
+
+
+def frame_html(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None,
+               limit: int = 15) -> str:
+    """A small HTML table of ``columns`` (name -> header) with Python format specs."""
+    formats = formats or {}
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
+    body = []
+    for _, r in df.head(limit).iterrows():
+        cells = []
+        for c in columns:
+            v = r[c]
+            text = "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else (
+                format(v, formats[c]) if c in formats else str(v)
+            )
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def findings_html(findings: list[insights.Finding], limit: int = 12) -> str:
+    if not findings:
+        return '<p class="note">No notable findings for this period.</p>'
+    items = "".join(
+        f'<li class="{f.severity}"><strong>{html.escape(f.title)}</strong> — {html.escape(f.text)}</li>'
+        for f in findings[:limit]
+    )
+    return f'<ul class="findings">{items}</ul>'
+
+
+def _figure(fig: go.Figure, div_id: str) -> str:
+    body = fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return f'<div class="chart">{body}</div>'
+
+
+def _window(f: Filters) -> str:
+    return f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"
+
+
+def render(d: ReportData, *, title: str = "Sales report", generated: datetime | None = None) -> str:
+    """The report's HTML (self-contained: plotly.js inline once)."""
+    generated = generated or datetime.now()
+    f = d.filters
+    scope = ", ".join(f.countries) if f.countries else "all countries"
+    if f.segments:
+        scope += "; segments " + ", ".join(f.segments)
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">{_window(f)} ({html.escape(scope)}), compared with {_window(d.previous)}. '
+        f"Generated {generated:%Y-%m-%d %H:%M}.</p>",
+        "<h2>Key figures</h2>",
+        kpi_table_html(d.comparison),
+        "<h2>Findings</h2>",
+        findings_html(d.findings),
+        "<h2>Revenue</h2>",
+        _figure(charts.revenue_fig(d.daily, "day", d.anomalies), "revenue-daily"),
+        _figure(charts.orders_aov_fig(d.monthly), "orders-aov"),
+        "<h2>Customers</h2>",
+        _figure(charts.segment_fig(d.segments), "segments"),
+        frame_html(
+            d.segments,
+            {"segment": "Segment", "customers": "Customers", "revenue": "Revenue",
+             "revenue_share": "Revenue share", "avg_recency_days": "Days since last order"},
+            {"customers": ",.0f", "revenue": ",.0f", "revenue_share": ".1%", "avg_recency_days": ",.0f"},
+        ),
+        "<h2>Products</h2>",
+        '<div class="grid">',
+        _figure(charts.category_fig(d.categories), "categories"),
+        _figure(charts.treemap_fig(d.products), "treemap"),
+        "</div>",
+        frame_html(
+            d.categories,
+            {"category": "Category", "revenue": "Revenue", "revenue_share": "Share",
+             "units_sold": "Units", "margin_pct": "Margin %"},
+            {"revenue": ",.0f", "revenue_share": ".1%", "units_sold": ",.0f", "margin_pct": ".1f"},
+        ),
+        "<h2>Geography</h2>",
+        '<div class="grid">',
+        _figure(charts.country_map_fig(d.countries), "country-map"),
+        _figure(charts.country_bars_fig(d.countries), "country-bars"),
+        "</div>",
+        '<p class="note">The map\'s country outlines load from the plotly.js CDN; offline it stays '
+        "blank and the bars carry the same numbers.</p>",
+    ]
+    parts.append("<h2>Forecast</h2>")
+    if d.forecast is None:
+        parts.append(
+            '<p class="note">No saved forecast model: run <code>sales-analytics train</code> '
+            "and write the report again to include the revenue forecast.</p>"
+        )
+    else:
+        fc = d.forecast
+        parts += [
+            _figure(charts.forecast_fig(fc["history"], fc["forecast"]), "forecast"),
+            f"<p>Selected model: <strong>{html.escape(fc['best'])}</strong>. Backtest accuracy "
+            "(rolling origin; MAE relative to the seasonal-naive baseline):</p>",
+            frame_html(
+                fc["table"],
+                {"model": "Model", "mae": "MAE", "rmse": "RMSE", "mape": "MAPE %",
+                 "coverage_80": "80% coverage", "coverage_95": "95% coverage",
+                 "mae_vs_naive": "MAE vs naive"},
+                {"mae": ",.0f", "rmse": ",.0f", "mape": ".1f", "coverage_80": ".1f",
+                 "coverage_95": ".1f", "mae_vs_naive": ".2f"},
+            ),
+        ]
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f"<body><main>{body}</main></body></html>"
+    )
+
+
+# ------------------------------------------------------------------------------------ files
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def html_to_pdf(source: Path, target: Path, *, chromium: str | None = None, timeout: float = 180) -> Path:
+    """Print ``source`` (an HTML file) to ``target`` with headless chromium."""
+    binary = chromium or find_chromium()
+    if binary is None:
+        raise ReportError(
+            "PDF needs chromium (Debian: apt-get install chromium); none found on PATH"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sa-chromium-") as profile:
+        cmd = [
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw",
+            f"--print-to-pdf={target.resolve()}", source.resolve().as_uri(),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise ReportError(f"chromium did not finish the PDF within {timeout:.0f} s") from exc
+    if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ReportError(f"chromium could not print the PDF: {detail[0]}")
+    return target
+
+
+def write_report(
+    db: TableSource,
+    out: Path,
+    filters: Filters | None = None,
+    *,
+    pdf: bool = False,
+    models_dir: Path | None = None,
+    title: str = "Sales report",
+) -> ReportResult:
+    """Write the HTML report to ``out`` and, with ``pdf``, ``out`` with a ``.pdf`` suffix.
+
+    Without chromium the PDF is skipped and ``pdf_message`` says why (the HTML is still written).
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(collect(db, filters, models_dir=models_dir), title=title), encoding="utf-8")
+    result = ReportResult(html=out)
+    if pdf:
+        try:
+            result.pdf = html_to_pdf(out, out.with_suffix(".pdf"))
+        except ReportError as exc:
+            result.pdf_message = str(exc)
+    return result
+
+
+def parse_kpis(text: str) -> dict[str, dict[str, float]]:
+    """``{period: {kpi: value}}`` read back from a report's KPI table."""
+    import re
+
+    out: dict[str, dict[str, float]] = {"current": {}, "previous": {}}
+    pattern = r'data-kpi="([a-z_]+)" data-period="(current|previous)" data-value="([^"]+)"'
+    for kpi, period, value in re.findall(pattern, text):
+        out[period][kpi] = float(value)
+    return out
+
+
+def as_date(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
