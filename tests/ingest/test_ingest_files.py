@@ -107,6 +107,16 @@ def test_not_utf8_unless_the_encoding_is_given(memory_db, tmp_path):
     assert table(memory_db, "products")["product_name"].tolist() == ["Crème brûlée"]
 
 
+def test_bad_bytes_after_the_first_64k_are_caught_too(memory_db, tmp_path):
+    path = tmp_path / "late.csv"
+    lines = "".join(f"{i},1,2024-01-01,3,1,1.00,Mug\n" for i in range(1, 5000))
+    tail = b"9999,1,2024-01-01,3,1,1.00,caf\xe9\n"
+    path.write_bytes(f"{GENERIC_HEADER},product_name\n{lines}".encode() + tail)
+    message = _error(memory_db, path)
+    assert message.startswith(f"{path} is not valid utf-8 text further down (")
+    assert not memory_db.has_schema()
+
+
 def test_byte_order_mark_and_header_spelling_are_tolerated(memory_db, tmp_path):
     path = tmp_path / "excel.csv"
     text = "Order ID,Customer_ID,ORDER DATE,product-id,Quantity,Unit Price\r\n1,2,2024-01-01,3,1,1.00\r\n"

@@ -158,6 +158,14 @@ def test_round_trip_totals_equal_the_csv_sums(db, tmp_path):
     pd.testing.assert_series_equal(
         got.sort_index(), expected.sort_index(), check_names=False, check_dtype=False
     )
+    items = table(db, "order_items")
+    item_cents = items["quantity"] * items["unit_price"].map(lambda v: int(money(v) * 100))
+    pd.testing.assert_series_equal(
+        item_cents.groupby(items["order_id"]).sum().sort_index(),
+        got.sort_index(),
+        check_names=False,
+        check_dtype=False,
+    )
     status = kept.groupby("Invoice")["Quantity"].first()
     cancelled = {stable_id(i) for i in status.index if i.startswith("C")}
     returned = {stable_id(i) for i in status.index if not i.startswith("C") and status[i] < 0}

@@ -132,6 +132,11 @@ def _read_arrow(path: Path, encoding: str, header: list[str]) -> tuple[pa.Table,
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "invalid UTF8" in reason or isinstance(exc, UnicodeDecodeError):
+            raise IngestError(
+                f"{path} is not valid {encoding.replace('-sig', '')} text further down "
+                f"({reason}): re-save it as UTF-8 or pass the file's encoding"
+            ) from None
         raise IngestError(f"{path} cannot be parsed as CSV: {reason}") from None
     return table, invalid
 
