@@ -304,6 +304,165 @@ def _kpi_summary(row, filters, kind: str) -> Table:
     return table
 
 
+# -------------------------------------------------------------------------------- model commands
+MODEL_NAMES = ("forecast", "clv", "churn", "segments")
+ModelsDir = Annotated[Path, typer.Option("--models-dir", help="Folder of saved models")]
+
+
+@app.command()
+@friendly
+def train(
+    database_url: DbUrl = None,
+    models: Annotated[
+        str, typer.Option(help="Comma-separated subset of forecast,clv,churn,segments")
+    ] = ",".join(MODEL_NAMES),
+    models_dir: ModelsDir = Path("data/models"),
+    horizon: Annotated[int, typer.Option(min=7, help="Forecast horizon in days")] = 90,
+    seed: Annotated[int, typer.Option(help="Random seed of every model")] = 42,
+) -> None:
+    """Train models on the database's completed orders, print their backtests, save them."""
+    from sales_analytics.models import MODELS
+    from sales_analytics.models.data import daily_revenue, transactions
+
+    names = _model_names(models)
+    with open_db(database_url) as db:
+        _require_schema(db)
+        tx = transactions(db)
+        revenue = daily_revenue(db) if "forecast" in names else None
+        truth, true_params = _synthetic_truth(db, tx)
+    for name in names:
+        config = {"random_seed": seed} | ({"horizon": horizon} if name == "forecast" else {})
+        model = MODELS[name](config)
+        with progress() as bar:
+            task = bar.add_task(f"{name}: fitting", total=3)
+            if name == "forecast":
+                model.fit(revenue, progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"))
+            else:
+                model.fit(tx)
+            bar.update(task, advance=1, description=f"{name}: backtesting")
+            if name == "clv":
+                metrics = model.evaluate(truth=truth, true_params=true_params)
+            else:
+                metrics = model.evaluate()
+            bar.update(task, advance=1, description=f"{name}: saving")
+            path = model.save(models_dir)
+            bar.update(task, advance=1, description=f"{name}: done")
+        _print_metrics(name, metrics)
+        console.print(f"saved [bold]{path}[/] (+ {path.with_suffix('.json').name} with the metrics)")
+
+
+@app.command()
+@friendly
+def predict(
+    model: Annotated[str, typer.Option(help="forecast, clv, churn or segments")],
+    out: Annotated[Path, typer.Option(help="CSV file for the predictions")],
+    database_url: DbUrl = None,
+    models_dir: ModelsDir = Path("data/models"),
+    horizon: Annotated[
+        int | None, typer.Option(help="Days ahead (forecast; default: as trained)")
+    ] = None,
+) -> None:
+    """Write a saved model's predictions (on the database's current data) to a CSV file."""
+    from sales_analytics.models import load_model
+    from sales_analytics.models.data import transactions
+
+    name = _model_names(model)[0]
+    with progress() as bar:
+        task = bar.add_task(f"{name}: loading", total=3)
+        fitted = load_model(name, models_dir)
+        bar.update(task, advance=1, description=f"{name}: predicting")
+        if name == "forecast":
+            frame = fitted.predict(h=horizon)
+        else:
+            with open_db(database_url) as db:
+                _require_schema(db)
+                frame = fitted.predict(transactions(db))
+        bar.update(task, advance=1, description=f"{name}: writing")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out, index=False)
+        bar.update(task, advance=1, description=f"{name}: done")
+    console.print(f"{len(frame):,} {name} predictions written to [bold]{out}[/]")
+
+
+def _model_names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown model(s): {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _synthetic_truth(db, tx):
+    """The generator's truth next to a DuckDB file written by `build`, if it matches the data."""
+    if db.kind != "duckdb" or db.parsed.path == ":memory:":
+        return None, None
+    folder = Path(db.parsed.path).parent
+    if not (folder / "truth.parquet").is_file() or not (folder / "params.json").is_file():
+        return None, None
+    import pyarrow.parquet as pq
+
+    truth = pq.read_table(folder / "truth.parquet").to_pandas()
+    if not set(tx["customer_id"]) <= set(truth["customer_id"]):
+        return None, None
+    return truth, json.loads((folder / "params.json").read_text())["params"]
+
+
+def _frame_table(title: str, frame) -> Table:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:,.3f}" if isinstance(v, float) else str(v) for v in row))
+    return table
+
+
+def _print_metrics(name: str, metrics: dict) -> None:
+    """A model's evaluate() result: the model-vs-baseline table plus its key extras."""
+    console.print(_frame_table(f"{name}: backtest (best: {metrics.get('best')})", metrics["table"]))
+    if name == "forecast":
+        if metrics.get("switched_from"):
+            console.print(
+                f"switched from {metrics['switched_from']} to {metrics['best']}: "
+                "its intervals kept their coverage in the backtest"
+            )
+        for lv, cov in metrics["coverage"].items():
+            console.print(
+                f"{lv}% interval of {metrics['best']}: backtest coverage {cov['raw']:.1f}%"
+                + (
+                    f", widened x{cov['factor']:.2f} -> {cov['widened_out_of_window']:.1f}%"
+                    " (out of window)"
+                    if cov["factor"] > 1
+                    else ""
+                )
+            )
+        fi = metrics["feature_importance"]
+        if len(fi):
+            console.print(_frame_table("forecast: feature importance", fi))
+    elif name == "clv":
+        p = metrics["purchases"]
+        console.print(
+            f"holdout purchases: BG/NBD RMSE {p['bgnbd_rmse']:.2f} vs naive {p['naive_rmse']:.2f}; "
+            f"total {p['bgnbd_total']:,.0f} predicted vs {p['actual_total']:,.0f} actual"
+        )
+        console.print("fitted: " + ", ".join(f"{k}={v:.3f}" for k, v in metrics["params"].items()))
+        if "truth" in metrics and "p_alive_auc" in metrics["truth"]:
+            t = metrics["truth"]
+            console.print(
+                f"P(alive) vs planted dropouts: AUC {t['p_alive_auc']:.3f} "
+                f"(recency only {t['recency_only_auc']:.3f}), Brier {t['p_alive_brier']:.3f}"
+            )
+    elif name == "churn":
+        console.print(
+            f"threshold {metrics['threshold']:.3f}; churn rate {metrics['churn_rate']:.1%}; "
+            f"mean predicted {metrics['calibration']['mean_predicted']:.1%}"
+        )
+        console.print(_frame_table("churn: risk tiers (test period)", metrics["tiers"]))
+    elif name == "segments":
+        console.print(_frame_table(f"segments: profiles (k={metrics['k']})", metrics["profiles"]))
+
+
 # -------------------------------------------------------------------------------- helpers
 def _require_schema(db) -> None:
     if not db.has_schema():

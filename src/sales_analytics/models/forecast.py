@@ -11,7 +11,9 @@ Candidates (names used in every table):
 ``cv_horizon`` days), picks the model with the lowest MAE, measures the empirical coverage of the
 80/95% intervals and, where coverage falls short of nominal by more than ``coverage_tolerance``
 points, widens that model's intervals by the smallest factor that restores it on the backtest.
-The coverage after widening is checked honestly (factor chosen on the other windows).
+The coverage after widening is checked honestly (factor chosen on the other windows); when even
+that stays short, it switches to the most accurate model whose own intervals cover well, provided
+its MAE is at most ``switch_mae_tolerance`` worse.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ class RevenueForecaster(BaseModel):
         "rolling": (7, 30),
         "conformal_windows": 2,
         "coverage_tolerance": 5.0,  # percentage points below nominal before widening
+        "switch_mae_tolerance": 0.10,  # switch model for coverage if MAE is at most 10% worse
         "rf_n_estimators": 200,
         "gb_n_estimators": 200,
         "n_jobs": 2,
@@ -195,21 +198,19 @@ class RevenueForecaster(BaseModel):
         self.cv_ = cv
         self.table_ = self._score(cv)
         self.best_ = str(self.table_.iloc[0]["model"])
-        self.widen_ = {}
-        self.coverage_ = {}
-        best_cv = cv[cv["model"] == self.best_]
-        for lv in self._levels:
-            raw = _coverage(best_cv, lv)
-            factor = 1.0
-            if raw < lv - self.config["coverage_tolerance"]:
-                factor = _factor_for(best_cv, lv)
-            self.widen_[lv] = factor
-            self.coverage_[lv] = {
-                "nominal": lv,
-                "raw": raw,
-                "factor": factor,
-                "widened_out_of_window": self._honest_coverage(best_cv, lv) if factor > 1 else raw,
-            }
+        self.switched_from_ = None
+        self._calibrate_intervals(cv)
+        if not self._intervals_ok():
+            # widening could not restore coverage: switch to the most accurate model whose own
+            # intervals cover well, if its MAE is within ``switch_mae_tolerance`` of the best
+            tol = self.config["coverage_tolerance"]
+            limit = self.table_.iloc[0]["mae"] * (1 + self.config["switch_mae_tolerance"])
+            for row in self.table_.itertuples(index=False):
+                ok = all(getattr(row, f"coverage_{lv}") >= lv - tol for lv in self._levels)
+                if ok and row.mae <= limit and row.model != self.best_:
+                    self.switched_from_, self.best_ = self.best_, str(row.model)
+                    self._calibrate_intervals(cv)
+                    break
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._fit_final(df)
@@ -269,6 +270,27 @@ class RevenueForecaster(BaseModel):
         base = table.set_index("model").loc[BASELINE, "mae"]
         table["mae_vs_naive"] = table["mae"] / base if base else float("nan")
         return table.sort_values(["mae", "model"], kind="stable").reset_index(drop=True)
+
+    def _calibrate_intervals(self, cv: pd.DataFrame) -> None:
+        """Coverage of the selected model's intervals; widening factors where they fall short."""
+        self.widen_, self.coverage_ = {}, {}
+        best_cv = cv[cv["model"] == self.best_]
+        for lv in self._levels:
+            raw = _coverage(best_cv, lv)
+            factor = 1.0
+            if raw < lv - self.config["coverage_tolerance"]:
+                factor = _factor_for(best_cv, lv)
+            self.widen_[lv] = factor
+            self.coverage_[lv] = {
+                "nominal": lv,
+                "raw": raw,
+                "factor": factor,
+                "widened_out_of_window": self._honest_coverage(best_cv, lv) if factor > 1 else raw,
+            }
+
+    def _intervals_ok(self) -> bool:
+        tol = self.config["coverage_tolerance"]
+        return all(c["widened_out_of_window"] >= lv - tol for lv, c in self.coverage_.items())
 
     def _honest_coverage(self, best_cv: pd.DataFrame, level: int) -> float:
         """Coverage of widened intervals, each window's factor chosen on the other windows."""
@@ -353,6 +375,8 @@ class RevenueForecaster(BaseModel):
         self._check_fitted()
         metrics = {
             "best": self.best_,
+            "most_accurate": str(self.table_.iloc[0]["model"]),
+            "switched_from": self.switched_from_,
             "baseline": BASELINE,
             "cv_windows": self.config["cv_windows"],
             "cv_horizon": self._cv_horizon(),

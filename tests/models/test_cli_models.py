@@ -1,0 +1,105 @@
+"""`sales-analytics train` and `predict`: tables printed, models saved with metrics, CSV written."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sales_analytics.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def shop_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli_models")
+    url = f"duckdb:///{folder / 'shop.duckdb'}"
+    result = run("build", "--scale", "0.2", "--seed", "9", "-d", url)
+    assert result.exit_code == 0, result.output
+    return url, folder
+
+
+def test_train_and_predict_churn_segments(shop_url):
+    url, folder = shop_url
+    models_dir = folder / "models"
+    result = run("train", "--models", "segments,churn", "--models-dir", str(models_dir), "-d", url)
+    assert result.exit_code == 0, result.output
+    assert "segments: backtest" in result.output and "rfm_quartiles" in result.output
+    assert "churn: backtest" in result.output and "recency_only" in result.output
+    meta = json.loads((models_dir / "churn.json").read_text())
+    assert meta["model"] == "churn" and meta["metrics"]["table"][0]["pr_auc"] > 0
+    for name in ("segments", "churn"):
+        out = folder / f"{name}.csv"
+        pred = run(
+            "predict",
+            "--model",
+            name,
+            "--out",
+            str(out),
+            "--models-dir",
+            str(models_dir),
+            "-d",
+            url,
+        )
+        assert pred.exit_code == 0, pred.output
+        frame = pd.read_csv(out)
+        assert len(frame) > 0 and "customer_id" in frame
+
+
+def test_train_predict_errors(shop_url, tmp_path):
+    url, _ = shop_url
+    bad = run("train", "--models", "prophet", "-d", url)
+    assert bad.exit_code == 1 and "unknown model(s): prophet" in bad.output
+    missing = run(
+        "predict",
+        "--model",
+        "clv",
+        "--out",
+        str(tmp_path / "x.csv"),
+        "--models-dir",
+        str(tmp_path),
+        "-d",
+        url,
+    )
+    assert missing.exit_code == 1 and "run `sales-analytics train` first" in missing.output
+    assert "Traceback" not in missing.output
+
+
+@pytest.mark.slow
+def test_train_and_predict_clv_forecast(shop_url):
+    url, folder = shop_url
+    models_dir = folder / "models"
+    result = run(
+        "train",
+        "--models",
+        "clv,forecast",
+        "--horizon",
+        "30",
+        "--models-dir",
+        str(models_dir),
+        "-d",
+        url,
+    )
+    assert result.exit_code == 0, result.output
+    assert "bgnbd_gamma_gamma" in result.output and "naive_last_period" in result.output
+    assert "P(alive) vs planted dropouts" in result.output  # truth.parquet found next to the file
+    assert "seasonal_naive" in result.output and "feature importance" in result.output
+    meta = json.loads((models_dir / "forecast.json").read_text())
+    assert meta["metrics"]["best"] in {r["model"] for r in meta["metrics"]["table"]}
+    out = folder / "forecast.csv"
+    pred = run("predict", "--model", "forecast", "--out", str(out), "--models-dir", str(models_dir))
+    assert pred.exit_code == 0, pred.output
+    assert len(pd.read_csv(out)) == 30
+    out = folder / "clv.csv"
+    pred = run(
+        "predict", "--model", "clv", "--out", str(out), "--models-dir", str(models_dir), "-d", url
+    )
+    assert pred.exit_code == 0, pred.output
+    assert {"p_alive", "clv", "clv_rf"} <= set(pd.read_csv(out).columns)
