@@ -137,6 +137,34 @@ def load(
         _load_frames(db, frames, replace)
 
 
+@app.command("import")
+@friendly
+def import_(
+    file: Annotated[Path, typer.Argument(help="The shop's CSV export")],
+    fmt: Annotated[str, typer.Option("--format", help="generic or online-retail")] = "generic",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Reject file (default: <FILE stem>.rejects.csv)")
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of FILE")] = "utf-8",
+    database_url: DbUrl = None,
+) -> None:
+    """Import a CSV export: bad lines to a reject file with reasons, the rest in one transaction."""
+    from sales_analytics.ingest import import_csv
+
+    with open_db(database_url) as db:
+        result = import_csv(db, file, fmt, rejects, encoding=encoding)
+    table = Table(title=f"imported {file} ({result.fmt})")
+    table.add_column("table")
+    table.add_column("loaded", justify="right")
+    table.add_column("already there", justify="right")
+    for name in TABLES:
+        table.add_row(name, f"{result.loaded[name]:,}", f"{result.skipped[name]:,}")
+    console.print(table)
+    console.print(f"{result.rejected:,} of {result.rows:,} lines rejected -> {result.reject_path}")
+    for reason, count in result.reasons.items():
+        console.print(f"  {count:>8,}  {reason}", highlight=False)
+
+
 @app.command()
 @friendly
 def build(
