@@ -1,0 +1,131 @@
+"""Latency of every metric on DuckDB and PostgreSQL, end to end (build, compile, run, to pandas).
+
+Run: ``python -m benchmarks.bench_metrics [--scales 1 10] [--backends duckdb postgres]``.
+Each scale's data set is generated once and loaded into a temp DuckDB file and a temp PostgreSQL
+database. Every metric of ``sales_analytics.metrics.METRICS`` runs once to warm up, then the median
+of ``--repeat`` runs is reported. Targets (metrics issue): < 100 ms per metric at scale 1 on DuckDB,
+< 1 s at scale 100; the ``x target`` column is the time over the target for that scale (scale <= 1:
+100 ms, larger scales: 1 s), so <= 1 meets it. The baseline measured in the same run is exporting
+the raw orders and order items to pandas (what any computation outside the database pays first):
+``x export`` is how many times faster the metric is than that export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.common import console, print_table, temp_pg_database, timed
+from sales_analytics.metrics import METRICS, compute
+from sales_analytics.storage import connect
+from sales_analytics.synth import generate
+
+
+def target_seconds(scale: float) -> float:
+    return 0.1 if scale <= 1 else 1.0
+
+
+@contextmanager
+def loaded(kind: str, frames) -> Iterator:
+    """A database of ``kind`` holding ``frames`` (temp DuckDB file or temp PostgreSQL database)."""
+    if kind == "duckdb":
+        with tempfile.TemporaryDirectory() as tmp:
+            db = connect(f"duckdb:///{Path(tmp) / 'bench.duckdb'}")
+            try:
+                db.create_schema()
+                db.load(frames, refresh=False)
+                yield db
+            finally:
+                db.close()
+        return
+    with temp_pg_database() as url:
+        db = connect(url)
+        try:
+            db.create_schema()
+            db.load(frames, refresh=False)
+            db.raw.commit()
+            prev = db.raw.autocommit
+            db.raw.autocommit = True
+            db.raw.execute("VACUUM ANALYZE")  # fresh statistics, as after any bulk load
+            db.raw.autocommit = prev
+            yield db
+        finally:
+            db.close()
+
+
+def export_baseline(db) -> float:
+    def run() -> int:
+        return sum(len(db.table(n).to_pandas()) for n in ("orders", "order_items"))
+
+    seconds, _ = timed(run, repeat=3, warmup=1)
+    return seconds
+
+
+def bench(scales: list[float], backends: list[str], repeat: int, names: list[str]) -> list[list]:
+    rows: list[list] = []
+    for scale in scales:
+        data = generate(scale, seed=42)
+        frames = data.tables
+        counts = {k: v.num_rows for k, v in frames.items()}
+        console.print(
+            f"scale {scale:g}: {counts['customers']:,} customers, {counts['orders']:,} orders, "
+            f"{counts['order_items']:,} order items"
+        )
+        target = target_seconds(scale)
+        for kind in backends:
+            with loaded(kind, frames) as db:
+                export = export_baseline(db)
+                rows.append([f"{kind} s{scale:g}", "(baseline) export orders+items", export * 1000,
+                             export / target, 1.0, ""])  # fmt: skip
+                for name in names:
+                    seconds, frame = timed(lambda n=name: compute(db, n), repeat=repeat, warmup=1)
+                    rows.append([f"{kind} s{scale:g}", name, seconds * 1000, seconds / target,
+                                 export / seconds, f"{len(frame):,}"])  # fmt: skip
+            gc.collect()
+        del data, frames
+        gc.collect()
+    return rows
+
+
+def summary(rows: list[list]) -> list[list]:
+    """Per backend and scale: median, worst metric and how many meet the target."""
+    out = []
+    for key in dict.fromkeys(r[0] for r in rows):
+        ms = [r for r in rows if r[0] == key and not r[1].startswith("(baseline)")]
+        times = sorted(r[2] for r in ms)
+        worst = max(ms, key=lambda r: r[2])
+        met = sum(1 for r in ms if r[3] <= 1)
+        out.append([key, times[len(times) // 2], f"{worst[1]} ({worst[2]:,.1f})", f"{met}/{len(ms)}"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> list[list]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--backends", nargs="+", default=["duckdb", "postgres"],
+                        choices=["duckdb", "postgres"])  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per metric (median)")
+    parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS))
+    args = parser.parse_args(argv)
+
+    rows = bench(args.scales, args.backends, args.repeat, args.metrics)
+    print_table(
+        "Metric latency, median of runs after a warm-up (target: < 100 ms at scale 1 on DuckDB, "
+        "< 1 s at scale 100)",
+        ["backend / scale", "metric", "ms", "x target", "x export", "rows"],
+        rows,
+    )
+    print_table(
+        "Summary",
+        ["backend / scale", "median ms", "slowest metric (ms)", "within target"],
+        summary(rows),
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()
