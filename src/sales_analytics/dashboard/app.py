@@ -11,16 +11,16 @@ import streamlit as st
 
 from sales_analytics.dashboard import data, ui
 
-PAGES = Path(__file__).resolve().parent / "pages"
+VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="Sales analytics", page_icon="📈", layout="wide")
 
 pages = [
-    st.Page(PAGES / "revenue.py", title="Revenue", icon="💰", url_path="revenue", default=True),
-    st.Page(PAGES / "customers.py", title="Customers", icon="👥", url_path="customers"),
-    st.Page(PAGES / "products.py", title="Products", icon="📦", url_path="products"),
-    st.Page(PAGES / "geography.py", title="Geography", icon="🌍", url_path="geography"),
-    st.Page(PAGES / "predictions.py", title="Predictions", icon="🔮", url_path="predictions"),
+    st.Page(VIEWS / "revenue.py", title="Revenue", icon="💰", url_path="revenue", default=True),
+    st.Page(VIEWS / "customers.py", title="Customers", icon="👥", url_path="customers"),
+    st.Page(VIEWS / "products.py", title="Products", icon="📦", url_path="products"),
+    st.Page(VIEWS / "geography.py", title="Geography", icon="🌍", url_path="geography"),
+    st.Page(VIEWS / "predictions.py", title="Predictions", icon="🔮", url_path="predictions"),
 ]
 page = st.navigation(pages)
 
