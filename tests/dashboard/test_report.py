@@ -1,0 +1,98 @@
+"""The executive report: its numbers equal the metric layer's, it is self-contained, CLI and PDF."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from sales_analytics import insights, metrics
+from sales_analytics.cli import app
+from sales_analytics.insights import KPI_LABELS
+from sales_analytics.metrics import Filters
+from sales_analytics.reports import executive
+from sales_analytics.reports.executive import default_filters, parse_kpis, write_report
+
+
+def assert_kpis_equal(parsed: dict[str, float], expected: dict) -> None:
+    assert set(parsed) == set(KPI_LABELS)
+    for key, value in parsed.items():
+        want = expected[key]
+        if want is None:
+            assert math.isnan(value), key
+        else:
+            assert value == float(want), key  # exact: the cell carries repr(float)
+
+
+def test_report_numbers_equal_the_metrics(loaded_db, tmp_path):
+    result = write_report(loaded_db, tmp_path / "report.html", models_dir=tmp_path / "none")
+    text = result.html.read_text(encoding="utf-8")
+    f = default_filters(loaded_db)
+    bounds = insights.data_bounds(loaded_db)
+    parsed = parse_kpis(text)
+    assert_kpis_equal(parsed["current"], metrics.kpis(loaded_db, f))
+    prev = insights.previous_period(f, *bounds)
+    assert_kpis_equal(parsed["previous"], metrics.kpis(loaded_db, prev))
+    # the findings are the computed ones, HTML-escaped
+    for finding in insights.compute_insights(loaded_db, f)[:5]:
+        assert finding.title.replace("'", "&#x27;") in text
+    # self-contained: plotly.js inline exactly once, no external scripts, one div per chart
+    assert len(re.findall(r"<script type=\"text/javascript\">/\*\*\s*\n?\s*\* plotly\.js", text)) == 1
+    assert not re.search(r"<script[^>]+src=", text)
+    for div in ("revenue-daily", "segments", "categories", "treemap", "country-map"):
+        assert f'id="{div}"' in text
+    assert "sales-analytics train" in text  # no saved forecast: says how to get one
+    assert result.pdf is None and result.pdf_message is None
+
+
+def test_report_follows_filters_and_includes_the_forecast(shop_url, trained_models, tmp_path):
+    from sales_analytics.storage import connect
+
+    f = Filters("2024-03-01", "2024-08-31", countries=("Germany", "France"))
+    with connect(shop_url) as db:
+        result = write_report(db, tmp_path / "r.html", f, models_dir=trained_models)
+        expected = metrics.kpis(db, f)
+    text = result.html.read_text(encoding="utf-8")
+    assert_kpis_equal(parse_kpis(text)["current"], expected)
+    assert 'id="forecast"' in text and "Backtest accuracy" in text and "seasonal_naive" in text
+    assert "Germany, France" in text
+
+
+def test_pdf_is_skipped_with_a_reason_without_chromium(loaded_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(executive, "find_chromium", lambda: None)
+    result = write_report(loaded_db, tmp_path / "r.html", pdf=True, models_dir=tmp_path)
+    assert result.html.is_file() and result.pdf is None
+    assert "chromium" in result.pdf_message and not (tmp_path / "r.pdf").exists()
+
+
+def test_cli_report(shop_url, tmp_path, monkeypatch):
+    from sales_analytics.storage import connect
+
+    monkeypatch.setattr(executive, "find_chromium", lambda: None)
+    out = tmp_path / "cli" / "report.html"
+    args = ["report", "--out", str(out), "-d", shop_url, "--start", "2024-01-01",
+            "--end", "2024-12-31", "--country", "Germany", "--pdf", "--models-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "report written to" in result.output and "PDF skipped" in result.output
+    with connect(shop_url) as db:
+        expected = metrics.kpis(db, Filters("2024-01-01", "2024-12-31", countries=("Germany",)))
+    assert_kpis_equal(parse_kpis(out.read_text(encoding="utf-8"))["current"], expected)
+
+
+def test_cli_report_and_dashboard_need_a_schema(tmp_path):
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    for args in (["report", "--out", str(tmp_path / "r.html")], ["dashboard"]):
+        result = CliRunner().invoke(app, [*args, "-d", url], env={"COLUMNS": "200"})
+        assert result.exit_code == 1
+        assert "no sales-analytics schema" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("bad", ["2024-13-01"])
+def test_cli_report_bad_date_is_one_line(shop_url, tmp_path, bad):
+    result = CliRunner().invoke(
+        app, ["report", "--out", str(tmp_path / "r.html"), "-d", shop_url, "--start", bad]
+    )
+    assert result.exit_code == 1 and "error" in result.output.lower()
