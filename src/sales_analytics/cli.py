@@ -608,6 +608,53 @@ def report(
         err_console.print(f"[yellow]PDF skipped:[/] {result.pdf_message}", highlight=False)
 
 
+# -------------------------------------------------------------------------------- API
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    database_url: DbUrl = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="SA_API_KEY",
+            help="Key clients must send in the X-API-Key header",
+            show_default=False,
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve /v1 without any key (trusted networks only)")
+    ] = False,
+    models_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--models-dir", envvar="SA_MODELS_DIR", help="Folder of saved models [default: data/models]"
+        ),
+    ] = None,
+) -> None:
+    """Serve the REST API (FastAPI + uvicorn); OpenAPI docs at /docs. Needs --api-key or --no-auth."""
+    import uvicorn
+
+    from sales_analytics.api import create_app
+
+    if no_auth and api_key:
+        fail("give either --api-key (or SA_API_KEY) or --no-auth, not both")
+    if not no_auth and not api_key:
+        fail(
+            "no API key: pass --api-key or set SA_API_KEY "
+            "(or --no-auth to serve without one, on a trusted network only)"
+        )
+    with open_db(database_url) as db:  # fail fast on a bad URL or a missing schema
+        _require_schema(db)
+        url = db.url
+    api = create_app(url, api_key, models_dir=models_dir, require_auth=not no_auth)
+    auth = "WITHOUT authentication" if no_auth else "API key required in the X-API-Key header"
+    console.print(f"serving on http://{host}:{port} ({auth}); docs at http://{host}:{port}/docs")
+    uvicorn.run(api, host=host, port=port, log_level="info")
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m`
     app()
     sys.exit(0)

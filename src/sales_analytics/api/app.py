@@ -1,0 +1,175 @@
+"""The FastAPI application factory.
+
+``create_app()`` builds one app over one database (opened in the lifespan, ``DATABASE_URL`` by
+default) and one models folder (``SA_MODELS_DIR``, default ``data/models``). Every ``/v1`` endpoint
+needs the API key in the ``X-API-Key`` header (``SA_API_KEY`` by default); ``/health`` and the docs
+(``/docs``, ``/redoc``, ``/openapi.json``) are open. Run it with ``sales-analytics serve`` or
+``uvicorn --factory sales_analytics.api:create_app``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+
+from sales_analytics.api.params import reject_unknown_query
+from sales_analytics.api.routes import customers, metrics, models
+from sales_analytics.api.schemas import Error, Health
+from sales_analytics.api.service import ModelMissing, ModelUnusable, Service
+from sales_analytics.config import get_settings
+from sales_analytics.storage import StorageError
+
+API_KEY_ENV = "SA_API_KEY"
+MODELS_DIR_ENV = "SA_MODELS_DIR"
+API_KEY_HEADER = "X-API-Key"
+
+try:
+    __version__ = version("sales-analytics")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+
+class MissingApiKeyError(ValueError):
+    """No API key configured and authentication not explicitly disabled."""
+
+
+def default_models_dir() -> Path:
+    from sales_analytics.models.base import DEFAULT_MODELS_DIR
+
+    return Path(os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
+
+
+def api_key_dependency(expected: str):
+    """A dependency that accepts a request only with ``X-API-Key: <expected>`` (401 otherwise)."""
+    scheme = APIKeyHeader(
+        name=API_KEY_HEADER,
+        auto_error=False,
+        description="The key given to `sales-analytics serve --api-key` (or SA_API_KEY)",
+    )
+    wanted = expected.encode()
+
+    def check_api_key(key: str | None = Security(scheme)) -> None:
+        if not key:
+            raise HTTPException(401, f"missing API key: send it in the {API_KEY_HEADER} header")
+        if not hmac.compare_digest(key.encode(), wanted):
+            raise HTTPException(401, "invalid API key")
+
+    return check_api_key
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def create_app(
+    database_url: str | None = None,
+    api_key: str | None = None,
+    *,
+    models_dir: str | Path | None = None,
+    require_auth: bool = True,
+) -> FastAPI:
+    """Build the API.
+
+    Parameters
+    ----------
+    database_url
+        Default ``DATABASE_URL`` (or the embedded DuckDB file). The connection is opened when the
+        app starts; if that fails the app still starts and ``/v1`` answers 503 until it works.
+    api_key
+        The key clients send in ``X-API-Key``; default ``SA_API_KEY``.
+    models_dir
+        Folder of saved models; default ``SA_MODELS_DIR`` or ``data/models``.
+    require_auth
+        ``False`` serves ``/v1`` without a key (``serve --no-auth``). With ``True`` (default) and
+        no key configured, :class:`MissingApiKeyError` is raised: the API never runs open by
+        accident.
+    """
+    url = database_url or get_settings().database_url
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if require_auth and not key:
+        raise MissingApiKeyError(
+            f"no API key: pass api_key / --api-key or set {API_KEY_ENV}, "
+            "or disable authentication explicitly (--no-auth)"
+        )
+    service = Service(url, models_dir if models_dir is not None else default_models_dir())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.open()
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(
+        title="sales-analytics API",
+        version=__version__,
+        summary="Read-only metrics, RFM segments, forecasts and customer scores of a shop.",
+        description=(
+            "All `/v1` endpoints need the header `X-API-Key`. Lists with `limit`/`offset` come "
+            "back as `{total, limit, offset, items}` in a stable order. Money is a number, "
+            "timestamps are ISO 8601 (shop local time, no offset), missing values are null. "
+            "Bad parameters are a 422 (`start` after `end`, an unknown country), unknown ids a "
+            "404. See docs/api.md."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.auth = require_auth
+
+    deps = [Depends(api_key_dependency(key))] if require_auth and key else []
+    deps.append(Depends(reject_unknown_query))
+    v1 = APIRouter(prefix="/v1", dependencies=deps)
+    v1.include_router(metrics.router)
+    v1.include_router(customers.router)
+    v1.include_router(models.router)
+    app.include_router(v1)
+
+    @app.get(
+        "/health",
+        response_model=Health,
+        tags=["service"],
+        responses={503: {"model": Health, "description": "The database does not answer"}},
+        summary="Liveness and database check (no API key)",
+    )
+    def health() -> JSONResponse:
+        ok, detail = service.health()
+        body = Health(
+            status="ok" if ok else "unavailable",
+            database=service.kind,
+            version=__version__,
+            detail=detail,
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    @app.exception_handler(StorageError)
+    async def storage_error(_request: Request, exc: StorageError) -> JSONResponse:
+        return _error(503, str(exc))
+
+    @app.exception_handler(ModelMissing)
+    async def model_missing(_request: Request, exc: ModelMissing) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(ModelUnusable)
+    async def model_unusable(_request: Request, exc: ModelUnusable) -> JSONResponse:
+        return _error(409, str(exc))
+
+    return app
+
+
+__all__ = [
+    "API_KEY_ENV",
+    "API_KEY_HEADER",
+    "MODELS_DIR_ENV",
+    "Error",
+    "MissingApiKeyError",
+    "create_app",
+]
