@@ -13,14 +13,14 @@ from sales_analytics.dashboard import data, ui
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="Sales analytics", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Sales analytics", page_icon=":material/monitoring:", layout="wide")
 
 pages = [
-    st.Page(VIEWS / "revenue.py", title="Revenue", icon="💰", url_path="revenue", default=True),
-    st.Page(VIEWS / "customers.py", title="Customers", icon="👥", url_path="customers"),
-    st.Page(VIEWS / "products.py", title="Products", icon="📦", url_path="products"),
-    st.Page(VIEWS / "geography.py", title="Geography", icon="🌍", url_path="geography"),
-    st.Page(VIEWS / "predictions.py", title="Predictions", icon="🔮", url_path="predictions"),
+    st.Page(VIEWS / "revenue.py", title="Revenue", icon=":material/payments:", url_path="revenue", default=True),
+    st.Page(VIEWS / "customers.py", title="Customers", icon=":material/group:", url_path="customers"),
+    st.Page(VIEWS / "products.py", title="Products", icon=":material/inventory_2:", url_path="products"),
+    st.Page(VIEWS / "geography.py", title="Geography", icon=":material/public:", url_path="geography"),
+    st.Page(VIEWS / "predictions.py", title="Predictions", icon=":material/query_stats:", url_path="predictions"),
 ]
 page = st.navigation(pages)
 

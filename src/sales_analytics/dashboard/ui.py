@@ -16,7 +16,13 @@ from sales_analytics.insights import Finding
 from sales_analytics.metrics import SEGMENT_NAMES, Filters
 
 FILTERS_KEY = "filters"
-SEVERITY_ICONS = {"critical": "🔴", "warning": "🟠", "positive": "🟢", "info": "🔵"}
+#: Severity -> Streamlit markdown badge (web-font icons: they render without emoji fonts).
+SEVERITY_BADGES = {
+    "critical": ":red-badge[:material/error: critical]",
+    "warning": ":orange-badge[:material/warning: warning]",
+    "positive": ":green-badge[:material/trending_up: positive]",
+    "info": ":blue-badge[:material/info: info]",
+}
 
 
 # ------------------------------------------------------------------------------------ filters
@@ -134,15 +140,15 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
     tables renders as fast as one without export.
     """
     slug = _slug(name)
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(
-        "⬇ CSV", lambda: to_csv(df), file_name=f"{slug}.csv", mime="text/csv", key=f"csv_{slug}",
-        on_click="ignore",
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
+        "CSV", lambda: to_csv(df), file_name=f"{slug}.csv", mime="text/csv", key=f"csv_{slug}",
+        on_click="ignore", icon=":material/download:",
     )
-    c2.download_button(
-        "⬇ Excel", lambda: to_excel(df), file_name=f"{slug}.xlsx", key=f"xlsx_{slug}",
+    row.download_button(
+        "Excel", lambda: to_excel(df), file_name=f"{slug}.xlsx", key=f"xlsx_{slug}",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click="ignore",
+        on_click="ignore", icon=":material/download:",
     )
 
 
@@ -169,7 +175,12 @@ def findings(items: list[Finding], kinds: tuple[str, ...] | None = None, limit: 
         st.caption("No notable findings for the selected filters.")
         return
     for f in shown:
-        st.markdown(f"{SEVERITY_ICONS.get(f.severity, '•')} **{f.title}** — {f.text}")
+        st.markdown(f"{SEVERITY_BADGES[f.severity]} **{_md(f.title)}** — {_md(f.text)}")
+
+
+def _md(text: str) -> str:
+    """Plain text safe in markdown (``$`` would start LaTeX, ``*``/``_`` emphasis)."""
+    return re.sub(r"([\\$*_`\[\]])", r"\\\1", text)
 
 
 def guard(fn):

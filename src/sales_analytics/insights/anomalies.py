@@ -155,14 +155,17 @@ def daily_anomalies(
         label = day.strftime("%a %d %b %Y")
         weekday = day.strftime("%A")
         text = (
-            f"Revenue on {label} was {fmt_money(r['revenue'])}, {_times(r['revenue'], r['expected_revenue'])} "
-            f"the {fmt_money(r['expected_revenue'])} expected for a {weekday}"
+            f"Revenue on {label} was {fmt_money(r['revenue'])}, "
+            f"{_versus(r['revenue'], r['expected_revenue'], fmt_money)} expected for a {weekday}"
         )
         if np.isfinite(r["orders"]) and np.isfinite(r["expected_orders"]):
-            text += (
-                f", from {fmt_num(r['orders'])} orders ({_times(r['orders'], r['expected_orders'])} "
-                f"the usual {fmt_num(r['expected_orders'])})"
-            )
+            if r["orders"] == 0:
+                text += f", with no orders (usually {fmt_num(r['expected_orders'])})"
+            else:
+                text += (
+                    f", from {fmt_num(r['orders'])} orders "
+                    f"({_versus(r['orders'], r['expected_orders'], fmt_num)} usual)"
+                )
         text += f"; robust z = {fmt_num(r['z'], 1)}: an unusually {'high' if high else 'low'} day."
         out.append(
             Finding(
@@ -186,8 +189,9 @@ def daily_anomalies(
     return out
 
 
-def _times(actual: float, expected: float) -> str:
-    """``"2.4x"`` (the ratio, one decimal), or ``"above"`` when nothing was expected."""
-    if expected > 0:
-        return f"{actual / expected:.1f}x"
-    return "above" if actual > 0 else "equal to"
+def _versus(actual: float, expected: float, fmt) -> str:
+    """``"2.4x the 9,761"`` (ratio to one decimal), ``"against the 9,761"`` for zero, or
+    ``"above the 0"``."""
+    if expected > 0 and actual > 0:
+        return f"{actual / expected:.1f}x the {fmt(expected)}"
+    return f"{'above' if actual > 0 else 'against'} the {fmt(expected)}"

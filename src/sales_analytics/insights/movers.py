@@ -10,7 +10,6 @@ from sales_analytics.insights.findings import (
     fmt_money,
     fmt_pct,
     fmt_signed_money,
-    fmt_signed_pct,
 )
 
 
@@ -84,7 +83,7 @@ def biggest_movers(
             Finding(
                 kind="mover",
                 severity=severity,
-                title=f"{name} {'up' if up else 'down'} {fmt_signed_pct(r['growth'])}",
+                title=f"{name} {'up' if up else 'down'} {fmt_pct(abs(r['growth']))}",
                 text=text,
                 value=float(r["growth"]),
                 subject=name,

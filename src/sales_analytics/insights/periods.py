@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from sales_analytics.insights.findings import Finding, finite, fmt_money, fmt_signed_pct
+from sales_analytics.insights.findings import Finding, finite, fmt_money, fmt_pct, fmt_signed_pct
 from sales_analytics.metrics import Filters
 
 #: KPI key -> (label, kind) for the KPI table; kind is "money", "count", "rate" or "ratio_money".
@@ -95,7 +95,7 @@ def headline(comparison: pd.DataFrame) -> list[Finding]:
             Finding(
                 kind="kpi",
                 severity=severity,
-                title=f"{r['label']} {'up' if up else 'down'} {fmt_signed_pct(r['change_pct'])}",
+                title=f"{r['label']} {'up' if up else 'down'} {fmt_pct(abs(r['change_pct']))}",
                 text=text,
                 value=float(r["change_pct"]),
                 subject=key,

@@ -35,7 +35,7 @@ def body() -> None:
         ui.chart(charts.abc_fig(abc), abc, "abc classes")
     with right:
         st.subheader("Slow movers")
-        ui.table(data.metric("slow_movers", f), "slow movers", height=320)
+        ui.table(data.metric("slow_movers", f), "slow movers")
     st.subheader("Bought together")
     ui.table(data.metric("pairs", f), "product pairs", height=280)
 
