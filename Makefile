@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SCALE  ?= 1
 SEED   ?= 42
 
-.PHONY: demo test install lint bench dashboard clean
+.PHONY: demo test install chromium lint bench dashboard report clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ demo: install
 	@echo
 	@echo "Open the dashboard with:  $(BIN)/sales-analytics dashboard"
 
+## chromium: Debian chromium for the real-browser dashboard test and the PDF report (apt, as root)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian chromium (browser tests, PDF report)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null || \
+		echo "could not install chromium: the browser tests skip (and fail under CI=true)"; }
+
 ## test: the whole test suite (PostgreSQL tests skip when no server answers, unless SA_REQUIRE_POSTGRES=1)
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
 
 lint: install
@@ -34,6 +43,10 @@ bench: install
 
 dashboard: install
 	$(BIN)/sales-analytics dashboard
+
+## report: the executive report of the last 12 months (out/report.html, and a PDF with chromium)
+report: install
+	$(BIN)/sales-analytics report --out out/report.html --pdf
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
