@@ -3,11 +3,13 @@ generator's planted parameters, reproducibility, persistence and a minimal real-
 
 Tolerances. The generator runs BG/NBD in *operational* days (seasonality-warped calendar days).
 * Continuous-time RFM in operational days (the model's own assumptions): the identifiable mean
-  purchase rate r/alpha and mean dropout a/(a+b) are recovered within 8% at scale 3 (10,000+
-  customers); the individual r, alpha, a, b within 20% (they trade off against each other).
+  purchase rate r/alpha and mean dropout a/(a+b) are recovered within 5% at scale 3 (15,000
+  customers; measured: 0.7% and 1.9%); the individual r, alpha, a, b within 10% (they trade off
+  against each other; measured: at most 3.4%).
 * The production path (calendar days, purchases on one day counted once, as
   ``rfm_summary(time_unit="D")`` does) recovers r/alpha within 15% and a/(a+b) within 10%: the
-  daily aggregation merges same-day repeat orders of the fastest buyers and biases the rate down.
+  daily aggregation merges same-day repeat orders of the fastest buyers and biases the rate down
+  (measured: rate -7.8%, dropout +3.6%).
 """
 
 from __future__ import annotations
@@ -179,10 +181,10 @@ def test_recovery_in_operational_time_continuous(big_shop):
     for k in fitted:
         assert fitted[k] == pytest.approx(mle[k], rel=0.01)
     ratios = _ratios(fitted, big_shop.params)
-    assert ratios["rate"] == pytest.approx(1, abs=0.08), ratios
-    assert ratios["dropout"] == pytest.approx(1, abs=0.08), ratios
+    assert ratios["rate"] == pytest.approx(1, abs=0.05), ratios
+    assert ratios["dropout"] == pytest.approx(1, abs=0.05), ratios
     for k in ("r", "alpha", "a", "b"):
-        assert ratios[k] == pytest.approx(1, abs=0.20), ratios
+        assert ratios[k] == pytest.approx(1, abs=0.10), ratios
 
 
 @pytest.mark.slow
