@@ -1,0 +1,242 @@
+"""Dashboard page render time at scale 1 and 10: cold and warm cache, vs the raw metric work.
+
+Run: ``python -m benchmarks.bench_dashboard [--scales 1 10] [--backend duckdb|postgres]
+[--no-models]``.
+
+Each scale's shop is generated once and loaded into a temp database; fast-config forecast, CLV and
+churn models are trained on it for the Predictions page. Each page is rendered with Streamlit's
+AppTest (the app's real code path, minus the browser):
+
+* ``cold``: caches cleared (new connection, every query runs), then the page renders;
+* ``warm``: a new session renders the same page again (results come from ``st.cache_data``);
+* ``raw``: the baseline measured in the same run: the metric and model calls the page makes, run
+  directly on a fresh connection with no Streamlit and no cache.
+
+``cold / raw`` is the dashboard's overhead over its queries (layout, Plotly figures, dataframes);
+``cold / warm`` is what the cache buys on every rerun (filter change back, page switch, another user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from benchmarks.common import console, print_table, temp_pg_database
+from sales_analytics import insights, metrics
+from sales_analytics.metrics import Filters
+from sales_analytics.storage import connect
+from sales_analytics.synth import generate
+
+APP = Path(__file__).resolve().parents[1] / "src" / "sales_analytics" / "dashboard" / "app.py"
+PAGES = ("revenue", "customers", "products", "geography", "predictions")
+FAST_MODELS = {
+    "forecast": {"models": ("linear", "seasonal_naive"), "horizon": 90, "cv_windows": 2},
+    "churn": {"n_estimators": 60},
+    "clv": {"regressor": False},
+}
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def database(kind: str, frames) -> Iterator[str]:
+    """A database URL holding ``frames`` (the connection is closed: the app opens its own)."""
+    if kind == "duckdb":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
+            with connect(url) as db:
+                db.create_schema()
+                db.load(frames)
+            yield url
+        return
+    with temp_pg_database() as url:
+        with connect(url) as db:
+            db.create_schema()
+            db.load(frames)
+            db.raw.commit()
+            db.raw.autocommit = True
+            db.raw.execute("VACUUM ANALYZE")
+        yield url
+
+
+def train(url: str, folder: Path) -> float:
+    from sales_analytics.models import MODELS, daily_revenue, transactions
+
+    t0 = time.perf_counter()
+    with connect(url) as db:
+        tx = transactions(db)
+        revenue = daily_revenue(db)
+    for name, config in FAST_MODELS.items():
+        model = MODELS[name](config).fit(revenue if name == "forecast" else tx)
+        if name == "forecast":
+            model.evaluate()
+        model.save(folder)
+    return time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------------------------ raw baseline
+def _window(db) -> tuple[Filters, Filters]:
+    first, last = insights.data_bounds(db)
+    f = Filters(start=max(first, last - timedelta(days=364)), end=last)
+    return f, insights.previous_period(f, first, last)
+
+
+def _findings(db, f, prev) -> None:
+    insights.findings_from(
+        insights.InsightInputs(
+            comparison=insights.kpi_comparison(metrics.kpis(db, f), metrics.kpis(db, prev)),
+            categories=metrics.category_rollup(db, f).to_pandas(),
+            categories_previous=metrics.category_rollup(db, prev).to_pandas(),
+            countries=metrics.geography(db, "country", f).to_pandas(),
+            countries_previous=metrics.geography(db, "country", prev).to_pandas(),
+            segments=metrics.segment_summary(db, None, f).to_pandas(),
+            daily=metrics.revenue_timeseries(db, "day", f).to_pandas(),
+        )
+    )
+
+
+def _month_orders(db, f) -> None:
+    start = f.end.replace(day=1)
+    o = db.table("orders")
+    o.filter(o.order_date >= start, o.order_date <= f.end).to_pandas()
+
+
+RAW: dict[str, Callable] = {
+    "revenue": lambda db, f, prev, models: (
+        _findings(db, f, prev),
+        metrics.weekday_profile(db, f).to_pandas(),
+        metrics.revenue_timeseries(db, "month", f).to_pandas(),
+        _month_orders(db, f),
+    ),
+    "customers": lambda db, f, prev, models: (
+        _findings(db, f, prev),
+        metrics.cohorts(db, f).to_pandas(),
+        metrics.new_vs_returning(db, "month", f).to_pandas(),
+        metrics.rfm_segments(db, None, f).to_pandas(),
+        metrics.customer_summary(db, f).to_pandas(),
+    ),
+    "products": lambda db, f, prev, models: (
+        _findings(db, f, prev),
+        metrics.brand_rollup(db, f).to_pandas(),
+        metrics.product_performance(db, f).to_pandas(),
+        metrics.abc_classes(db, f).to_pandas(),
+        metrics.slow_movers(db, f).to_pandas(),
+        metrics.product_pairs(db, f, limit=50).to_pandas(),
+    ),
+    "geography": lambda db, f, prev, models: (
+        _findings(db, f, prev),
+        metrics.penetration(db, "country", f).to_pandas(),
+        metrics.geography(db, "region", f).to_pandas(),
+        metrics.customer_summary(db, replace(f, countries=("United States",))).to_pandas(),
+    ),
+    "predictions": lambda db, f, prev, models: _raw_predictions(db, models),
+}
+
+
+def _raw_predictions(db, folder: Path | None) -> None:
+    if folder is None:
+        return
+    from sales_analytics.models import load_model
+
+    fc = load_model("forecast", folder)
+    fc.predict(), fc.evaluate()
+    metrics.revenue_timeseries(db, "day").to_pandas()
+    risk = insights.customer_risk(
+        load_model("clv", folder).predict(), load_model("churn", folder).predict()
+    )
+    insights.risk_matrix(risk)
+    metrics.customer_summary(db).to_pandas()
+    metrics.rfm_segments(db).to_pandas()
+
+
+def raw_seconds(url: str, page: str, models: Path | None) -> float:
+    t0 = time.perf_counter()
+    with connect(url) as db:
+        f, prev = _window(db)
+        RAW[page](db, f, prev, models)
+    return time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------------------------ AppTest
+def render_seconds(page: str, *, cold: bool) -> float:
+    """Seconds to render ``page`` in a new AppTest session (after clearing the caches if cold)."""
+    import logging
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.caching.cache_resource_api"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # "No runtime found" when clearing
+    at = AppTest.from_file(str(APP), default_timeout=900)
+    at.run()  # the session lands on the default page; pages are registered
+    if cold:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    at.switch_page(f"views/{page}.py")
+    t0 = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - t0
+    if at.exception or at.error:
+        errors = [e.value for e in at.exception] + [e.value for e in at.error]
+        raise RuntimeError(f"{page}: {errors[0]}")
+    return seconds
+
+
+def bench(scales: list[float], backend: str, with_models: bool) -> list[list]:
+    rows: list[list] = []
+    for scale in scales:
+        frames = generate(scale, seed=42).tables
+        counts = {k: v.num_rows for k, v in frames.items()}
+        console.print(
+            f"scale {scale:g} ({backend}): {counts['customers']:,} customers, "
+            f"{counts['orders']:,} orders, {counts['order_items']:,} order items"
+        )
+        with database(backend, frames) as url, tempfile.TemporaryDirectory() as models_tmp:
+            models = Path(models_tmp) if with_models else None
+            if models is not None:
+                console.print(f"  trained fast models in {train(url, models):.1f} s")
+            os.environ["DATABASE_URL"] = url
+            os.environ["SA_MODELS_DIR"] = str(models or Path(models_tmp) / "none")
+            for page in PAGES:
+                gc.collect()
+                raw = raw_seconds(url, page, models)
+                cold = render_seconds(page, cold=True)
+                warm = render_seconds(page, cold=False)
+                rows.append(
+                    [f"{scale:g}", page, raw, cold, warm, cold / raw if raw else float("nan"),
+                     cold / warm]
+                )
+                console.print(f"  {page}: raw {raw:.2f} s, cold {cold:.2f} s, warm {warm:.2f} s")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[list]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--backend", choices=["duckdb", "postgres"], default="duckdb")
+    parser.add_argument("--no-models", action="store_true", help="skip training (Predictions empty)")
+    args = parser.parse_args(argv)
+    rows = bench(args.scales, args.backend, not args.no_models)
+    print_table(
+        f"Dashboard page render (AppTest, {args.backend}): seconds; cold = caches cleared, "
+        "warm = cached; raw = the page's metric/model calls without Streamlit",
+        ["scale", "page", "raw s", "cold s", "warm s", "cold / raw", "cold / warm"],
+        rows,
+    )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"dashboard_{args.backend}.json"
+    keys = ["scale", "page", "raw_s", "cold_s", "warm_s", "cold_over_raw", "cold_over_warm"]
+    out.write_text(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
