@@ -162,3 +162,16 @@ def test_missing_schema_is_one_line(monkeypatch, tmp_path):
         f"no sales-analytics schema in duckdb:///{tmp_path / 'empty.duckdb'}: "
         "run `sales-analytics build` first"
     ]
+
+
+def test_app_on_each_backend(loaded_db, monkeypatch, tmp_path):
+    """The same app on DuckDB and PostgreSQL: KPI cards equal the metric layer's."""
+    monkeypatch.setenv("DATABASE_URL", loaded_db.url)
+    monkeypatch.setenv("SA_MODELS_DIR", str(tmp_path))
+    at = open_page("revenue")
+    k = metrics.kpis(loaded_db)
+    last, first = k["last_order_at"].date(), k["first_order_at"].date()
+    f = Filters(start=max(first, last - pd.Timedelta(days=364).to_pytimedelta()), end=last)
+    assert metric_values(at)["Net revenue"] == f"{metrics.kpis(loaded_db, f)['revenue']:,.0f}"
+    at.switch_page("views/geography.py").run()
+    assert not at.exception and at.get("plotly_chart")
