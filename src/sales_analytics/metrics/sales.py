@@ -182,7 +182,8 @@ def _compare(
     prev = revenue_timeseries(db, grain, replace(filters, start=None))
     prev = prev.select(
         prev_key=period_key(prev.period, grain) + shift,
-        **{f"revenue_{suffix}": prev.revenue, f"orders_{suffix}": prev.orders},
+        # float64 so that "no comparison period" is NaN in pandas, not an object column
+        **{f"revenue_{suffix}": prev.revenue, f"orders_{suffix}": prev.orders.cast("float64")},
     )
     cur = cur.mutate(key=period_key(cur.period, grain))
     j = cur.left_join(prev, cur.key == prev.prev_key)
