@@ -97,7 +97,7 @@ def orders_aov_fig(ts: pd.DataFrame, grain: str = "month") -> go.Figure:
         yaxis={"title": "orders"},
         yaxis2={"title": "AOV", "overlaying": "y", "side": "right", "showgrid": False},
     )
-    return _layout(fig, f"Orders and average order value per {grain}")
+    return _layout(fig, f"Orders and AOV per {grain}")
 
 
 def weekday_fig(profile: pd.DataFrame) -> go.Figure:
@@ -140,7 +140,7 @@ def cohort_fig(cohorts: pd.DataFrame, max_months: int = 24) -> go.Figure:
         grid, aspect="auto", color_continuous_scale="Blues", zmin=0, zmax=max(0.05, float(grid.iloc[:, 1:].max().max()) if grid.shape[1] > 1 else 1.0),
         labels={"x": "months since first order", "y": "cohort", "color": "retention"},
     )
-    return _layout(fig, "Cohort retention (share of the cohort ordering)", height=460)
+    return _layout(fig, "Cohort retention", height=460)
 
 
 def new_returning_fig(frame: pd.DataFrame) -> go.Figure:
@@ -152,7 +152,7 @@ def new_returning_fig(frame: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=x, y=frame["returning_revenue"], name="returning customers", marker_color=PALETTE[0])
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="revenue", tickformat=",.0f")
-    return _layout(fig, "Revenue from new and returning customers")
+    return _layout(fig, "New vs returning revenue")
 
 
 # ---------------------------------------------------------------------------------------- products
