@@ -174,3 +174,14 @@ def test_app_on_each_backend(loaded_db, monkeypatch, tmp_path):
     assert metric_values(at)["Net revenue"] == f"{metrics.kpis(loaded_db, f)['revenue']:,.0f}"
     at.switch_page("views/geography.py").run()
     assert not at.exception and at.get("plotly_chart")
+
+
+def test_unusable_saved_model_is_a_warning(app_env, monkeypatch, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in ("forecast", "clv", "churn"):
+        (folder / f"{name}.joblib").write_bytes(b"not a model")
+    monkeypatch.setenv("SA_MODELS_DIR", str(folder))
+    at = open_page("predictions")
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2 and all("retrain it with `sales-analytics train`" in w for w in warnings)

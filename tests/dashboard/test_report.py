@@ -96,3 +96,10 @@ def test_cli_report_bad_date_is_one_line(shop_url, tmp_path, bad):
         app, ["report", "--out", str(tmp_path / "r.html"), "-d", shop_url, "--start", bad]
     )
     assert result.exit_code == 1 and "error" in result.output.lower()
+
+
+def test_report_with_an_unusable_model(loaded_db, tmp_path):
+    (tmp_path / "forecast.joblib").write_bytes(b"not a model")
+    result = write_report(loaded_db, tmp_path / "r.html", models_dir=tmp_path)
+    text = result.html.read_text(encoding="utf-8")
+    assert "could not be used" in text and 'id="forecast"' not in text

@@ -38,6 +38,17 @@ class DashboardError(RuntimeError):
     """A problem the dashboard shows as one line (no database, no schema, no data)."""
 
 
+class ModelUnavailable(DashboardError):
+    """A saved model that cannot be used (saved by another version, corrupt...)."""
+
+
+def _model_error(name: str, exc: Exception) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"the saved {name} model could not be used ({type(exc).__name__}: {exc}); "
+        "retrain it with `sales-analytics train`"
+    )
+
+
 # ------------------------------------------------------------------------------------ connection
 @dataclass
 class Connection:
@@ -317,15 +328,19 @@ def _model(name: str):
 def _forecast(folder: str, stamp: tuple) -> dict[str, Any]:
     from sales_analytics.models import load_metadata
 
-    model = _model("forecast")
-    pred = model.predict()
-    ev = model.evaluate()
-    meta = load_metadata("forecast", folder)
+    try:
+        model = _model("forecast")
+        pred = model.predict()
+        ev = model.evaluate()
+        meta = load_metadata("forecast", folder)
+    except Exception as exc:  # noqa: BLE001 - any failure of a saved model is shown, not raised
+        raise _model_error("forecast", exc) from exc
     return {
         "forecast": pred,
         "table": ev["table"],
         "coverage": pd.DataFrame(ev["coverage"]).T.reset_index(names="level"),
         "best": ev["best"],
+        "most_accurate": ev.get("most_accurate", ev["best"]),
         "cv_windows": ev["cv_windows"],
         "cv_horizon": ev["cv_horizon"],
         "fitted_at": meta.get("fitted_at"),
@@ -355,9 +370,13 @@ def revenue_history() -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _customer_scores(folder: str, stamp: tuple) -> pd.DataFrame:
-    clv = _model("clv").predict()
-    churn = _model("churn").predict()
-    return insights.customer_risk(clv, churn)
+    scores = {}
+    for name in ("clv", "churn"):
+        try:
+            scores[name] = _model(name).predict()
+        except Exception as exc:  # noqa: BLE001 - any failure of a saved model is shown
+            raise _model_error(name, exc) from exc
+    return insights.customer_risk(scores["clv"], scores["churn"])
 
 
 def customer_risk(f: Filters) -> pd.DataFrame:

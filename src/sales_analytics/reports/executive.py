@@ -103,17 +103,22 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
 
 
 def _forecast(db: TableSource, models_dir: Path | None) -> dict[str, Any] | None:
-    """The saved forecaster's prediction and backtest, or ``None`` when none is saved."""
+    """The saved forecaster's prediction and backtest; ``None`` when none is saved, ``{"error":
+    ...}`` when the saved model cannot be used."""
     from sales_analytics.models import DEFAULT_MODELS_DIR, load_model
 
     folder = Path(models_dir or DEFAULT_MODELS_DIR)
     if not (folder / "forecast.joblib").is_file():
         return None
-    model = load_model("forecast", folder)
+    try:
+        model = load_model("forecast", folder)
+        ev = model.evaluate()
+        pred = model.predict()
+    except Exception as exc:  # noqa: BLE001 - a stale or corrupt model is reported in the report
+        return {"error": f"{type(exc).__name__}: {exc}"}
     ts = metrics.revenue_timeseries(db, "day").to_pandas()
     history = pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
-    ev = model.evaluate()
-    return {"forecast": model.predict(), "history": history, "table": ev["table"], "best": ev["best"]}
+    return {"forecast": pred, "history": history, "table": ev["table"], "best": ev["best"]}
 
 
 # ------------------------------------------------------------------------------------ rendering
@@ -266,6 +271,12 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
         parts.append(
             '<p class="note">No saved forecast model: run <code>sales-analytics train</code> '
             "and write the report again to include the revenue forecast.</p>"
+        )
+    elif "error" in d.forecast:
+        parts.append(
+            f'<p class="note">The saved forecast model could not be used '
+            f"({html.escape(d.forecast['error'])}): retrain it with "
+            "<code>sales-analytics train</code>.</p>"
         )
     else:
         fc = d.forecast

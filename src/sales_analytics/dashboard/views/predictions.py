@@ -13,8 +13,13 @@ from sales_analytics.reports import charts
 def forecast_section() -> None:
     st.subheader("Revenue forecast")
     fc = data.forecast()
+    why = (
+        "lowest backtest MAE"
+        if fc["best"] == fc["most_accurate"]
+        else f"{fc['most_accurate']} had a lower MAE but its intervals under-covered"
+    )
     st.caption(
-        f"Selected model: **{fc['best']}** (lowest backtest MAE over {fc['cv_windows']} windows "
+        f"Selected model: **{fc['best']}** ({why}; rolling origin, {fc['cv_windows']} windows "
         f"of {fc['cv_horizon']} days). The forecast is for the whole shop: country and segment "
         f"filters do not apply."
     )
@@ -51,6 +56,14 @@ def customer_section(f) -> None:
     ui.table(cell, f"customers {value} value {tier} risk", height=320)
 
 
+def _section(fn) -> None:
+    """A model section; a saved model that cannot be used is a warning, not a crash."""
+    try:
+        fn()
+    except data.ModelUnavailable as exc:
+        st.warning(str(exc))
+
+
 def body() -> None:
     f = ui.current_filters()
     st.title("Predictions")
@@ -66,9 +79,9 @@ def body() -> None:
     if missing:
         st.info(f"Not trained yet: {', '.join(missing)}. Run `sales-analytics train` to add them.")
     if "forecast" in saved:
-        forecast_section()
+        _section(forecast_section)
     if {"clv", "churn"} <= set(saved):
-        customer_section(f)
+        _section(lambda: customer_section(f))
     st.caption(f"Models read from `{folder}`: {', '.join(saved)}.")
 
 
