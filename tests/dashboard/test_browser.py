@@ -183,6 +183,7 @@ PAGE_STATE = """(() => {
     script: app ? app.dataset.testScriptState : 'no app',
     exceptions: q('[data-testid="stException"]').length,
     errors: [...q('[data-testid="stAlertContentError"]')].map(e => e.innerText),
+    warnings: [...q('[data-testid="stAlertContentWarning"]')].map(e => e.innerText),
     title: (q('h1')[0] || {}).innerText || '',
   };
 })()"""
@@ -191,15 +192,22 @@ PAGE_STATE = """(() => {
 def settled(tools: DevTools, min_svgs: int):
     """The page state once charts are drawn and the count has been stable for a second."""
     history: list[int] = []
+    last: dict = {}
 
     def check():
         state = tools.js(PAGE_STATE)
+        last.update(state)
         history.append(state["svgs"])
         stable = len(history) >= 5 and len(set(history[-5:])) == 1
         done = state["script"] == "notRunning"
+        if done and (state["exceptions"] or state["errors"]):
+            return state  # failed: no need to wait for charts that will not come
         return state if done and state["svgs"] >= min_svgs and stable else None
 
-    return wait_for(check, PAGE_TIMEOUT, "the page's Plotly charts", interval=0.25)
+    try:
+        return wait_for(check, PAGE_TIMEOUT, "the page's Plotly charts", interval=0.25)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; last page state: {last}") from None
 
 
 def is_blank(png: Path) -> bool:
