@@ -200,7 +200,7 @@ def _ts(d: date) -> datetime:
     return datetime.combine(d, time.min)
 
 
-def _drill_orders(db: Database, f: Filters, limit: int) -> pd.DataFrame:
+def _orders_expr(db: Database, f: Filters) -> ibis.Table:
     """Orders in the window of the filtered customers, with the customer's name and country."""
     c = metrics.customer_summary(db, replace(f, start=None, end=None))
     c = c.select("customer_id", "first_name", "last_name", "country", "city")
@@ -212,12 +212,16 @@ def _drill_orders(db: Database, f: Filters, limit: int) -> pd.DataFrame:
         preds.append(o.order_date < ibis.literal(_ts(f.end + timedelta(days=1))))
     o = o.filter(*preds) if preds else o
     j = o.join(c, "customer_id")
-    expr = j.select(
+    return j.select(
         "order_id", "order_date", "status", "payment_method",
         total_amount=j.total_amount.cast("float64"),
         customer_id=j.customer_id, first_name=j.first_name, last_name=j.last_name,
         country=j.country, city=j.city,
-    ).order_by([ibis.desc("order_date"), "order_id"])
+    )
+
+
+def _drill_orders(db: Database, f: Filters, limit: int) -> pd.DataFrame:
+    expr = _orders_expr(db, f).order_by([ibis.desc("order_date"), "order_id"])
     return expr.limit(limit).to_pandas()
 
 
@@ -272,16 +276,16 @@ def _product_lines(url: str, k: FilterKey, product_id: int, limit: int) -> pd.Da
     f = filters_of(k)
 
     def go(db: Database) -> pd.DataFrame:
-        o = _drill_orders(db, f, 10**9)
         it = db.table("order_items")
         it = it.filter(it.product_id == ibis.literal(int(product_id)))
-        lines = it.select(
+        it = it.select(
             "order_item_id", "order_id", "product_id", "quantity",
             unit_price=it.unit_price.cast("float64"),
-        ).to_pandas()
-        out = lines.merge(o, on="order_id", how="inner")
-        out["line_total"] = out["quantity"] * out["unit_price"]
-        return out.sort_values("order_date", ascending=False).head(limit).reset_index(drop=True)
+        )
+        j = it.join(_orders_expr(db, f), "order_id")
+        j = j.mutate(line_total=j.quantity.cast("float64") * j.unit_price)
+        expr = j.order_by([ibis.desc("order_date"), "order_item_id"]).limit(limit)
+        return expr.to_pandas()
 
     return _run(url, go)
 
