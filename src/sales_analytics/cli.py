@@ -560,12 +560,14 @@ def dashboard(
     ]  # fmt: skip
     console.print(f"dashboard on [bold]http://{host}:{port}[/] ({url}); Ctrl+C stops it")
     proc = subprocess.Popen(cmd, env=env)
-    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())  # stop streamlit with us
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())  # stop streamlit with us
     try:
         code = proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
         code = proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(code)
 
 
