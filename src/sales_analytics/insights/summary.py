@@ -49,10 +49,11 @@ def findings_from(inputs: InsightInputs, *, top_movers: int = 2, top_anomalies: 
 
 def data_bounds(db: TableSource) -> tuple[date, date] | None:
     """The first and last order day in the database (``None`` without orders)."""
-    k = metrics.kpis(db)
-    if k["first_order_at"] is None:
+    o = db.table("orders")
+    row = o.aggregate(first=o.order_date.min(), last=o.order_date.max()).to_pandas().iloc[0]
+    if pd.isna(row["first"]):
         return None
-    return k["first_order_at"].date(), k["last_order_at"].date()
+    return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
 
 
 def gather(db: TableSource, filters: Filters = metrics.NO_FILTERS) -> InsightInputs:
