@@ -557,6 +557,7 @@ def dashboard(
         "--server.headless", "false" if open_browser else "true",
         "--server.port", str(port), "--server.address", host,
         "--browser.gatherUsageStats", "false", "--theme.base", "light",
+        "--server.enableStaticServing", "true",  # dashboard/static: the world map's outlines
     ]  # fmt: skip
     console.print(f"dashboard on [bold]http://{host}:{port}[/] ({url}); Ctrl+C stops it")
     proc = subprocess.Popen(cmd, env=env)

@@ -3,6 +3,7 @@ both states of the Predictions page."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -125,6 +126,8 @@ def test_products_and_geography_drill_downs(app_env):
     assert len(lines) > 0 and {"order_id", "quantity", "line_total"} <= set(lines.columns)
 
     at = open_page("geography")
+    config = json.loads(at.get("plotly_chart")[0].proto.config)  # the map's outlines: no CDN
+    assert config["topojsonURL"] == "/app/static/"
     country = at.selectbox(key="geo_country").options[1]
     at.selectbox(key="geo_country").set_value(country).run()
     assert not at.exception

@@ -1,5 +1,7 @@
 """Real browser: `streamlit run` on a free port, Debian chromium driven over the DevTools protocol,
-each page loaded until its Plotly charts are drawn, then screenshotted.
+each page loaded until its Plotly charts are drawn, then screenshotted. The world map must draw its
+countries from the shipped topojson (the app's static folder; inlined in the HTML report), never
+from plotly's CDN.
 
 Screenshots go to the test's tmp dir and, for people, to ``out/screenshots/<page>.png``. Chromium
 comes from ``apt-get install chromium`` (``make test`` installs it when missing); without it the
@@ -102,7 +104,7 @@ def server(tmp_path_factory, small_frames, trained_models) -> Iterator[str]:
         sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--theme.base", "light",
+        "--theme.base", "light", "--server.enableStaticServing", "true",
     ]  # fmt: skip
     log = (folder / "streamlit.log").open("w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
@@ -210,6 +212,39 @@ def settled(tools: DevTools, min_svgs: int):
         raise TimeoutError(f"{exc}; last page state: {last}") from None
 
 
+#: Country shapes plotly.js drew in a choropleth (filled: coloured by the data), and the URLs the
+#: page loaded. ``%s``: a selector scoping the search (the map's div), or nothing.
+MAP_STATE = """(() => {
+  const shapes = [...document.querySelectorAll('%s path.choroplethlocation')];
+  return {
+    countries: shapes.length,
+    filled: shapes.filter(p => getComputedStyle(p).fill.startsWith('rgb')).length,
+    resources: performance.getEntriesByType('resource').map(e => e.name),
+  };
+})()"""
+MIN_COUNTRIES = 10
+
+
+def drawn_map(tools: DevTools, scope: str = "") -> dict:
+    """The map state once plotly.js has drawn more than MIN_COUNTRIES coloured countries (it
+    draws them only once it has the topojson: a map whose outlines did not load has none)."""
+    last: dict = {}
+
+    def check():
+        last.update(tools.js(MAP_STATE % scope))
+        return dict(last) if last["filled"] > MIN_COUNTRIES else None
+
+    try:
+        return wait_for(check, 60, "the world map's countries")
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; last map state: {last}") from None
+
+
+def assert_offline_outlines(state: dict) -> None:
+    assert state["countries"] > MIN_COUNTRIES, state
+    assert not [u for u in state["resources"] if "cdn.plot.ly" in u], "fetched from plotly's CDN"
+
+
 def is_blank(png: Path) -> bool:
     from PIL import Image
 
@@ -228,6 +263,11 @@ def test_page_in_chromium(server, browser, path, tmp_path):
     assert state["exceptions"] == 0, f"{title}: Streamlit exception on the page"
     assert state["errors"] == [], state["errors"]
     assert title in state["title"], state
+    if title == "Geography":  # country outlines from the app's static folder, not the CDN
+        geo = drawn_map(browser)
+        assert_offline_outlines(geo)
+        assert [u for u in geo["resources"] if u.endswith("/app/static/world_110m.json")], geo
+        time.sleep(0.5)  # let the map's paint settle before the screenshot
     shot = browser.call("Page.captureScreenshot", format="png")
     import base64
 
@@ -247,3 +287,16 @@ def test_report_pdf_with_chromium(chromium, shop_url, tmp_path):
     assert result.pdf_message is None and result.pdf is not None
     data = result.pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 20_000
+
+
+def test_report_map_draws_offline(browser, shop_url, tmp_path):
+    """The HTML report opened from a file: the map's countries are drawn from the inlined
+    topojson (this machine reaches no CDN; the test also checks nothing was asked of it)."""
+    from sales_analytics.reports.executive import write_report
+
+    with connect(shop_url) as db:
+        result = write_report(db, tmp_path / "report.html", models_dir=tmp_path)
+    browser.call("Page.navigate", url=result.html.resolve().as_uri())
+    geo = drawn_map(browser, scope="#country-map")
+    assert_offline_outlines(geo)
+    assert [u for u in geo["resources"] if u.startswith("http")] == []

@@ -34,5 +34,6 @@ def test_dashboard_command_runs_streamlit(shop_url, tmp_path, monkeypatch):
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
     flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert flags["--server.headless"] == "true" and flags["--server.port"] == "8999"
+    assert flags["--server.enableStaticServing"] == "true"  # the world map's outlines
     assert env["DATABASE_URL"] == shop_url and env["SA_MODELS_DIR"] == str(tmp_path.resolve())
     assert "http://localhost:8999" in result.output

@@ -47,6 +47,66 @@ def test_report_numbers_equal_the_metrics(loaded_db, tmp_path):
     assert result.pdf is None and result.pdf_message is None
 
 
+def _assets_object(text: str) -> dict:
+    """The topojson the report hands plotly.js in ``window.PlotlyGeoAssets``."""
+    import json
+
+    m = re.search(r'window\.PlotlyGeoAssets\.topojson\["world_110m"\] = (\{.*?\});</script>', text)
+    assert m, "no PlotlyGeoAssets script in the report"
+    return json.loads(m.group(1))
+
+
+def test_report_inlines_the_map_outlines(loaded_db, tmp_path):
+    """The map needs nothing from plotly's CDN: the shipped world_110m topojson is inlined once,
+    and the map is the world at resolution 110, the figure plotly.js would look that file up for."""
+    import json
+
+    from sales_analytics.reports import geo_assets
+
+    text = write_report(loaded_db, tmp_path / "r.html", models_dir=tmp_path).html.read_text("utf-8")
+    assert text.count("window.PlotlyGeoAssets.topojson[") == 1
+    assert _assets_object(text) == json.loads(geo_assets.topojson_text())
+    head, body = text.split("<body>", 1)
+    assert "PlotlyGeoAssets" in head  # before any figure draws
+    assert not re.search(r"""(?:src|href)=["']https?://""", body)  # no external resource
+    fig = re.search(r'Plotly\.newPlot\(\s*"country-map",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{"displaylogo', body, re.S)
+    assert fig, "no map figure"
+    layout = json.loads(fig.group(2))
+    assert layout["geo"]["scope"] == "world" and layout["geo"]["resolution"] == 110
+    assert layout["geo"]["fitbounds"] is False  # the whole world, not cropped to the data
+    assert json.loads(fig.group(1))[0]["type"] == "choropleth"
+
+
+def test_shipped_topojson_covers_the_mapped_countries():
+    """world_110m.json is in the package (and its package data) and holds the countries the map
+    colours; at 110m only Hong Kong and Singapore have no outline."""
+    import fnmatch
+    import json
+    import tomllib
+    from pathlib import Path
+
+    from sales_analytics.reports import charts, geo_assets
+
+    topo = json.loads(geo_assets.topojson_text())
+    assert topo["type"] == "Topology"
+    assert {"countries", "land", "coastlines", "ocean"} <= set(topo["objects"])
+    ids = {g.get("id") for g in topo["objects"]["countries"]["geometries"]}
+    assert set(charts.ISO3.values()) - ids == {"HKG", "SGP"}
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    rel = "dashboard/static/world_110m.json"
+    assert any(fnmatch.fnmatch(rel, pat) for pat in data["sales_analytics"]), "not package data"
+    assert (root / "src" / "sales_analytics" / rel).read_text() == geo_assets.topojson_text()
+    assert "MIT" in (root / "src" / "sales_analytics" / "dashboard" / "static" / "README.md").read_text()
+
+
+def test_dashboard_topojson_url():
+    from sales_analytics.reports.geo_assets import static_url
+
+    assert static_url() == static_url("/") == "/app/static/"
+    assert static_url("/shop/") == static_url("shop") == "/shop/app/static/"
+
+
 def test_report_follows_filters_and_includes_the_forecast(shop_url, trained_models, tmp_path):
     from sales_analytics.storage import connect
 

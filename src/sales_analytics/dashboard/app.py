@@ -1,6 +1,7 @@
 """Entry point of the dashboard: page config, global filters, routing (``st.navigation``).
 
-Run with ``sales-analytics dashboard`` (or ``streamlit run app.py`` with ``DATABASE_URL`` set).
+Run with ``sales-analytics dashboard`` (or ``streamlit run app.py --server.enableStaticServing true``
+with ``DATABASE_URL`` set: ``static/`` holds the world map's country outlines, see ``ui.plotly_config``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import streamlit as st
 from sales_analytics.dashboard import data
 from sales_analytics.insights import Finding
 from sales_analytics.metrics import SEGMENT_NAMES, Filters
+from sales_analytics.reports import geo_assets
 
 FILTERS_KEY = "filters"
 #: Severity -> Streamlit markdown badge (web-font icons: they render without emoji fonts).
@@ -152,9 +153,16 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
     )
 
 
+def plotly_config() -> dict:
+    """Plotly config of every chart: the world map's country outlines come from this server's
+    ``static/`` folder (``server.enableStaticServing``), not from plotly's CDN."""
+    base = st.get_option("server.baseUrlPath") or ""
+    return {"displaylogo": False, "topojsonURL": geo_assets.static_url(base)}
+
+
 def chart(fig: go.Figure, df: pd.DataFrame, name: str) -> None:
     """A Plotly chart with the export of the data behind it."""
-    st.plotly_chart(fig, key=f"chart_{_slug(name)}", config={"displaylogo": False})
+    st.plotly_chart(fig, key=f"chart_{_slug(name)}", config=plotly_config())
     with st.expander(f"Data: {name}"):
         st.dataframe(df, hide_index=True)
         export_buttons(df, name)

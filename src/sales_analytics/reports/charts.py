@@ -10,6 +10,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from sales_analytics.reports.geo_assets import RESOLUTION, SCOPE
+
 TEMPLATE = "plotly_white"
 PALETTE = px.colors.qualitative.Safe
 HEIGHT = 380
@@ -207,7 +209,11 @@ def country_map_fig(geo: pd.DataFrame, value: str = "revenue") -> go.Figure:
         hover_data={"iso3": False, "orders": ":,", "customers": ":,", "aov": ":,.2f"},
         color_continuous_scale="Viridis", projection="natural earth",
     )
-    fig.update_geos(showcountries=True, showframe=False)
+    # scope and resolution name the topojson plotly.js needs: the one shipped (geo_assets).
+    # fitbounds off: plotly.js 4 would crop the view to the coloured countries (Pacific-centred)
+    fig.update_geos(
+        showcountries=True, showframe=False, scope=SCOPE, resolution=RESOLUTION, fitbounds=False
+    )
     return _layout(fig, f"{value.replace('_', ' ').capitalize()} by country", height=460)
 
 

@@ -6,8 +6,8 @@ read the numbers back. Sections: KPIs against the previous period, automated fin
 time with anomalies, segments, products, geography and, when ``sales-analytics train`` has saved
 models, the revenue forecast with its backtest.
 
-Only the world map needs the network: plotly.js fetches the country outlines from its CDN. Offline,
-the map stays blank and the revenue-by-country bars next to it carry the same numbers.
+The world map's country outlines are inlined too (``window.PlotlyGeoAssets``, from the
+``world_110m.json`` the package ships: see ``geo_assets``), so plotly.js fetches nothing from its CDN.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 from sales_analytics import insights, metrics
 from sales_analytics.metrics import Filters, TableSource
 from sales_analytics.reports import charts
+from sales_analytics.reports.geo_assets import plotly_geo_assets_script
 
 CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
 KPI_KEYS: tuple[str, ...] = tuple(insights.KPI_LABELS)
@@ -222,7 +223,7 @@ def _window(f: Filters) -> str:
 
 
 def render(d: ReportData, *, title: str = "Sales report", generated: datetime | None = None) -> str:
-    """The report's HTML (self-contained: plotly.js inline once)."""
+    """The report's HTML (self-contained: plotly.js and the map's country outlines inline once)."""
     generated = generated or datetime.now()
     f = d.filters
     scope = ", ".join(f.countries) if f.countries else "all countries"
@@ -263,8 +264,6 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
         _figure(charts.country_map_fig(d.countries), "country-map"),
         _figure(charts.country_bars_fig(d.countries), "country-bars"),
         "</div>",
-        '<p class="note">The map\'s country outlines load from the plotly.js CDN; offline it stays '
-        "blank and the bars carry the same numbers.</p>",
     ]
     parts.append("<h2>Forecast</h2>")
     if d.forecast is None:
@@ -297,7 +296,8 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        f"{plotly_geo_assets_script()}</head>"
         f"<body><main>{body}</main></body></html>"
     )
 
