@@ -75,16 +75,23 @@ def revenue_timeseries(
         ``returned_orders``, ``returned_revenue``; one row per period with at least one order,
         ordered by ``period``.
     """
+    return _timeseries(db, grain, filters, units=True)
+
+
+def _timeseries(db: TableSource, grain: str, filters: Filters, *, units: bool) -> ir.Table:
+    """:func:`revenue_timeseries`; without ``units`` the order items are not read (much cheaper)."""
     check_grain(grain)
     o = orders(db, filters)
     o = o.mutate(period=period(o.order_date, grain))
     by_period = o.group_by("period").aggregate(**_order_aggregates(o))
+    if not units:
+        return by_period.order_by("period")
     it = items(db, filters)
     it = it.filter(is_completed(it))
-    units = it.group_by(period=period(it.order_date, grain)).aggregate(
+    per_period = it.group_by(period=period(it.order_date, grain)).aggregate(
         units=it.quantity.sum().cast("int64")
     )
-    joined = by_period.left_join(units, "period")
+    joined = by_period.left_join(per_period, "period")
     return (
         joined.select(
             "period",
@@ -177,9 +184,9 @@ def kpis(db: TableSource, filters: Filters = NO_FILTERS) -> dict[str, Any]:
 def _compare(
     db: TableSource, grain: str, filters: Filters, shift: int, suffix: str
 ) -> ir.Table:
-    cur = revenue_timeseries(db, grain, filters).select("period", "revenue", "orders", "aov")
+    cur = _timeseries(db, grain, filters, units=False).select("period", "revenue", "orders")
     # the comparison periods may lie before the window's start: take them without a start bound
-    prev = revenue_timeseries(db, grain, replace(filters, start=None))
+    prev = _timeseries(db, grain, replace(filters, start=None), units=False)
     prev = prev.select(
         prev_key=period_key(prev.period, grain) + shift,
         # float64 so that "no comparison period" is NaN in pandas, not an object column
@@ -232,7 +239,7 @@ def period_over_period(
 
 # ------------------------------------------------------------------------------------- seasonality
 def _daily(db: TableSource, filters: Filters) -> ir.Table:
-    return revenue_timeseries(db, "day", filters).select("period", "revenue", "orders")
+    return _timeseries(db, "day", filters, units=False).select("period", "revenue", "orders")
 
 
 def weekday_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
@@ -276,7 +283,7 @@ def month_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
         ``month`` (1-12), ``month_name``, ``months`` (year-months averaged), ``revenue``, ``orders``,
         ``avg_monthly_revenue``, ``revenue_index`` (1 = an average month), ``revenue_share``.
     """
-    m = revenue_timeseries(db, "month", filters).select("period", "revenue", "orders")
+    m = _timeseries(db, "month", filters, units=False).select("period", "revenue", "orders")
     m = m.mutate(month=m.period.month().cast("int64"))
     g = m.group_by("month").aggregate(
         months=m.count().cast("int64"), revenue=m.revenue.sum(), orders=m.orders.sum().cast("int64")
@@ -327,7 +334,7 @@ def decomposition(
 
     check_grain(grain)
     season = period or SEASONAL_PERIOD[grain]
-    ts = revenue_timeseries(db, grain, filters).select("period", "revenue").to_pandas()
+    ts = _timeseries(db, grain, filters, units=False).select("period", "revenue").to_pandas()
     s = full_series(ts, grain)
     if len(s) < 2 * season + 1:
         raise ValueError(
