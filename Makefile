@@ -31,8 +31,9 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null || \
 		echo "could not install chromium: the browser tests skip (and fail under CI=true)"; }
 
-## test: the whole test suite (PostgreSQL tests skip when no server answers, unless SA_REQUIRE_POSTGRES=1)
+## test: lint, then the whole test suite (PostgreSQL tests skip when no server answers, unless SA_REQUIRE_POSTGRES=1)
 test: install chromium
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: install
