@@ -198,3 +198,17 @@ def test_views_identical_on_duckdb_and_postgres(small_frames, tmp_path, pg_datab
         for col in duck.columns:
             as_text = [[None if v is None or v != v else str(v) for v in f[col]] for f in (duck, pg)]
             assert as_text[0] == as_text[1], (view, col)
+
+
+@pytest.mark.parametrize(
+    "url, path",
+    [
+        ("duckdb:///data/sales.duckdb", "data/sales.duckdb"),
+        ("duckdb:////tmp/x/sales.duckdb", "/tmp/x/sales.duckdb"),
+        ("duckdb://", ":memory:"),
+    ],
+)
+def test_duckdb_url_paths(url, path):
+    from sales_analytics.storage import parse_url
+
+    assert parse_url(url).path == path

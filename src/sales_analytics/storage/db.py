@@ -65,8 +65,10 @@ def parse_url(url: str) -> DatabaseURL:
     scheme = parsed.scheme.lower()
     if scheme == "duckdb":
         path = unquote(parsed.netloc + parsed.path)
-        if path.startswith("/") and not url.startswith("duckdb:////"):
-            path = path[1:]  # duckdb:///rel/file -> rel/file ; duckdb:////abs/file -> /abs/file
+        if url.startswith("duckdb:////"):
+            path = "/" + path.lstrip("/")  # duckdb:////abs/file -> /abs/file
+        elif path.startswith("/"):
+            path = path[1:]  # duckdb:///rel/file -> rel/file
         return DatabaseURL(kind="duckdb", path=path or ":memory:")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         try:
