@@ -119,6 +119,32 @@ def table(db: TableSource, name: str) -> ir.Table:
     return cache[name]
 
 
+def materialized(db: TableSource, name: str, f: Filters) -> ir.Table | None:
+    """The pre-aggregated table ``name`` (a storage materialized view) to serve an unfiltered call.
+
+    ``None`` (compute live) when ``f`` has any constraint, or when the source does not list ``name``
+    among its ``existing_tables()`` (sources without that method, e.g. the PySpark test adapter,
+    always compute live). The materialized data is as of the last ``Database.refresh()``.
+    """
+    if not f.is_empty:
+        return None
+    cached = _TABLE_CACHE.get(db, {}) if _weakrefable(db) else {}
+    if name in cached:
+        return cached[name]
+    existing = getattr(db, "existing_tables", None)
+    if existing is None or name not in existing():
+        return None
+    return table(db, name)
+
+
+def _weakrefable(obj: Any) -> bool:
+    try:
+        weakref.ref(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def check_grain(grain: str) -> str:
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")

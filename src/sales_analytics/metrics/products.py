@@ -21,6 +21,7 @@ from sales_analytics.metrics._base import (
     as_of_table,
     is_completed,
     items,
+    materialized,
     money,
     ratio,
     table,
@@ -28,7 +29,25 @@ from sales_analytics.metrics._base import (
 
 
 def _product_sales(db: TableSource, filters: Filters) -> ir.Table:
-    """Per product with sales in the window: decimal revenue and cost, units, orders."""
+    """Per product: decimal revenue and cost, units, orders (callers left-join it to products).
+
+    Unfiltered, read from ``mv_product_performance`` when the source has it: one row per product,
+    zeros where the live aggregate has a NULL or no row (products never ordered, or ordered only in
+    cancelled orders). Every caller fills NULLs with 0 and gives a NULL margin for a zero or NULL
+    revenue, so both give identical results.
+    """
+    mv = materialized(db, "mv_product_performance", filters)
+    if mv is not None:
+        return mv.select(
+            "product_id", "units_sold", "order_count", "units_returned",
+            revenue_dec="revenue", cost_dec="cost",
+        )  # fmt: skip
+    return _product_sales_live(db, filters)
+
+
+def _product_sales_live(db: TableSource, filters: Filters) -> ir.Table:
+    """Per product with order items in the window (any status): decimal revenue and cost, units,
+    orders; sums are NULL without completed (returned) items."""
     p = table(db, "products").select("product_id", "unit_cost")
     j = items(db, filters).join(p, "product_id")
     done = is_completed(j)
@@ -84,17 +103,7 @@ def _rollup(db: TableSource, key: str, filters: Filters) -> ir.Table:
         stock_units=p.stock_quantity.sum().cast("int64"),
         stock_value=money((p.stock_quantity * p.unit_cost).sum()),
     )
-    it = items(db, filters)
-    j = it.join(p.select("product_id", key, "unit_cost"), "product_id")
-    done = is_completed(j)
-    sales = j.group_by(key).aggregate(
-        products_sold=j.product_id.nunique(where=done).cast("int64"),
-        orders=j.order_id.nunique(where=done).cast("int64"),
-        units_sold=j.quantity.sum(where=done).cast("int64"),
-        units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
-        revenue_dec=(j.quantity * j.unit_price).sum(where=done),
-        cost_dec=(j.quantity * j.unit_cost).sum(where=done),
-    )
+    sales = _group_sales(db, key, filters)
     r = catalogue.left_join(sales, catalogue[key] == sales[key])
     revenue = money(r.revenue_dec)
     cost = money(r.cost_dec)
@@ -111,9 +120,40 @@ def _rollup(db: TableSource, key: str, filters: Filters) -> ir.Table:
         margin_pct=100 * ratio(r.revenue_dec - r.cost_dec, r.revenue_dec),
         stock_units=r.stock_units,
         stock_value=r.stock_value,
+        # the total in decimals: exact, so the share does not depend on the summation order
+        revenue_share=ratio(revenue, r.revenue_dec.sum().over()),
     )
-    return out.mutate(revenue_share=ratio(out.revenue, out.revenue.sum().over())).order_by(
+    return out.order_by(
         [ibis.desc("revenue"), key]
+    )
+
+
+def _group_sales(db: TableSource, key: str, filters: Filters) -> ir.Table:
+    """Per ``key`` (category or brand) with order items in the window: the rollup's sales.
+
+    Unfiltered, read from ``mv_{key}_sales`` when the source has it (same rows and values: the view
+    is this aggregate in SQL, see ``storage/sql/{key}_sales.sql``).
+    """
+    mv = materialized(db, f"mv_{key}_sales", filters)
+    if mv is not None:
+        return mv.select(
+            key, "products_sold", "orders", "units_sold", "units_returned",
+            revenue_dec="revenue", cost_dec="cost",
+        )  # fmt: skip
+    return _group_sales_live(db, key, filters)
+
+
+def _group_sales_live(db: TableSource, key: str, filters: Filters) -> ir.Table:
+    p = table(db, "products")
+    j = items(db, filters).join(p.select("product_id", key, "unit_cost"), "product_id")
+    done = is_completed(j)
+    return j.group_by(key).aggregate(
+        products_sold=j.product_id.nunique(where=done).cast("int64"),
+        orders=j.order_id.nunique(where=done).cast("int64"),
+        units_sold=j.quantity.sum(where=done).cast("int64"),
+        units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
+        revenue_dec=(j.quantity * j.unit_price).sum(where=done),
+        cost_dec=(j.quantity * j.unit_cost).sum(where=done),
     )
 
 

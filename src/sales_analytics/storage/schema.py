@@ -66,12 +66,15 @@ TABLES: dict[str, pa.Schema] = {
     ),
 }
 
-VIEWS: tuple[str, ...] = ("customer_summary", "product_performance")
+VIEWS: tuple[str, ...] = ("customer_summary", "product_performance", "category_sales", "brand_sales")
 
 #: Materialized view name -> (source view, unique key column, extra indexed columns).
 MATERIALIZED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "mv_customer_summary": ("customer_summary", "customer_id", ("country", "last_order_at")),
     "mv_product_performance": ("product_performance", "product_id", ("category", "brand")),
+    # the sales of metrics.products.category_rollup / brand_rollup: read by their unfiltered calls
+    "mv_category_sales": ("category_sales", "category", ()),
+    "mv_brand_sales": ("brand_sales", "brand", ()),
 }
 
 _STATUS_LIST = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
