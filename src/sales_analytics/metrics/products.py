@@ -123,9 +123,7 @@ def _rollup(db: TableSource, key: str, filters: Filters) -> ir.Table:
         # the total in decimals: exact, so the share does not depend on the summation order
         revenue_share=ratio(revenue, r.revenue_dec.sum().over()),
     )
-    return out.order_by(
-        [ibis.desc("revenue"), key]
-    )
+    return out.order_by([ibis.desc("revenue"), key])
 
 
 def _group_sales(db: TableSource, key: str, filters: Filters) -> ir.Table:
