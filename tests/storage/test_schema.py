@@ -154,6 +154,27 @@ def test_load_is_one_transaction_across_tables(db):
     assert db.counts() == {name: 0 for name in TABLES}
 
 
+def test_bulk_load_of_all_tables_still_enforces_keys(db):
+    frames = {
+        "customers": customers(1, 2),
+        "products": products(10),
+        "orders": orders([(100, 1, "completed", "10.00")]),
+        "order_items": items([(1, 100, 10, 1, "10.00")]),
+    }
+    for table, bad in (
+        ("customers", pa.concat_tables([customers(1, 2), customers(1)])),  # duplicate key
+        ("customers", pa.concat_tables([customers(1), customers(3, email="c1@example.com")])),
+        ("order_items", items([(1, 100, 10, 1, "10.00"), (1, 100, 10, 2, "10.00")])),
+    ):
+        with pytest.raises(StorageError, match="nothing was written"):
+            db.load(frames | {table: bad})
+        assert db.counts() == {name: 0 for name in TABLES}
+    db.load(frames)
+    assert db.counts()["order_items"] == 1
+    with pytest.raises(StorageError):  # keys are back after the bulk load
+        db.load({"customers": customers(2)})
+
+
 def test_refresh_updates_materialized_views(db):
     db.load({"customers": customers(1)}, refresh=False)
     db.refresh()

@@ -18,6 +18,7 @@ from sales_analytics.storage.schema import (
     DIALECT,
     FOREIGN_KEYS,
     INDEX_DDL,
+    KEYS,
     MATERIALIZED,
     TABLE_DDL,
     TABLES,
@@ -250,7 +251,7 @@ class Database:
                         counts[name] = table.num_rows
                 else:
                     bulk = all(_pg_is_empty(cur, name) for name, _ in ordered)
-                    dropped = _pg_drop_checks(cur, [n for n, _ in ordered]) if bulk else ([], [])
+                    dropped = _pg_drop_checks(cur, [n for n, _ in ordered]) if bulk else ([], [], [])
                     for name, table in ordered:
                         _pg_copy(cur, name, table)
                         counts[name] = table.num_rows
@@ -293,22 +294,29 @@ def _pg_is_empty(cur, name: str) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def _pg_drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str]]:
-    """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction.
+def _pg_drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction,
+    and the keys too when all four tables are loaded (no other table references them then).
 
-    They come back (FKs validated in one pass, indexes built once) before COMMIT, so the load is still
-    all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row triggers.
+    They come back (keys and indexes built once, FKs validated in one pass) before COMMIT, so the load
+    is still all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row checks.
     """
     fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
+    keys = list(KEYS) if set(tables) == set(TABLES) else []
     idx = [n for n, (t, _) in secondary_indexes().items() if t in tables]
     for name in fks:
         cur.execute(f"ALTER TABLE {FOREIGN_KEYS[name][0]} DROP CONSTRAINT {name}")
+    for name in keys:
+        cur.execute(f"ALTER TABLE {KEYS[name][0]} DROP CONSTRAINT {name}")
     for name in idx:
         cur.execute(f"DROP INDEX {name}")
-    return fks, idx
+    return fks, keys, idx
 
 
-def _pg_restore_checks(cur, fks: list[str], idx: list[str]) -> None:
+def _pg_restore_checks(cur, fks: list[str], keys: list[str], idx: list[str]) -> None:
+    for name in keys:
+        table, clause = KEYS[name]
+        cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {clause}")
     indexes = secondary_indexes()
     for name in idx:
         cur.execute(indexes[name][1])

@@ -166,6 +166,16 @@ FOREIGN_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Primary keys and unique constraints as PostgreSQL names them: name -> (table, ADD clause).
+KEYS: dict[str, tuple[str, str]] = {
+    "customers_pkey": ("customers", "PRIMARY KEY (customer_id)"),
+    "customers_email_key": ("customers", "UNIQUE (email)"),
+    "products_pkey": ("products", "PRIMARY KEY (product_id)"),
+    "orders_pkey": ("orders", "PRIMARY KEY (order_id)"),
+    "order_items_pkey": ("order_items", "PRIMARY KEY (order_item_id)"),
+}
+
+
 def secondary_indexes() -> dict[str, tuple[str, str]]:
     """Index name -> (table, CREATE INDEX statement), from :data:`INDEX_DDL`."""
     out = {}
