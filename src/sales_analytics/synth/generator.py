@@ -93,16 +93,16 @@ def daily_intensity(start: date, days: int) -> np.ndarray:
     ordinal = start.toordinal() + d
     weekday = (start.weekday() + d) % 7  # Monday = 0
     weekly = np.array([1.08, 1.03, 1.00, 0.98, 0.93, 0.88, 1.10])[weekday]
-    doy = np.array([date.fromordinal(int(o)).timetuple().tm_yday for o in ordinal])
-    month = np.array([date.fromordinal(int(o)).month for o in ordinal])
-    dom = np.array([date.fromordinal(int(o)).day for o in ordinal])
+    dates = [date.fromordinal(int(o)) for o in ordinal]
+    doy = np.array([x.timetuple().tm_yday for x in dates])
+    month = np.array([x.month for x in dates])
+    dom = np.array([x.day for x in dates])
     yearly = 1.0 + 0.12 * np.cos(2 * np.pi * (doy - 350) / 365.25) - 0.06 * np.isin(month, [7, 8])
     events = np.ones(days)
     events[(month == 12) & (dom <= 20)] *= 1.35  # Christmas shopping
     events[(month == 12) & (dom >= 24) & (dom <= 26)] *= 0.6
     events[(month == 1) & (dom <= 7)] *= 1.15  # January sales
-    years = sorted({date.fromordinal(int(o)).year for o in ordinal})
-    for year in years:
+    for year in sorted({x.year for x in dates}):
         bf = _black_friday(year).toordinal()
         for offset, mult in ((-1, 1.3), (0, 3.5), (1, 2.2), (2, 2.0), (3, 2.6), (4, 1.4)):
             idx = bf + offset - start.toordinal()
@@ -200,11 +200,11 @@ def generate(
     n_cust = max(10, int(round(CUSTOMERS_PER_SCALE * scale)))
     n_prod = max(len(CATEGORIES) * 2, int(round(PRODUCTS_PER_SCALE * scale)))
 
-    products, prod_cat, prod_price_cents, prod_weight = _products(rng, n_prod, start, seed)
-    customers, cust_country = _customers(rng, n_cust, start, days, prm, seed)
+    m = daily_intensity(start, days)
+    products, prod_cat, prod_price_cents, prod_weight = _products(rng, n_prod, start)
+    customers, cust_country = _customers(rng, n_cust, start, m, prm)
 
     # ---- purchase process ------------------------------------------------------------------
-    m = daily_intensity(start, days)
     cum = np.concatenate([[0.0], np.cumsum(m)])  # operational time at the start of each day
     signup_day = customers["_signup_day"]
     lam = rng.gamma(prm["r"], 1.0 / prm["alpha"], size=n_cust)
@@ -218,20 +218,18 @@ def generate(
     # normalised exponential spacings so only the orders actually placed are materialised.
     total_rep = int(n_repeat.sum())
     owner = np.repeat(np.arange(n_cust), n_repeat)
-    gaps = rng.exponential(1.0, size=total_rep)
-    csum = np.cumsum(gaps)
-    first_idx = np.cumsum(n_repeat) - n_repeat
-    offset = np.repeat(np.where(first_idx > 0, csum[first_idx - 1], 0.0), n_repeat) if total_rep else csum
-    within = csum - offset
-    tail = rng.gamma(np.maximum(n_poisson - n_repeat + 1, 1).astype(float))
-    last_within = np.zeros(n_cust)
+    ends = np.cumsum(n_repeat)  # each customer's repeat orders are [ends - n_repeat, ends)
+    csum = np.concatenate([[0.0], np.cumsum(rng.exponential(1.0, size=total_rep))])
+    within = csum[1:] - np.repeat(csum[ends - n_repeat], n_repeat)  # spacings summed per customer
+    tail = rng.gamma((n_poisson - n_repeat + 1).astype(float))  # the spacings not materialised
     has = n_repeat > 0
-    last_within[has] = within[np.cumsum(n_repeat)[has] - 1]
+    last_within = np.zeros(n_cust)
+    last_within[has] = within[ends[has] - 1]
     denom = last_within + tail
     rep_op = t0[owner] + within / denom[owner] * horizon[owner]
     dropped = n_dropout <= n_poisson  # dropped out inside the window, after its last order
     last_op = t0.copy()
-    last_op[has] = rep_op[np.cumsum(n_repeat)[has] - 1]
+    last_op[has] = rep_op[ends[has] - 1]
 
     op_times = np.concatenate([t0, rep_op])
     cust_of_order = np.concatenate([np.arange(n_cust), owner])
@@ -353,7 +351,7 @@ def _dictionary_strings(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:
     return arr.cast(pa.string())
 
 
-def _products(rng: np.random.Generator, n: int, start: date, seed: int):
+def _products(rng: np.random.Generator, n: int, start: date):
     cats = list(CATEGORIES)
     shares = np.array([CATEGORIES[c][0] for c in cats])
     # Products sorted by category so each category is a contiguous block (fast sampling).
@@ -416,14 +414,14 @@ def _draw_products(rng, cat_of_item, prod_cat, weight) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u, side="right"), weight.size - 1)
 
 
-def _customers(rng, n, start, days, prm, seed):
+def _customers(rng, n, start, m, prm):
     countries = list(COUNTRIES)
     share = np.array([COUNTRIES[c][0] for c in countries])
     country = rng.choice(len(countries), size=n, p=share / share.sum())
     # sign-up day: exponential growth with the shop's seasonality
     growth = np.log1p(prm["annual_growth"]) / 365.25
-    weight = np.exp(growth * np.arange(days)) * daily_intensity(start, days)
-    signup_day = np.sort(rng.choice(days, size=n, p=weight / weight.sum()))
+    weight = np.exp(growth * np.arange(m.size)) * m
+    signup_day = np.sort(rng.choice(m.size, size=n, p=weight / weight.sum()))
     signup_secs = _time_of_day(rng, n)
     pools = _name_pools()
     first = np.empty(n, dtype=object)
