@@ -203,22 +203,22 @@ class Database:
             for name in VIEWS:
                 cur.execute(self.sql["drop_view"].format(name=name))
                 cur.execute(f"CREATE VIEW {name} AS {view_sql(name)}")
-            for name, (source, key, indexed) in MATERIALIZED.items():
-                cur.execute(self.sql["create_materialized"].format(name=name, source=source))
-                cur.execute(self.sql["materialized_index"].format(name=name, key=key))
-                for col in indexed:
-                    cur.execute(f"CREATE INDEX {name}_{col}_idx ON {name} ({col})")
+            self._build_materialized(cur, "create_materialized")
+
+    def _build_materialized(self, cur, statement: str) -> None:
+        """Fill every materialized copy with ``statement`` (create, or DuckDB's rebuild) and index it."""
+        for name, (source, key, indexed) in MATERIALIZED.items():
+            cur.execute(self.sql[statement].format(name=name, source=source))
+            cur.execute(self.sql["materialized_index"].format(name=name, key=key))
+            for col in indexed:
+                cur.execute(f"CREATE INDEX {name}_{col}_idx ON {name} ({col})")
 
     def refresh(self) -> None:
         """Bring the materialized views up to date with the tables."""
         if self.kind == "duckdb":
             # CREATE OR REPLACE drops the table's indexes: rebuild them the same way.
             with self.transaction() as cur:
-                for name, (source, key, indexed) in MATERIALIZED.items():
-                    cur.execute(self.sql["refresh_materialized"].format(name=name, source=source))
-                    cur.execute(self.sql["materialized_index"].format(name=name, key=key))
-                    for col in indexed:
-                        cur.execute(f"CREATE INDEX {name}_{col}_idx ON {name} ({col})")
+                self._build_materialized(cur, "refresh_materialized")
             return
         # REFRESH ... CONCURRENTLY cannot run inside a transaction block.
         conn = self.raw
@@ -256,8 +256,6 @@ class Database:
                         _pg_copy(cur, name, table)
                         counts[name] = table.num_rows
                     _pg_restore_checks(cur, *dropped)
-        except StorageError:
-            raise
         except Exception as exc:  # driver errors -> one clear line, nothing loaded
             raise StorageError(f"load failed, nothing was written: {_first_line(exc)}") from exc
         if refresh:
