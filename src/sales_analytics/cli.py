@@ -658,10 +658,5 @@ def serve(
     uvicorn.run(api, host=host, port=port, log_level="info")
 
 
-def run() -> None:  # pragma: no cover - console entry for `python -m`
-    app()
-    sys.exit(0)
-
-
 if __name__ == "__main__":  # pragma: no cover
     app()
