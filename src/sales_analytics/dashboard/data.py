@@ -123,7 +123,7 @@ def default_window(s: Status) -> tuple[date, date]:
 
 # ------------------------------------------------------------------------------------ metrics
 def _frame(result) -> pd.DataFrame:
-    return result if isinstance(result, pd.DataFrame) else result.to_pandas()
+    return result if isinstance(result, pd.DataFrame) else metrics.to_pandas(result)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

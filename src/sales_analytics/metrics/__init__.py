@@ -2,7 +2,7 @@
 
 Each metric is written once and runs unchanged on DuckDB, PostgreSQL and PySpark; the database is
 reached only through ``db.table(name)``. Functions return an ibis expression (run it with
-``.to_pandas()``) or, where the computation leaves SQL, a pandas frame. See ``docs/metrics.md``.
+:func:`to_pandas`, or ibis' ``.to_pandas()``) or, where the computation leaves SQL, a pandas frame. See ``docs/metrics.md``.
 
 >>> from sales_analytics.metrics import Filters, revenue_timeseries
 >>> revenue_timeseries(db, "month", Filters(countries=("Germany",))).to_pandas()  # doctest: +SKIP
@@ -19,6 +19,7 @@ from sales_analytics.metrics._base import (
     Filters,
     TableSource,
     as_of_table,
+    to_pandas,
 )
 from sales_analytics.metrics.customers import (
     cohorts,
@@ -88,6 +89,7 @@ __all__ = [
     "segment_summary",
     "slow_movers",
     "stock_cover",
+    "to_pandas",
     "weekday_profile",
     "yoy_growth",
 ]

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
+from ibis.formats.pandas import PandasData
 
 COMPLETED = "completed"
 CANCELLED = "cancelled"
@@ -103,6 +105,22 @@ class Filters:
 
 
 NO_FILTERS = Filters()
+
+# ------------------------------------------------------------------------------------- results
+def to_pandas(expr: ir.Table) -> pd.DataFrame:
+    """Run ``expr`` into a pandas frame: ``expr.to_pandas()``, through Arrow on DuckDB.
+
+    ibis' DuckDB ``execute`` turns every column that holds a NULL into Python objects first
+    (``to_pylist``): 1.2 s of the 2.4 s the 500,000-row customer summary took at scale 100. Arrow's
+    own conversion followed by ibis' dtype conversion gives the same frame in a fraction of that,
+    except that timestamp columns are always ``datetime64[us]`` (ibis gives ``[ns]`` when the column
+    holds a NULL and ``[us]`` when it does not). Other backends use ``expr.to_pandas()``.
+    """
+    if ibis.get_backend(expr).name != "duckdb":
+        return expr.to_pandas()
+    frame = expr.to_pyarrow().to_pandas()
+    return PandasData.convert_table(frame, expr.schema())
+
 
 # ---------------------------------------------------------------------------------------- tables
 _TABLE_CACHE: weakref.WeakKeyDictionary[Any, dict[str, ir.Table]] = weakref.WeakKeyDictionary()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import ibis.expr.types as ir
 import pandas as pd
 
-from sales_analytics.metrics._base import NO_FILTERS, Filters, TableSource
+from sales_analytics.metrics._base import NO_FILTERS, Filters, TableSource, to_pandas
 from sales_analytics.metrics.customers import (
     cohorts,
     customer_summary,
@@ -90,7 +90,7 @@ def compute(db: TableSource, name: str, filters: Filters = NO_FILTERS) -> pd.Dat
     except KeyError:
         raise ValueError(f"unknown metric {name!r}: use one of {', '.join(METRICS)}") from None
     result = fn(db, filters)
-    return result if isinstance(result, pd.DataFrame) else result.to_pandas()
+    return result if isinstance(result, pd.DataFrame) else to_pandas(result)
 
 
 def compute_all(

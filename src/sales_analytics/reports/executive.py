@@ -97,7 +97,7 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
         anomalies=insights.revenue_anomalies(inputs.daily),
         segments=inputs.segments,
         categories=inputs.categories,
-        products=metrics.product_performance(db, filters).to_pandas(),
+        products=metrics.to_pandas(metrics.product_performance(db, filters)),
         countries=inputs.countries,
         forecast=_forecast(db, models_dir),
     )
