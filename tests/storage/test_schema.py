@@ -186,6 +186,45 @@ def test_refresh_updates_materialized_views(db):
     assert "mv_customer_summary_customer_id_uq" in index_names(db)
 
 
+def test_pair_units_and_last_sale_views(db):
+    db.load(
+        {
+            "customers": customers(1),
+            "products": products(10, 11, 12),
+            "orders": orders([(200, 1, "completed", "1.00"), (201, 1, "returned", "1.00"),
+                              (202, 1, "cancelled", "1.00"), (203, 1, "completed", "1.00")]),
+            "order_items": items([(1, 200, 10, 1, "1.00"), (2, 200, 11, 2, "1.00"),
+                                  (3, 200, 11, 1, "1.00"),  # same product twice in one order
+                                  (4, 201, 10, 5, "1.00"), (5, 201, 11, 5, "1.00"),
+                                  (6, 202, 10, 7, "1.00"), (7, 202, 11, 7, "1.00"),
+                                  (8, 203, 10, 1, "1.00"), (9, 203, 12, 4, "1.00")]),
+        }
+    )  # fmt: skip
+    # baskets = orders not cancelled (200, 201, 203); a product once per basket; >= 2 baskets only
+    assert db.query("SELECT * FROM mv_product_pairs") == [(10, 11, 2, 3, 2, 3)]
+    assert db.query("SELECT day, units FROM mv_daily_units") == [(T0.date(), 9)]
+    last = dict(db.query("SELECT product_id, last_sold_at FROM mv_product_performance"))
+    assert last == {10: T0, 11: T0, 12: T0}
+    assert "mv_product_pairs_product_a_product_b_uq" in index_names(db)
+
+
+def test_refresh_recreates_views_an_earlier_version_made(db):
+    db.load({"customers": customers(1)})
+    assert db.views_current()
+    with db.transaction() as cur:  # as an earlier version left it: no daily_units, fewer columns
+        cur.execute(db.sql["drop_materialized"].format(name="mv_daily_units"))
+        cur.execute(db.sql["drop_view"].format(name="daily_units"))
+        cur.execute(db.sql["drop_materialized"].format(name="mv_product_performance"))
+        cur.execute(db.sql["create_materialized"].format(
+            name="mv_product_performance",
+            source="(SELECT product_id, units_sold FROM product_performance) AS old"))
+    assert not db.views_current()
+    db.refresh()
+    assert db.views_current()
+    assert "last_sold_at" in db.table("mv_product_performance").columns
+    assert db.query("SELECT count(*) FROM mv_daily_units")[0][0] == 0
+
+
 def test_load_rejects_missing_columns(db):
     with pytest.raises(StorageError, match="missing column"):
         db.load({"customers": customers(1).drop_columns(["email"])})

@@ -203,18 +203,56 @@ class Database:
             for name in VIEWS:
                 cur.execute(self.sql["drop_view"].format(name=name))
                 cur.execute(f"CREATE VIEW {name} AS {view_sql(name)}")
+            if self.kind == "postgres":  # planner statistics for the queries below (see refresh)
+                cur.execute(f"ANALYZE {', '.join(TABLES)}")
             self._build_materialized(cur, "create_materialized")
 
     def _build_materialized(self, cur, statement: str) -> None:
         """Fill every materialized copy with ``statement`` (create, or DuckDB's rebuild) and index it."""
         for name, (source, key, indexed) in MATERIALIZED.items():
             cur.execute(self.sql[statement].format(name=name, source=source))
-            cur.execute(self.sql["materialized_index"].format(name=name, key=key))
+            index = self.sql["materialized_index"]
+            cur.execute(index.format(name=name, key=", ".join(key), key_name="_".join(key)))
             for col in indexed:
                 cur.execute(f"CREATE INDEX {name}_{col}_idx ON {name} ({col})")
 
+    def _columns(self, relation: str) -> list[str] | None:
+        """Column names of ``relation`` (a name or a parenthesised query), None if it fails."""
+        sql = f"SELECT * FROM {relation} AS _r LIMIT 0"
+        try:
+            if self.kind == "duckdb":
+                return [d[0] for d in self.raw.execute(sql).description]
+            with self.raw.cursor() as cur:
+                cur.execute(sql)
+                names = [d.name for d in cur.description]
+            self.raw.commit()
+            return names
+        except Exception:  # noqa: BLE001 - missing or broken relation
+            if self.kind == "postgres":
+                self.raw.rollback()
+            return None
+
+    def views_current(self) -> bool:
+        """Whether every view and materialized copy exists with the columns this version defines
+        (a database made by an earlier version may lack a view or a column)."""
+        for name in VIEWS:
+            expected = self._columns(f"({view_sql(name)})")
+            if expected is None or self._columns(name) != expected:
+                return False
+        for name, (source, _key, _idx) in MATERIALIZED.items():
+            if self._columns(name) != self._columns(source):
+                return False
+        return True
+
     def refresh(self) -> None:
-        """Bring the materialized views up to date with the tables."""
+        """Bring the materialized views up to date with the tables.
+
+        Views that are missing or out of date (a database made by an earlier version) are
+        recreated first, with their materialized copies.
+        """
+        if not self.views_current():
+            self.create_views()
+            return
         if self.kind == "duckdb":
             # CREATE OR REPLACE drops the table's indexes: rebuild them the same way.
             with self.transaction() as cur:
@@ -226,6 +264,9 @@ class Database:
         prev = conn.autocommit
         conn.autocommit = True
         try:
+            # fresh planner statistics first: right after a bulk load the tables have none, and
+            # the basket self-join of mv_product_pairs then gets a plan that runs for many minutes
+            conn.execute(f"ANALYZE {', '.join(TABLES)}")
             for name, (source, _key, _idx) in MATERIALIZED.items():
                 conn.execute(self.sql["refresh_materialized"].format(name=name, source=source))
         finally:

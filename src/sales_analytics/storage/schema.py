@@ -66,15 +66,22 @@ TABLES: dict[str, pa.Schema] = {
     ),
 }
 
-VIEWS: tuple[str, ...] = ("customer_summary", "product_performance", "category_sales", "brand_sales")
+VIEWS: tuple[str, ...] = (
+    "customer_summary", "product_performance", "category_sales", "brand_sales", "product_pairs",
+    "daily_units",
+)  # fmt: skip
 
-#: Materialized view name -> (source view, unique key column, extra indexed columns).
-MATERIALIZED: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "mv_customer_summary": ("customer_summary", "customer_id", ("country", "last_order_at")),
-    "mv_product_performance": ("product_performance", "product_id", ("category", "brand")),
+#: Materialized view name -> (source view, unique key columns, extra indexed columns).
+MATERIALIZED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "mv_customer_summary": ("customer_summary", ("customer_id",), ("country", "last_order_at")),
+    "mv_product_performance": ("product_performance", ("product_id",), ("category", "brand")),
     # the sales of metrics.products.category_rollup / brand_rollup: read by their unfiltered calls
-    "mv_category_sales": ("category_sales", "category", ()),
-    "mv_brand_sales": ("brand_sales", "brand", ()),
+    "mv_category_sales": ("category_sales", ("category",), ()),
+    "mv_brand_sales": ("brand_sales", ("brand",), ()),
+    # the pair counts of metrics.products.product_pairs (the basket self-join is its whole cost)
+    "mv_product_pairs": ("product_pairs", ("product_a", "product_b"), ("orders_together",)),
+    # completed units per day: the units of the sales time series and KPIs (no item join)
+    "mv_daily_units": ("daily_units", ("day",), ()),
 }
 
 _STATUS_LIST = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
@@ -91,7 +98,7 @@ DIALECT: dict[str, dict[str, str]] = {
         "drop_materialized": "DROP TABLE IF EXISTS {name}",
         "create_materialized": "CREATE TABLE {name} AS SELECT * FROM {source}",
         "refresh_materialized": "CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}",
-        "materialized_index": "CREATE UNIQUE INDEX {name}_{key}_uq ON {name} ({key})",
+        "materialized_index": "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})",
     },
     "postgres": {
         "money": "NUMERIC(12, 2)",
@@ -102,7 +109,7 @@ DIALECT: dict[str, dict[str, str]] = {
         "drop_materialized": "DROP MATERIALIZED VIEW IF EXISTS {name}",
         "create_materialized": "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM {source}",
         "refresh_materialized": "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}",
-        "materialized_index": "CREATE UNIQUE INDEX {name}_{key}_uq ON {name} ({key})",
+        "materialized_index": "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})",
     },
 }
 

@@ -1,12 +1,14 @@
 -- Grain: one row per product (products never sold included, with zeros).
--- Sales count completed orders only; returned units are reported separately.
+-- Sales count completed orders only; returned units are reported separately. last_sold_at is the
+-- last completed order's timestamp (NULL if never sold).
 with items as (
     select
         oi.product_id,
         oi.order_id,
         oi.quantity,
         oi.unit_price,
-        o.status
+        o.status,
+        o.order_date
     from order_items as oi
     inner join orders as o on o.order_id = oi.order_id
 ),
@@ -17,7 +19,8 @@ by_product as (
         sum(case when status = 'completed' then quantity else 0 end) as units_sold,
         count(distinct case when status = 'completed' then order_id end) as order_count,
         sum(case when status = 'completed' then quantity * unit_price else 0 end) as revenue,
-        sum(case when status = 'returned' then quantity else 0 end) as units_returned
+        sum(case when status = 'returned' then quantity else 0 end) as units_returned,
+        max(case when status = 'completed' then order_date end) as last_sold_at
     from items
     group by product_id
 ),
@@ -47,7 +50,8 @@ final as (
                             + cast(b.revenue * 100 as bigint))
                         / (2.0 * cast(b.revenue * 100 as bigint))) as decimal(18, 0)) * 0.01
             end as decimal(8, 2)
-        ) as margin_pct
+        ) as margin_pct,
+        b.last_sold_at
     from products as p
     left join by_product as b on b.product_id = p.product_id
 )
