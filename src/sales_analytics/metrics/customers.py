@@ -39,6 +39,7 @@ from sales_analytics.metrics._base import (
     customers,
     date_predicates,
     is_completed,
+    materialized,
     money,
     orders,
     period,
@@ -51,7 +52,8 @@ def customer_summary(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table
     """One row per (filtered) customer, like the seed's ``customer_summary`` view, over the window.
 
     Customers without orders in the window are included with zero counts. Revenue counts completed
-    orders only. Money is float64 and ``avg_order_value`` is not rounded.
+    orders only. Money is float64 and ``avg_order_value`` is not rounded. Unfiltered, read from
+    ``mv_customer_summary`` when the source has it (same rows and values).
 
     Returns
     -------
@@ -60,6 +62,17 @@ def customer_summary(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table
         ``city``, ``created_at``, ``order_count``, ``cancelled_count``, ``returned_count``,
         ``total_spent``, ``avg_order_value``, ``first_order_at``, ``last_order_at``.
     """
+    mv = materialized(db, "mv_customer_summary", filters)
+    if mv is not None:
+        # the view's rows and counts; its rounded avg_order_value is recomputed unrounded
+        return mv.select(
+            "customer_id", "first_name", "last_name", "email", "country", "region", "city",
+            "created_at", "order_count", "cancelled_count", "returned_count",
+            total_spent=money(mv.total_spent),
+            avg_order_value=ratio(mv.total_spent, mv.order_count),
+            first_order_at=mv.first_order_at,
+            last_order_at=mv.last_order_at,
+        ).order_by("customer_id")  # fmt: skip
     c = customers(db, filters)
     o = orders(db, filters)
     done = is_completed(o)

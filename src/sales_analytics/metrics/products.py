@@ -23,6 +23,7 @@ from sales_analytics.metrics._base import (
     items,
     materialized,
     money,
+    orders,
     ratio,
     table,
 )
@@ -230,31 +231,51 @@ def abc_classes(
     ).order_by("rank")
 
 
-def _recent_demand(
-    db: TableSource, filters: Filters, window_days: int, as_of: date | None
+def _window_units(
+    db: TableSource, filters: Filters, window_days: int, ref: ir.Table
 ) -> ir.Table:
-    """Per product: completed units in the ``window_days`` days before ``as_of``, last sale."""
-    if window_days < 1:
-        raise ValueError("window_days must be at least 1")
+    """Per product sold in the window: completed units of orders 1..``window_days`` days before
+    ``as_of`` (the orders are narrowed first, so only the window's items are aggregated)."""
+    o = orders(db, filters, dates=False)
+    o = o.filter(is_completed(o)).cross_join(ref)
+    days_ago = o.as_of.delta(o.order_date.date(), unit="day")
+    recent = o.filter(days_ago >= 1, days_ago <= window_days).select("order_id")
+    it = table(db, "order_items").join(recent, "order_id")
+    return it.group_by("product_id").aggregate(units_window=it.quantity.sum().cast("int64"))
+
+
+def _last_sold(db: TableSource, filters: Filters, ref: ir.Table, as_of: date | None) -> ir.Table:
+    """Per product ever sold before ``as_of``: the last completed order's timestamp.
+
+    Without country or segment filters and with the default ``as_of`` (no ``as_of`` and no
+    ``filters.end``: the day after the last order, so every order counts; ``filters.start`` does
+    not apply) it is ``mv_product_performance.last_sold_at`` when the source has that view.
+    """
+    default_as_of = as_of is None and filters.end is None
+    mv = materialized(db, "mv_product_performance", filters.without_dates()) if default_as_of else None
+    if mv is not None and "last_sold_at" in mv.columns:  # (not in an earlier version's view)
+        return mv.filter(mv.last_sold_at.notnull()).select("product_id", "last_sold_at")
     it = items(db, filters, dates=False)
-    it = it.filter(is_completed(it))
-    j = it.cross_join(as_of_table(db, filters, as_of))
-    j = j.mutate(days_ago=j.as_of.delta(j.order_date.date(), unit="day"))
-    j = j.filter(j.days_ago >= 1)
-    return j.group_by("product_id").aggregate(
-        units_window=j.quantity.sum(where=j.days_ago <= window_days).cast("int64"),
-        last_sold_at=j.order_date.max(),
-    )
+    it = it.filter(is_completed(it)).cross_join(ref)
+    it = it.filter(it.as_of.delta(it.order_date.date(), unit="day") >= 1)
+    return it.group_by("product_id").aggregate(last_sold_at=it.order_date.max())
 
 
 def _stock_base(
     db: TableSource, filters: Filters, window_days: int, as_of: date | None
 ) -> ir.Table:
+    if window_days < 1:
+        raise ValueError("window_days must be at least 1")
     p = table(db, "products")
-    d = _recent_demand(db, filters, window_days, as_of)
     ref = as_of_table(db, filters, as_of)
-    j = p.left_join(d, p.product_id == d.product_id).cross_join(ref)
-    units = d.units_window.fill_null(0)
+    w = _window_units(db, filters, window_days, ref)
+    last = _last_sold(db, filters, ref, as_of)
+    j = (
+        p.left_join(w, p.product_id == w.product_id)
+        .left_join(last, p.product_id == last.product_id)
+        .cross_join(ref)
+    )
+    units = j.units_window.fill_null(0)
     return j.select(
         product_id=p.product_id,
         product_name=p.product_name,
@@ -264,8 +285,8 @@ def _stock_base(
         stock_value=(p.stock_quantity * p.unit_cost).cast("float64"),
         units_window=units,
         daily_demand=units.cast("float64") / window_days,
-        last_sold_at=d.last_sold_at,
-        days_since_last_sale=j.as_of.delta(d.last_sold_at.date(), unit="day").cast("int64"),
+        last_sold_at=j.last_sold_at,
+        days_since_last_sale=j.as_of.delta(j.last_sold_at.date(), unit="day").cast("int64"),
         as_of=j.as_of,
     )
 
@@ -345,7 +366,40 @@ def product_pairs(
         ``orders_together``, ``orders_a``, ``orders_b``, ``support``, ``confidence_a_b``,
         ``confidence_b_a``, ``lift``; pairs with at least ``min_orders`` baskets, the most frequent
         first, at most ``limit`` rows (``None``: all).
+
+    Unfiltered (and ``min_orders`` >= 2), the counts are read from ``mv_product_pairs`` when the
+    source has it: the basket self-join is the whole cost (18M pair rows at scale 100).
     """
+    mv = materialized(db, "mv_product_pairs", filters) if min_orders >= 2 else None
+    if mv is not None:  # the view keeps the pairs of at least 2 baskets
+        pairs = mv.filter(mv.orders_together >= min_orders)
+    else:
+        pairs = _pair_counts(db, filters, min_orders)
+    names = table(db, "products").select("product_id", "product_name")
+    na = names.select(na_id="product_id", product_a_name="product_name")
+    nb = names.select(nb_id="product_id", product_b_name="product_name")
+    j = pairs.join(na, pairs.product_a == na.na_id)
+    j = j.join(nb, j.product_b == nb.nb_id)
+    support = ratio(j.orders_together, j.baskets)
+    out = j.select(
+        "product_a",
+        "product_b",
+        "product_a_name",
+        "product_b_name",
+        "orders_together",
+        "orders_a",
+        "orders_b",
+        support=support,
+        confidence_a_b=ratio(j.orders_together, j.orders_a),
+        confidence_b_a=ratio(j.orders_together, j.orders_b),
+        lift=ratio(j.orders_together * j.baskets, j.orders_a * j.orders_b),
+    ).order_by([ibis.desc("orders_together"), ibis.desc("lift"), "product_a", "product_b"])
+    return out.limit(limit) if limit is not None else out
+
+
+def _pair_counts(db: TableSource, filters: Filters, min_orders: int) -> ir.Table:
+    """The rows of ``mv_product_pairs`` computed live: ``product_a``, ``product_b``,
+    ``orders_together`` (at least ``min_orders``), ``orders_a``, ``orders_b``, ``baskets``."""
     it = items(db, filters)
     basket = it.filter(it.status != CANCELLED).select("order_id", "product_id").distinct()
     n = basket.aggregate(baskets=basket.order_id.nunique().cast("int64"))
@@ -365,28 +419,9 @@ def product_pairs(
     )
     sa = single.select(pa_id="product_id", orders_a="orders")
     sb = single.select(pb_id="product_id", orders_b="orders")
-    names = table(db, "products").select("product_id", "product_name")
-    na = names.select(na_id="product_id", product_a_name="product_name")
-    nb = names.select(nb_id="product_id", product_b_name="product_name")
     j = (
         pairs.join(sa, pairs.product_a == sa.pa_id)
         .join(sb, pairs.product_b == sb.pb_id)
-        .join(na, pairs.product_a == na.na_id)
-        .join(nb, pairs.product_b == nb.nb_id)
         .cross_join(n)
     )
-    support = ratio(j.orders_together, j.baskets)
-    out = j.select(
-        "product_a",
-        "product_b",
-        "product_a_name",
-        "product_b_name",
-        "orders_together",
-        "orders_a",
-        "orders_b",
-        support=support,
-        confidence_a_b=ratio(j.orders_together, j.orders_a),
-        confidence_b_a=ratio(j.orders_together, j.orders_b),
-        lift=ratio(j.orders_together * j.baskets, j.orders_a * j.orders_b),
-    ).order_by([ibis.desc("orders_together"), ibis.desc("lift"), "product_a", "product_b"])
-    return out.limit(limit) if limit is not None else out
+    return j.select("product_a", "product_b", "orders_together", "orders_a", "orders_b", "baskets")

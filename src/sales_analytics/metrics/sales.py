@@ -26,6 +26,7 @@ from sales_analytics.metrics._base import (
     growth,
     is_completed,
     items,
+    materialized,
     money,
     orders,
     period,
@@ -62,6 +63,25 @@ def _order_aggregates(o: ir.Table) -> dict[str, ir.Value]:
     }
 
 
+def units_by_day(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
+    """Units of completed orders per order day in the window: ``day`` (date), ``units``.
+
+    Without country or segment filters it reads ``mv_daily_units`` when the source has it (the
+    date window is a range of its days), so the order items are not joined to their orders.
+    """
+    mv = materialized(db, "mv_daily_units", filters.without_dates())
+    if mv is not None:
+        preds = []
+        if filters.start is not None:
+            preds.append(mv.day >= filters.start)
+        if filters.end is not None:
+            preds.append(mv.day <= filters.end)
+        return mv.filter(*preds) if preds else mv
+    it = items(db, filters)
+    it = it.filter(is_completed(it))
+    return it.group_by(day=it.order_date.date()).aggregate(units=it.quantity.sum().cast("int64"))
+
+
 def revenue_timeseries(
     db: TableSource, grain: str = "day", filters: Filters = NO_FILTERS
 ) -> ir.Table:
@@ -86,10 +106,9 @@ def _timeseries(db: TableSource, grain: str, filters: Filters, *, units: bool) -
     by_period = o.group_by("period").aggregate(**_order_aggregates(o))
     if not units:
         return by_period.order_by("period")
-    it = items(db, filters)
-    it = it.filter(is_completed(it))
-    per_period = it.group_by(period=period(it.order_date, grain)).aggregate(
-        units=it.quantity.sum().cast("int64")
+    u = units_by_day(db, filters)
+    per_period = u.group_by(period=period(u.day, grain)).aggregate(
+        units=u.units.sum().cast("int64")
     )
     joined = by_period.left_join(per_period, "period")
     return (
@@ -119,8 +138,8 @@ def kpi_table(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
         first_order_at=o.order_date.min(),
         last_order_at=o.order_date.max(),
     )
-    it = items(db, filters)
-    units = it.filter(is_completed(it)).aggregate(units=it.quantity.sum().cast("int64"))
+    u = units_by_day(db, filters)
+    units = u.aggregate(units=u.units.sum().cast("int64"))
     # customers whose first completed order ever falls in the window are new
     allo = orders(db, filters, dates=False)
     firsts = (
