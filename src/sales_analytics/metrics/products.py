@@ -43,22 +43,7 @@ def _product_sales(db: TableSource, filters: Filters) -> ir.Table:
             "product_id", "units_sold", "order_count", "units_returned",
             revenue_dec="revenue", cost_dec="cost",
         )  # fmt: skip
-    return _product_sales_live(db, filters)
-
-
-def _product_sales_live(db: TableSource, filters: Filters) -> ir.Table:
-    """Per product with order items in the window (any status): decimal revenue and cost, units,
-    orders; sums are NULL without completed (returned) items."""
-    p = table(db, "products").select("product_id", "unit_cost")
-    j = items(db, filters).join(p, "product_id")
-    done = is_completed(j)
-    return j.group_by("product_id").aggregate(
-        units_sold=j.quantity.sum(where=done).cast("int64"),
-        order_count=j.order_id.nunique(where=done).cast("int64"),
-        units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
-        revenue_dec=(j.quantity * j.unit_price).sum(where=done),
-        cost_dec=(j.quantity * j.unit_cost).sum(where=done),
-    )
+    return _sales_live(db, "product_id", filters).rename(order_count="orders")
 
 
 def product_performance(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
@@ -139,15 +124,22 @@ def _group_sales(db: TableSource, key: str, filters: Filters) -> ir.Table:
             key, "products_sold", "orders", "units_sold", "units_returned",
             revenue_dec="revenue", cost_dec="cost",
         )  # fmt: skip
-    return _group_sales_live(db, key, filters)
+    return _sales_live(db, key, filters)
 
 
-def _group_sales_live(db: TableSource, key: str, filters: Filters) -> ir.Table:
-    p = table(db, "products")
-    j = items(db, filters).join(p.select("product_id", key, "unit_cost"), "product_id")
+def _sales_live(db: TableSource, key: str, filters: Filters) -> ir.Table:
+    """Per ``key`` (``product_id``, ``category`` or ``brand``) with order items in the window (any
+    status): distinct completed ``orders`` (and ``products_sold`` per category or brand), units sold
+    and returned, decimal revenue and cost (at the product's current ``unit_cost``); sums are NULL
+    without completed (returned) items."""
+    p = table(db, "products").select(*dict.fromkeys(("product_id", key, "unit_cost")))
+    j = items(db, filters).join(p, "product_id")
     done = is_completed(j)
+    products_sold = {} if key == "product_id" else {
+        "products_sold": j.product_id.nunique(where=done).cast("int64")
+    }
     return j.group_by(key).aggregate(
-        products_sold=j.product_id.nunique(where=done).cast("int64"),
+        **products_sold,
         orders=j.order_id.nunique(where=done).cast("int64"),
         units_sold=j.quantity.sum(where=done).cast("int64"),
         units_returned=j.quantity.sum(where=j.status == RETURNED).cast("int64"),
