@@ -235,14 +235,12 @@ class Database:
     def views_current(self) -> bool:
         """Whether every view and materialized copy exists with the columns this version defines
         (a database made by an earlier version may lack a view or a column)."""
-        for name in VIEWS:
-            expected = self._columns(f"({view_sql(name)})")
-            if expected is None or self._columns(name) != expected:
-                return False
-        for name, (source, _key, _idx) in MATERIALIZED.items():
-            if self._columns(name) != self._columns(source):
-                return False
-        return True
+        defined = {name: self._columns(f"({view_sql(name)})") for name in VIEWS}
+        if any(columns is None for columns in defined.values()):
+            return False
+        return all(self._columns(name) == defined[name] for name in VIEWS) and all(
+            self._columns(name) == defined[source] for name, (source, *_) in MATERIALIZED.items()
+        )
 
     def refresh(self) -> None:
         """Bring the materialized views up to date with the tables.
