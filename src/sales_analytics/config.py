@@ -1,41 +1,206 @@
-"""Settings read from the environment.
+"""One :class:`Settings` object, read from the environment; the only reader of ``os.environ``.
 
-``DATABASE_URL``
-    ``duckdb:///path/to/file.duckdb`` (default: ``duckdb:///data/sales.duckdb`` relative to the
-    working directory) or ``postgresql://user@host:port/dbname``.
-``LOG_LEVEL``
-    Python logging level name, default ``WARNING``.
+=================  ==================  ===========================================================
+variable           default             meaning
+=================  ==================  ===========================================================
+``DATABASE_URL``   ``duckdb:///data/   ``duckdb:///path/to/file.duckdb`` or
+                   sales.duckdb``      ``postgresql://user@host:port/dbname``
+``ENVIRONMENT``    ``development``     ``production``: JSON log lines, no tracebacks, no
+                                       unauthenticated API off loopback
+``LOG_LEVEL``      ``WARNING``         DEBUG, INFO, WARNING, ERROR or CRITICAL
+``SA_MODELS_DIR``  ``data/models``     folder of the models saved by ``sales-analytics train``
+``SA_API_KEY``     none                key API clients send in the ``X-API-Key`` header
+``SA_CURRENCY``    ``USD``             ISO 4217 code of the shop's currency (three letters)
+``SA_TIMEZONE``    ``UTC``             IANA time zone of the shop (``Europe/Berlin``)
+=================  ==================  ===========================================================
+
+An empty variable counts as unset. A bad value raises :class:`SettingsError` (a ``ValueError``
+with a one-line message naming the variable).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-from dataclasses import dataclass
+import re
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DUCKDB_PATH = Path("data") / "sales.duckdb"
+DEFAULT_MODELS_DIR = Path("data") / "models"
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+Environment = Literal["development", "production"]
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    log_level: str
+class SettingsError(ValueError):
+    """An environment variable with a value the settings reject (one-line message)."""
 
 
 def default_database_url() -> str:
     return f"duckdb:///{DEFAULT_DUCKDB_PATH.as_posix()}"
 
 
+def check_log_level(value: str) -> str:
+    """``value`` as an upper-case logging level name (``ValueError`` for anything else)."""
+    level = str(value).strip().upper()
+    if level == "WARN":
+        level = "WARNING"
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
+
+
+class Settings(BaseSettings):
+    """Everything the package reads from the environment (see the module docstring)."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        env_ignore_empty=True,
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
+    environment: Environment = Field("development", alias="ENVIRONMENT")
+    log_level: str = Field("WARNING", alias="LOG_LEVEL")
+    models_dir: Path = Field(DEFAULT_MODELS_DIR, alias="SA_MODELS_DIR")
+    api_key: SecretStr | None = Field(None, alias="SA_API_KEY")
+    currency: str = Field("USD", alias="SA_CURRENCY")
+    timezone: str = Field("UTC", alias="SA_TIMEZONE")
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> str:
+        return check_log_level(str(value))
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> str:
+        code = str(value).strip()
+        if not re.fullmatch(r"[A-Za-z]{3}", code):
+            raise ValueError(f"must be a three-letter ISO 4217 code such as USD, not {value!r}")
+        return code.upper()
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: object) -> str:
+        name = str(value).strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return name
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
+
 def get_settings() -> Settings:
-    return Settings(
-        database_url=os.environ.get("DATABASE_URL") or default_database_url(),
-        log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-    )
+    """The settings of the current environment (read on every call: tests and the dashboard
+    subprocess change the environment).
+
+    Raises
+    ------
+    SettingsError
+        When a variable holds a value the settings reject; the message names it.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
 
 
-def configure_logging(level: str | None = None) -> None:
-    logging.basicConfig(
-        level=getattr(logging, (level or get_settings().log_level), logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "invalid setting " + "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------------ logging
+_HANDLER_NAME = "sales_analytics"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ``time, level, logger, message`` (+ ``exception``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            doc["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(doc, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(level: str | None = None, *, settings: Settings | None = None) -> None:
+    """Log to stderr at ``level`` (default ``LOG_LEVEL``): text lines in development, one JSON
+    object per line when ``ENVIRONMENT=production``. Calling it again replaces the handler."""
+    settings = settings or get_settings()
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(check_log_level(level) if level else settings.log_level)
+
+
+__all__ = [
+    "DEFAULT_DUCKDB_PATH",
+    "DEFAULT_MODELS_DIR",
+    "LOG_LEVELS",
+    "JsonFormatter",
+    "Settings",
+    "SettingsError",
+    "configure_logging",
+    "default_database_url",
+    "get_settings",
+]
