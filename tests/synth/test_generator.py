@@ -12,7 +12,7 @@ import pytest
 
 from sales_analytics.storage import ORDER_STATUSES, PAYMENT_METHODS, TABLES
 from sales_analytics.synth import generate
-from sales_analytics.synth.generator import _black_friday, daily_intensity
+from sales_analytics.synth.seasonality import black_friday, daily_intensity
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +112,12 @@ def test_black_friday_peak(shop, frames):
     o = frames["orders"]
     daily = o.groupby(o.order_date.dt.date).size()
     for year in (2023, 2024, 2025):
-        bf = _black_friday(year)
+        bf = black_friday(year)
         november = daily[[d for d in daily.index if d.year == year and d.month == 11 and d < bf]]
         assert daily[bf] > 2.2 * november.median(), year
     # the intensity itself: Black Friday is the busiest day of the year
     m = daily_intensity(shop.start, 365)
-    assert m.argmax() == (_black_friday(2023) - shop.start).days
+    assert m.argmax() == (black_friday(2023) - shop.start).days
 
 
 def test_statuses_and_returns(frames):
