@@ -212,10 +212,10 @@ def test_refresh_recreates_views_an_earlier_version_made(db):
     db.load({"customers": customers(1)})
     assert db.views_current()
     with db.transaction() as cur:  # as an earlier version left it: no daily_units, fewer columns
-        cur.execute(db.sql["drop_materialized"].format(name="mv_daily_units"))
-        cur.execute(db.sql["drop_view"].format(name="daily_units"))
-        cur.execute(db.sql["drop_materialized"].format(name="mv_product_performance"))
-        cur.execute(db.sql["create_materialized"].format(
+        cur.execute(db.dialect.drop_materialized.format(name="mv_daily_units"))
+        cur.execute(db.dialect.drop_view.format(name="daily_units"))
+        cur.execute(db.dialect.drop_materialized.format(name="mv_product_performance"))
+        cur.execute(db.dialect.create_materialized.format(
             name="mv_product_performance",
             source="(SELECT product_id, units_sold FROM product_performance) AS old"))
     assert not db.views_current()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sales_analytics.storage.db import Database, DatabaseURL, StorageError, connect, parse_url
+from sales_analytics.storage.connection import Database, DatabaseURL, connect, parse_url
+from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.schema import (
     MATERIALIZED,
     ORDER_STATUSES,

@@ -1,6 +1,7 @@
 """The relational schema: tables, constraints, indexes, views and materialized views.
 
-One DDL text serves both databases; the few dialect differences live in :data:`DIALECT`.
+One DDL text serves both databases; the few dialect differences live in
+:mod:`~sales_analytics.storage.dialects`.
 """
 
 from __future__ import annotations
@@ -82,35 +83,6 @@ MATERIALIZED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "mv_product_pairs": ("product_pairs", ("product_a", "product_b"), ("orders_together",)),
     # completed units per day: the units of the sales time series and KPIs (no item join)
     "mv_daily_units": ("daily_units", ("day",), ()),
-}
-
-_STATUS_LIST = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
-
-#: The only places where DuckDB and PostgreSQL DDL differ.
-DIALECT: dict[str, dict[str, str]] = {
-    "duckdb": {
-        "money": "DECIMAL(12, 2)",
-        "create_status_type": f"CREATE TYPE order_status AS ENUM ({_STATUS_LIST})",
-        "drop_status_type": "DROP TYPE IF EXISTS order_status",
-        "drop_table": "DROP TABLE IF EXISTS {name}",
-        "drop_view": "DROP VIEW IF EXISTS {name}",
-        # DuckDB has no materialized views: a table rebuilt from the view stands in for one.
-        "drop_materialized": "DROP TABLE IF EXISTS {name}",
-        "create_materialized": "CREATE TABLE {name} AS SELECT * FROM {source}",
-        "refresh_materialized": "CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}",
-        "materialized_index": "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})",
-    },
-    "postgres": {
-        "money": "NUMERIC(12, 2)",
-        "create_status_type": f"CREATE TYPE order_status AS ENUM ({_STATUS_LIST})",
-        "drop_status_type": "DROP TYPE IF EXISTS order_status",
-        "drop_table": "DROP TABLE IF EXISTS {name} CASCADE",
-        "drop_view": "DROP VIEW IF EXISTS {name} CASCADE",
-        "drop_materialized": "DROP MATERIALIZED VIEW IF EXISTS {name}",
-        "create_materialized": "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM {source}",
-        "refresh_materialized": "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}",
-        "materialized_index": "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})",
-    },
 }
 
 TABLE_DDL = """

@@ -1,0 +1,37 @@
+"""Create and drop the schema: the status type, tables, constraints, indexes, then the views."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
+from sales_analytics.storage.views import create_views, drop_views
+
+if TYPE_CHECKING:
+    from sales_analytics.storage.connection import Database
+
+
+def drop_all(db: Database) -> None:
+    """Drop the views, their materialized copies, the tables and the status type."""
+    dialect = db.dialect
+    with db.transaction() as cur:
+        drop_views(cur, dialect)
+        for name in reversed(list(TABLES)):
+            cur.execute(dialect.drop_table.format(name=name))
+        cur.execute(dialect.drop_status_type)
+
+
+def create_schema(db: Database, replace: bool = False) -> None:
+    """Create tables, constraints and indexes (``replace`` drops what exists first)."""
+    if replace:
+        drop_all(db)
+    elif db.has_schema():
+        return
+    dialect = db.dialect
+    with db.transaction() as cur:
+        cur.execute(dialect.create_status_type)
+        for stmt in statements(TABLE_DDL.format(money=dialect.money)):
+            cur.execute(stmt)
+        for stmt in statements(INDEX_DDL):
+            cur.execute(stmt)
+    create_views(db)

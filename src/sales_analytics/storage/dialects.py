@@ -1,0 +1,248 @@
+"""Everything DuckDB and PostgreSQL do differently, as data and small methods.
+
+One :class:`Dialect` instance per database, chosen by the URL's scheme from :data:`DIALECTS` (or by
+``Database.kind`` from :data:`BY_KIND`). The rest of ``storage`` never tests the kind of database:
+it formats a dialect's SQL templates, loops over its statements and calls its methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import ParseResult, unquote
+
+import ibis
+import pyarrow as pa
+
+from sales_analytics.storage.errors import StorageError, first_line
+from sales_analytics.storage.load import copy_tables, insert_arrow
+from sales_analytics.storage.schema import ORDER_STATUSES, TABLES
+
+if TYPE_CHECKING:
+    from sales_analytics.storage.connection import DatabaseURL
+
+_STATUS_LIST = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
+
+
+class Dialect(ABC):
+    """What one database does its own way.
+
+    Data: ``kind`` (``Database.kind``), ``schemes`` (URL schemes that select it), ``money`` (the
+    money column type in ``TABLE_DDL``), SQL templates formatted with ``name`` (``drop_table``,
+    ``drop_view``, ``drop_materialized``), with ``name`` and ``source`` (``create_materialized``,
+    ``refresh_materialized``) or with ``name``, ``key`` and ``key_name`` (``materialized_index``),
+    the status type DDL, ``refresh_drops_indexes``, and statement lists run as they are
+    (``extra_relations``, ``analyze``). Methods: the driver calls that differ.
+    """
+
+    kind: str
+    schemes: tuple[str, ...]
+    money: str
+
+    create_status_type = f"CREATE TYPE order_status AS ENUM ({_STATUS_LIST})"
+    drop_status_type = "DROP TYPE IF EXISTS order_status"
+    drop_table: str
+    drop_view: str
+    drop_materialized: str
+    create_materialized: str
+    refresh_materialized: str
+    materialized_index = "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})"
+    #: whether ``refresh_materialized`` drops the copy's indexes (they are built again after it)
+    refresh_drops_indexes: bool
+    #: queries naming relations that ``ibis.list_tables()`` leaves out (one name per row)
+    extra_relations: tuple[str, ...] = ()
+    #: statements that give the planner fresh statistics before the views are materialized
+    analyze: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind}>"
+
+    @abstractmethod
+    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+        """The :class:`DatabaseURL` fields (besides ``kind``) of ``url``, split as ``parts``."""
+
+    @abstractmethod
+    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
+        """Connect, or raise :class:`StorageError` with a one-line reason."""
+
+    @abstractmethod
+    def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
+        """Run one read statement on the driver connection ``raw`` and return all rows."""
+
+    @abstractmethod
+    def columns(self, raw: Any, sql: str) -> list[str] | None:
+        """Column names of the query ``sql``, None if it fails (the connection stays usable)."""
+
+    @abstractmethod
+    def transaction(self, raw: Any) -> AbstractContextManager[Any]:
+        """A cursor inside BEGIN ... COMMIT; anything raised rolls the whole block back."""
+
+    @abstractmethod
+    def refresh_session(self, raw: Any) -> AbstractContextManager[Any]:
+        """Something with ``execute`` to run ``refresh_materialized`` (and ``analyze``) on."""
+
+    @abstractmethod
+    def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
+        """Append conformed Arrow tables (parents first) inside the open transaction ``cur``."""
+
+
+class DuckDBDialect(Dialect):
+    """DuckDB: one file (or memory); no materialized views, so tables rebuilt from the views."""
+
+    kind = "duckdb"
+    schemes = ("duckdb",)
+    money = "DECIMAL(12, 2)"
+    drop_table = "DROP TABLE IF EXISTS {name}"
+    drop_view = "DROP VIEW IF EXISTS {name}"
+    # DuckDB has no materialized views: a table rebuilt from the view stands in for one.
+    drop_materialized = "DROP TABLE IF EXISTS {name}"
+    create_materialized = "CREATE TABLE {name} AS SELECT * FROM {source}"
+    refresh_materialized = "CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}"
+    # CREATE OR REPLACE drops the table's indexes: rebuild them the same way.
+    refresh_drops_indexes = True
+
+    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+        path = unquote(parts.netloc + parts.path)
+        if url.startswith("duckdb:////"):
+            path = "/" + path.lstrip("/")  # duckdb:////abs/file -> /abs/file
+        elif path.startswith("/"):
+            path = path[1:]  # duckdb:///rel/file -> rel/file
+        return {"path": path or ":memory:"}
+
+    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
+        if parsed.path != ":memory:":
+            path = Path(parsed.path)
+            if path.exists() and path.is_dir():
+                raise StorageError(f"{path} is a directory, not a DuckDB file")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return ibis.duckdb.connect(parsed.path)
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(f"cannot open DuckDB file {parsed.path}: {first_line(exc)}") from exc
+
+    def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
+        return raw.execute(sql, params or []).fetchall()
+
+    def columns(self, raw: Any, sql: str) -> list[str] | None:
+        try:
+            return [d[0] for d in raw.execute(sql).description]
+        except Exception:  # noqa: BLE001 - missing or broken relation
+            return None
+
+    @contextmanager
+    def transaction(self, raw: Any) -> Iterator[Any]:
+        cur = raw.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+    def refresh_session(self, raw: Any) -> AbstractContextManager[Any]:
+        return self.transaction(raw)  # the rebuilt tables replace the old ones all at once
+
+    def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
+        insert_arrow(cur, tables)
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL through psycopg 3: real materialized views, COPY for bulk loads."""
+
+    kind = "postgres"
+    schemes = ("postgresql", "postgres", "postgresql+psycopg")
+    money = "NUMERIC(12, 2)"
+    drop_table = "DROP TABLE IF EXISTS {name} CASCADE"
+    drop_view = "DROP VIEW IF EXISTS {name} CASCADE"
+    drop_materialized = "DROP MATERIALIZED VIEW IF EXISTS {name}"
+    create_materialized = "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM {source}"
+    refresh_materialized = "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}"
+    refresh_drops_indexes = False
+    extra_relations = ("SELECT matviewname FROM pg_matviews",)
+    # fresh planner statistics: right after a bulk load the tables have none, and the basket
+    # self-join of mv_product_pairs then gets a plan that runs for many minutes
+    analyze = (f"ANALYZE {', '.join(TABLES)}",)
+
+    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+        try:
+            port = parts.port or 5432
+        except ValueError as exc:
+            raise StorageError(f"bad database URL {url!r}: {exc}") from None
+        return {
+            "host": parts.hostname or "localhost",
+            "port": port,
+            "user": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "database": parts.path.lstrip("/") or None,
+        }
+
+    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
+        try:
+            return ibis.postgres.connect(
+                host=parsed.host,
+                port=parsed.port,
+                user=parsed.user,
+                password=parsed.password,
+                database=parsed.database,
+                connect_timeout=5,
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {parsed.host}:{parsed.port}"
+                f"/{parsed.database or ''}: {first_line(exc)}"
+            ) from exc
+
+    def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
+        with raw.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        raw.commit()
+        return rows
+
+    def columns(self, raw: Any, sql: str) -> list[str] | None:
+        try:
+            with raw.cursor() as cur:
+                cur.execute(sql)
+                names = [d.name for d in cur.description]
+            raw.commit()
+            return names
+        except Exception:  # noqa: BLE001 - missing or broken relation
+            raw.rollback()
+            return None
+
+    @contextmanager
+    def transaction(self, raw: Any) -> Iterator[Any]:
+        raw.commit()  # end any implicit transaction ibis left open
+        with raw.transaction(), raw.cursor() as cur:
+            yield cur
+
+    @contextmanager
+    def refresh_session(self, raw: Any) -> Iterator[Any]:
+        # REFRESH ... CONCURRENTLY cannot run inside a transaction block.
+        raw.commit()
+        prev = raw.autocommit
+        raw.autocommit = True
+        try:
+            yield raw
+        finally:
+            raw.autocommit = prev
+
+    def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
+        copy_tables(cur, tables)
+
+
+DUCKDB = DuckDBDialect()
+POSTGRES = PostgresDialect()
+
+#: Database kind -> its dialect.
+BY_KIND: dict[str, Dialect] = {d.kind: d for d in (DUCKDB, POSTGRES)}
+
+#: URL scheme (lower case) -> its dialect.
+DIALECTS: dict[str, Dialect] = {s: d for d in BY_KIND.values() for s in d.schemes}
