@@ -1,95 +1,69 @@
-"""The analytics engine: sales, customer, product and geography metrics as ibis expressions.
+"""The metric catalogue: every metric declared once, computed by name on DuckDB, PostgreSQL or Spark.
 
-Each metric is written once and runs unchanged on DuckDB, PostgreSQL and PySpark; the database is
-reached only through ``db.table(name)``. Functions return an ibis expression (run it with
-:func:`to_pandas`, or ibis' ``.to_pandas()``) or, where the computation leaves SQL, a pandas frame. See ``docs/metrics.md``.
+Each metric is one declaration (:mod:`.spec`) next to its ibis builder (:mod:`.sales`,
+:mod:`.customers`, :mod:`.products`, :mod:`.geography`, :mod:`.detail`); the business rules they
+share are in :mod:`.rules`. Every surface asks for a metric by name::
 
->>> from sales_analytics.metrics import Filters, revenue_timeseries
->>> revenue_timeseries(db, "month", Filters(countries=("Germany",))).to_pandas()  # doctest: +SKIP
+    >>> from sales_analytics.metrics import Filters, compute
+    >>> compute(db, "revenue", Filters(countries=("Germany",)), grain="month")  # doctest: +SKIP
+
+See ``docs/metrics.md`` (generated from the catalogue by ``sales-analytics metrics --markdown``).
 """
 
 from __future__ import annotations
 
-from sales_analytics.metrics._base import (
-    GRAINS,
+from sales_analytics.metrics.catalog import CATALOG, get, public, register, unregister
+from sales_analytics.metrics.columns import COLUMNS, cols
+from sales_analytics.metrics.filters import (
     NO_FILTERS,
     OTHER_SEGMENT,
     RFM_SEGMENT_RULES,
     SEGMENT_NAMES,
     Filters,
-    TableSource,
-    as_of_table,
-    to_pandas,
 )
-from sales_analytics.metrics.customers import (
-    cohorts,
-    customer_summary,
-    first_orders,
-    new_vs_returning,
-    rfm,
-    rfm_segments,
-    segment_members,
-    segment_summary,
-)
-from sales_analytics.metrics.geography import POPULATION_MILLIONS, geography, penetration
-from sales_analytics.metrics.products import (
-    abc_classes,
-    brand_rollup,
-    category_rollup,
-    product_pairs,
-    product_performance,
-    slow_movers,
-    stock_cover,
-)
-from sales_analytics.metrics.registry import METRICS, compute, compute_all
-from sales_analytics.metrics.sales import (
-    decomposition,
-    kpi_table,
+from sales_analytics.metrics.geography import POPULATION_MILLIONS
+from sales_analytics.metrics.rules import GRAINS
+from sales_analytics.metrics.run import (
+    build,
+    compute,
+    compute_all,
+    definitions,
+    expression,
     kpis,
-    month_profile,
-    period_over_period,
-    revenue_timeseries,
-    weekday_profile,
-    yoy_growth,
+    load,
+    refresh,
 )
+from sales_analytics.metrics.source import TableSource, to_pandas
+from sales_analytics.metrics.spec import UNITS, Column, Metric, Param, declare
 
 __all__ = [
+    "CATALOG",
+    "COLUMNS",
     "GRAINS",
-    "METRICS",
     "NO_FILTERS",
     "OTHER_SEGMENT",
     "POPULATION_MILLIONS",
     "RFM_SEGMENT_RULES",
     "SEGMENT_NAMES",
+    "UNITS",
+    "Column",
     "Filters",
+    "Metric",
+    "Param",
     "TableSource",
-    "abc_classes",
-    "as_of_table",
-    "brand_rollup",
-    "category_rollup",
-    "cohorts",
+    "build",
+    "cols",
     "compute",
     "compute_all",
-    "customer_summary",
-    "decomposition",
-    "first_orders",
-    "geography",
-    "kpi_table",
+    "declare",
+    "definitions",
+    "expression",
+    "get",
     "kpis",
-    "month_profile",
-    "new_vs_returning",
-    "penetration",
-    "period_over_period",
-    "product_pairs",
-    "product_performance",
-    "revenue_timeseries",
-    "rfm",
-    "rfm_segments",
-    "segment_members",
-    "segment_summary",
-    "slow_movers",
-    "stock_cover",
+    "load",
+    "public",
+    "refresh",
+    "register",
     "to_pandas",
-    "weekday_profile",
-    "yoy_growth",
+    "unregister",
 ]

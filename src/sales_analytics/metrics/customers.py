@@ -1,280 +1,210 @@
-"""Customer metrics: the customer summary, RFM scores and named segments, cohorts, new vs returning.
+"""Customer metrics: the customer summary, RFM scores and segments, cohorts, new vs returning.
 
-RFM
----
-Per customer with at least one completed order in the window: ``recency_days`` = days from the last
-completed order's date to ``as_of`` (the day after the window or the data, so the latest buyers have
-recency 1), ``frequency`` = completed orders, ``monetary`` = their total.
-
-Scores are quintiles 1-5 (5 = best: most recent, most frequent, highest spend) computed from ranks
-with ties kept together: ``score = 1 + floor(5 * rank / n)`` where ``rank`` is the 0-based *minimum*
-rank (the number of customers with a strictly worse value) and ``n`` the number of customers scored.
-Equal values always get equal scores, so a quintile can hold more or fewer than 20% of customers
-(e.g. every one-order customer gets the same frequency score).
-
-Named segments follow the R ``rfm`` package's ``rfm_segment`` rules (:data:`RFM_SEGMENT_RULES`),
-evaluated in order, first match wins, ``Others`` when none matches.
+RFM (:func:`sales_analytics.metrics.rules.rfm_as_of`): per customer with a completed order before
+the as-of day (the day after the window's end, or after the last order): ``recency_days`` = days
+from the last completed order's date to the as-of day, ``frequency`` = completed orders,
+``monetary`` = their total, all over the customer's whole history up to that day. Scores are
+quintiles 1-5 over all customers (5 = best) from ranks with ties kept together:
+``score = 1 + floor(5 * rank / n)`` with ``rank`` the 0-based minimum rank. Named segments follow
+the R ``rfm`` package's rules in order, first match wins, ``Others`` when none matches. A
+customer has one segment as of a day, whatever the country, segment or start filter.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
-
-import ibis
 import ibis.expr.types as ir
 
-from sales_analytics.metrics._base import (
+from sales_analytics.metrics.columns import COLUMNS, cols
+from sales_analytics.metrics.filters import SEGMENT_NAMES, Filters
+from sales_analytics.metrics.rules import (
     CANCELLED,
-    NO_FILTERS,
-    OTHER_SEGMENT,
     RETURNED,
-    RFM_SEGMENT_RULES,
-    SEGMENT_NAMES,
-    Filters,
-    TableSource,
-    as_of_table,
     check_grain,
     count_where,
     customers,
     date_predicates,
+    first_orders,
     is_completed,
-    materialized,
     money,
     orders,
     period,
     period_key,
     ratio,
+    rfm_as_of,
+    without_segments,
 )
+from sales_analytics.metrics.sales import grain_param
+from sales_analytics.metrics.source import TableSource
+from sales_analytics.metrics.spec import Column, declare
+
+WINDOW = "in the window"
 
 
-def customer_summary(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """One row per (filtered) customer, like the seed's ``customer_summary`` view, over the window.
-
-    Customers without orders in the window are included with zero counts. Revenue counts completed
-    orders only. Money is float64 and ``avg_order_value`` is not rounded. Unfiltered, read from
-    ``mv_customer_summary`` when the source has it (same rows and values).
-
-    Returns
-    -------
-    ibis.Table
-        ``customer_id``, ``first_name``, ``last_name``, ``email``, ``country``, ``region``,
-        ``city``, ``created_at``, ``order_count``, ``cancelled_count``, ``returned_count``,
-        ``total_spent``, ``avg_order_value``, ``first_order_at``, ``last_order_at``.
-    """
-    mv = materialized(db, "mv_customer_summary", filters)
-    if mv is not None:
-        # the view's rows and counts; its rounded avg_order_value is recomputed unrounded
-        return mv.select(
-            "customer_id", "first_name", "last_name", "email", "country", "region", "city",
-            "created_at", "order_count", "cancelled_count", "returned_count",
-            total_spent=money(mv.total_spent),
-            avg_order_value=ratio(mv.total_spent, mv.order_count),
-            first_order_at=mv.first_order_at,
-            last_order_at=mv.last_order_at,
-        ).order_by("customer_id")  # fmt: skip
-    c = customers(db, filters)
-    o = orders(db, filters)
+@declare(
+    "customer_summary",
+    label="Customers",
+    domain="customers",
+    grain="one row per customer of the filter (customers without orders in the window included, "
+    "with zero counts)",
+    description="Each customer's completed, cancelled and returned orders and spend in the window.",
+    columns=cols(
+        "customer_id", "first_name", "last_name", "email", "country", "region", "city",
+        "created_at", "order_count",
+    ) + (
+        Column("cancelled_count", "int64", "count", "Cancelled orders", "", False),
+        Column("returned_count", "int64", "count", "Returned orders", "", False),
+        Column("total_spent", "float64", "currency", "Spent", "Total of completed orders", True),
+        COLUMNS["aov"].but(name="avg_order_value"),
+        *cols("first_order_at", "last_order_at"),
+    ),  # fmt: skip
+    sort=("customer_id",),
+    materialize=True,
+    key=("customer_id",),
+    indexed=("country", "last_order_at"),
+)
+def customer_summary(db: TableSource, f: Filters) -> ir.Table:
+    c = customers(db, f)
+    o = orders(db, f)
     done = is_completed(o)
     by = o.group_by("customer_id").aggregate(
         order_count=count_where(done),
         cancelled_count=count_where(o.status == CANCELLED),
         returned_count=count_where(o.status == RETURNED),
-        total_spent=money(o.total_amount.sum(where=done)),
+        total_dec=o.total_amount.sum(where=done),
         first_order_at=o.order_date.min(where=done),
         last_order_at=o.order_date.max(where=done),
     )
     j = c.left_join(by, c.customer_id == by.customer_id)
     return j.select(
-        customer_id=c.customer_id,
-        first_name=c.first_name,
-        last_name=c.last_name,
-        email=c.email,
-        country=c.country,
-        region=c.region,
-        city=c.city,
-        created_at=c.created_at,
+        customer_id=c.customer_id, first_name=c.first_name, last_name=c.last_name,
+        email=c.email, country=c.country, region=c.region, city=c.city, created_at=c.created_at,
         order_count=by.order_count.fill_null(0),
         cancelled_count=by.cancelled_count.fill_null(0),
         returned_count=by.returned_count.fill_null(0),
-        total_spent=by.total_spent.fill_null(0.0),
-        avg_order_value=ratio(by.total_spent, by.order_count),
+        total_spent=money(by.total_dec),
+        avg_order_value=ratio(by.total_dec, by.order_count),
         first_order_at=by.first_order_at,
         last_order_at=by.last_order_at,
-    ).order_by("customer_id")
+    )  # fmt: skip
 
 
-# ---------------------------------------------------------------------------------------------- RFM
-def quintile(value: ir.Value, n: ir.IntegerValue, *, descending: bool = False) -> ir.IntegerValue:
-    """1-5 from the 0-based minimum rank: ``1 + floor(5 * rank / n)`` (ties share a score)."""
-    rank = ibis.rank().over(order_by=ibis.desc(value) if descending else value)
-    return (1 + (rank * 5) // n).cast("int64")
+RFM_COLUMNS = cols(
+    "customer_id", "as_of", "last_order_at", "recency_days", "frequency", "monetary", "r_score",
+    "f_score", "m_score", "rfm_score", "segment",
+)  # fmt: skip
 
 
-def segment_case(r: ir.IntegerValue, f: ir.IntegerValue, m: ir.IntegerValue) -> ir.StringValue:
-    """The named segment for scores (r, f, m): the first rule of :data:`RFM_SEGMENT_RULES` that holds."""
-    branches = [
-        (r.between(rl, ru) & f.between(fl, fu) & m.between(ml, mu), name)
-        for name, ((rl, ru), (fl, fu), (ml, mu)) in RFM_SEGMENT_RULES.items()
-    ]
-    return ibis.cases(*branches, else_=OTHER_SEGMENT)
+def scored_customers(db: TableSource, f: Filters) -> ir.Table:
+    """:func:`rfm_as_of` for the customers of ``f`` (its countries and segments)."""
+    t = rfm_as_of(db, f)
+    preds = [t.segment.isin(f.segments)] if f.segments else []
+    if f.countries:
+        preds.append(t.customer_id.isin(customers(db, without_segments(f)).customer_id))
+    return t.filter(*preds) if preds else t
 
 
-def _rfm_scored(db: TableSource, filters: Filters, as_of: date | None) -> ir.Table:
-    """RFM values, scores and segments for the date/country population (segments not applied)."""
-    population = replace(filters, segments=())
-    o = orders(db, population)
-    done = o.filter(is_completed(o))
-    per = done.group_by("customer_id").aggregate(
-        last_order_at=done.order_date.max(),
-        frequency=done.count().cast("int64"),
-        monetary_dec=done.total_amount.sum(),
-    )
-    ref = as_of_table(db, population, as_of)
-    j = per.cross_join(ref)
-    base = j.select(
-        "customer_id",
-        "as_of",
-        "last_order_at",
-        recency_days=j.as_of.delta(j.last_order_at.date(), unit="day").cast("int64"),
-        frequency=j.frequency,
-        monetary_dec=j.monetary_dec,
-    )
-    n = base.customer_id.count().over()
-    scored = base.mutate(
-        r_score=quintile(base.recency_days, n, descending=True),
-        f_score=quintile(base.frequency, n),
-        m_score=quintile(base.monetary_dec, n),
-    )
-    return scored.select(
-        "customer_id",
-        "as_of",
-        "last_order_at",
-        "recency_days",
-        "frequency",
-        monetary=scored.monetary_dec.cast("float64"),
-        r_score=scored.r_score,
-        f_score=scored.f_score,
-        m_score=scored.m_score,
-        rfm_score=scored.r_score * 100 + scored.f_score * 10 + scored.m_score,
-        segment=segment_case(scored.r_score, scored.f_score, scored.m_score),
+@declare(
+    "rfm_segments",
+    label="RFM scores",
+    domain="customers",
+    grain="one row per customer of the filter with a completed order before the as-of day",
+    description="Recency, frequency and monetary value as of the window's end, their quintile "
+    "scores over all customers and the named segment.",
+    columns=RFM_COLUMNS,
+    sort=("customer_id",),
+)
+def rfm_segments(db: TableSource, f: Filters) -> ir.Table:
+    return scored_customers(db, f)
+
+
+def _window_spend(db: TableSource, f: Filters) -> ir.Table:
+    o = orders(db, f)
+    o = o.filter(is_completed(o))
+    return o.group_by("customer_id").aggregate(
+        w_orders=o.count().cast("int64"), w_revenue=o.total_amount.sum()
     )
 
 
-def rfm_segments(
-    db: TableSource, as_of: date | None = None, filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """RFM values, quintile scores and the R ``rfm`` named segment per customer.
-
-    Parameters
-    ----------
-    as_of
-        Reference day for recency; default the day after ``filters.end``, else the day after the
-        last order in the data.
-    filters
-        Dates and countries choose the customers scored (quintiles are relative to them);
-        ``segments`` keeps the rows whose computed segment is listed.
-
-    Returns
-    -------
-    ibis.Table
-        ``customer_id``, ``as_of``, ``last_order_at``, ``recency_days``, ``frequency``,
-        ``monetary``, ``r_score``, ``f_score``, ``m_score``, ``rfm_score`` (e.g. 545), ``segment``;
-        ordered by ``customer_id``.
-    """
-    t = _rfm_scored(db, filters, as_of)
-    if filters.segments:
-        t = t.filter(t.segment.isin(filters.segments))
-    return t.order_by("customer_id")
+def segment_order(t: ir.Table) -> list:
+    """Segments in rule order, ``Others`` last."""
+    return [t.segment.cases(*[(s, i) for i, s in enumerate(SEGMENT_NAMES)], else_=len(SEGMENT_NAMES))]
 
 
-def rfm(db: TableSource, as_of: date | None = None, filters: Filters = NO_FILTERS) -> ir.Table:
-    """RFM values and quintile scores per customer (:func:`rfm_segments` without ``segment``)."""
-    return rfm_segments(db, as_of, filters).drop("segment")
-
-
-def segment_members(db: TableSource, segments: tuple[str, ...] | list[str]) -> ir.Table:
-    """``customer_id`` of the customers whose segment over all customers and all history is listed.
-
-    This is what ``Filters.segments`` means for every metric other than the RFM ones.
-    """
-    t = _rfm_scored(db, NO_FILTERS, None)
-    return t.filter(t.segment.isin(tuple(segments))).select("customer_id")
-
-
-def segment_summary(
-    db: TableSource, as_of: date | None = None, filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """Customers, orders, revenue and averages per named segment (like ``rfm_segment_summary``).
-
-    Returns
-    -------
-    ibis.Table
-        ``segment``, ``customers``, ``orders``, ``revenue``, ``aov``, ``avg_recency_days``,
-        ``avg_frequency``, ``avg_monetary``, ``customer_share``, ``revenue_share``; segments in
-        rule order, ``Others`` last; segments without customers are absent.
-    """
-    t = rfm_segments(db, as_of, filters)
-    g = t.group_by("segment").aggregate(
-        customers=t.count().cast("int64"),
-        orders=t.frequency.sum().cast("int64"),
-        revenue=t.monetary.sum(),
-        avg_recency_days=t.recency_days.mean(),
-        avg_frequency=t.frequency.mean(),
-        avg_monetary=t.monetary.mean(),
+@declare(
+    "segment_summary",
+    label="RFM segments",
+    domain="customers",
+    grain="one row per RFM segment with customers as of the window's end",
+    description="The customer base per segment as of the window's end, and what it bought in "
+    "the window: active customers, orders and revenue add up to the KPIs of the same filters.",
+    columns=(
+        COLUMNS["segment"],
+        COLUMNS["customers"].but(description="Customers in the segment as of the window's end"),
+        Column("customer_share", "float64", "ratio", "Share of customers"),
+        Column("active_customers", "int64", "count", "Active customers",
+               f"Customers of the segment with a completed order {WINDOW}", True),
+        COLUMNS["orders"], COLUMNS["revenue"], COLUMNS["aov"], COLUMNS["revenue_share"],
+        Column("avg_recency_days", "float64", "days", "Average days since last order", "", False),
+        Column("avg_frequency", "float64", "number", "Average orders (all time)", "", True),
+        Column("avg_monetary", "float64", "currency", "Average spent (all time)", "", True),
+    ),
+    sort=segment_order,
+)
+def segment_summary(db: TableSource, f: Filters) -> ir.Table:
+    r = scored_customers(db, f)
+    w = _window_spend(db, f)
+    j = r.left_join(w, r.customer_id == w.customer_id)
+    g = j.group_by("segment").aggregate(
+        customers=j.count().cast("int64"),
+        active_customers=count_where(j.w_orders.notnull()),
+        orders=j.w_orders.sum().fill_null(0).cast("int64"),
+        revenue_dec=j.w_revenue.sum(),
+        avg_recency_days=j.recency_days.mean(),
+        avg_frequency=j.frequency.mean(),
+        avg_monetary=j.monetary.mean(),
     )
-    rank = g.segment.cases(*[(s, i) for i, s in enumerate(SEGMENT_NAMES)], else_=len(SEGMENT_NAMES))
-    return (
-        g.select(
-            "segment",
-            "customers",
-            "orders",
-            "revenue",
-            aov=ratio(g.revenue, g.orders),
-            avg_recency_days=g.avg_recency_days,
-            avg_frequency=g.avg_frequency,
-            avg_monetary=g.avg_monetary,
-            customer_share=ratio(g.customers, g.customers.sum().over()),
-            revenue_share=ratio(g.revenue, g.revenue.sum().over()),
-            _rank=rank,
-        )
-        .order_by("_rank")
-        .drop("_rank")
-    )
+    return g.select(
+        "segment", "customers",
+        customer_share=ratio(g.customers, g.customers.sum().over()),
+        active_customers=g.active_customers,
+        orders=g.orders,
+        revenue=money(g.revenue_dec),
+        aov=ratio(g.revenue_dec, g.orders),
+        revenue_share=ratio(g.revenue_dec, g.revenue_dec.sum().over()),
+        avg_recency_days=g.avg_recency_days,
+        avg_frequency=g.avg_frequency,
+        avg_monetary=g.avg_monetary,
+    )  # fmt: skip
 
 
-# ------------------------------------------------------------------------------- cohorts and more
-def first_orders(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """Each (filtered) customer's first completed order ever: ``customer_id``, ``first_order_at``.
-
-    Dates in ``filters`` do not apply: acquisition is the first order over the whole history.
-    """
-    o = orders(db, filters, dates=False)
-    done = o.filter(is_completed(o))
-    return done.group_by("customer_id").aggregate(first_order_at=done.order_date.min())
-
-
-def cohorts(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """Monthly acquisition cohorts: retention and revenue by months since the first order.
-
-    A customer's cohort is the month of their first completed order ever; cohorts acquired in the
-    window are shown, with their completed orders in the window.
-
-    Returns
-    -------
-    ibis.Table
-        ``cohort`` (first day of the month), ``months_since`` (0 = acquisition month),
-        ``cohort_size``, ``active_customers``, ``retention`` (active / size), ``orders``,
-        ``revenue``, ``revenue_per_customer`` (revenue / size), ``cumulative_revenue_per_customer``;
-        only (cohort, month) pairs with activity; ordered by cohort, months_since.
-    """
-    firsts = first_orders(db, filters)
-    firsts = firsts.filter(*date_predicates(firsts.first_order_at, filters)) if (
-        filters.start or filters.end
-    ) else firsts
+@declare(
+    "cohorts",
+    label="Monthly cohorts",
+    domain="customers",
+    grain="one row per (acquisition month, months since) with activity",
+    description="A customer's cohort is the month of their first completed order ever; cohorts "
+    "acquired in the window are shown with their completed orders in the window.",
+    columns=(
+        Column("cohort", "date", "date", "Cohort", "Month of the first completed order"),
+        Column("months_since", "int64", "count", "Months since first order", "0 = that month"),
+        Column("cohort_size", "int64", "count", "Cohort size", "Customers acquired that month"),
+        Column("active_customers", "int64", "count", "Active customers", "", True),
+        Column("retention", "float64", "ratio", "Retention", "Active customers / cohort size",
+               True),
+        COLUMNS["orders"], COLUMNS["revenue"],
+        COLUMNS["revenue_per_customer"].but(description="Revenue / cohort size"),
+        Column("cumulative_revenue_per_customer", "float64", "currency",
+               "Cumulative revenue per customer", "Revenue so far / cohort size", True),
+    ),
+    sort=("cohort", "months_since"),
+)
+def cohorts(db: TableSource, f: Filters) -> ir.Table:
+    firsts = first_orders(db, f)
+    window = date_predicates(firsts.first_order_at, f)
+    firsts = firsts.filter(*window) if window else firsts
     firsts = firsts.mutate(cohort=period(firsts.first_order_at, "month"))
     sizes = firsts.group_by("cohort").aggregate(cohort_size=firsts.count().cast("int64"))
-    o = orders(db, filters)
+    o = orders(db, f)
     act = o.filter(is_completed(o)).select("customer_id", "order_date", "total_amount")
     j = act.join(firsts.select("customer_id", "cohort"), "customer_id")
     j = j.mutate(
@@ -290,37 +220,40 @@ def cohorts(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
     k = g.join(sizes, "cohort")
     cum = k.revenue.cumsum(group_by=k.cohort, order_by=k.months_since)
     return k.select(
-        "cohort",
-        "months_since",
-        "cohort_size",
-        "active_customers",
+        "cohort", "months_since", "cohort_size", "active_customers",
         retention=ratio(k.active_customers, k.cohort_size),
-        orders=k.orders,
-        revenue=k.revenue,
+        orders=k.orders, revenue=k.revenue,
         revenue_per_customer=ratio(k.revenue, k.cohort_size),
         cumulative_revenue_per_customer=ratio(cum, k.cohort_size),
-    ).order_by(["cohort", "months_since"])
+    )  # fmt: skip
 
 
-def new_vs_returning(
-    db: TableSource, grain: str = "month", filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """Per period: customers, orders and revenue from new vs returning customers.
-
-    A customer is *new* in the period (day/week/month) of their first completed order ever and
-    *returning* in every later period. Completed orders only.
-
-    Returns
-    -------
-    ibis.Table
-        ``period``, ``new_customers``, ``returning_customers``, ``new_orders``,
-        ``returning_orders``, ``new_revenue``, ``returning_revenue``, ``returning_revenue_share``.
-    """
+@declare(
+    "new_vs_returning",
+    label="New vs returning customers",
+    domain="customers",
+    grain="one row per period with completed orders",
+    description="A customer is new in the period of their first completed order ever and "
+    "returning in every later period.",
+    columns=(
+        COLUMNS["period"],
+        COLUMNS["new_customers"],
+        COLUMNS["returning_customers"],
+        Column("new_orders", "int64", "count", "Orders of new customers", "", True),
+        Column("returning_orders", "int64", "count", "Orders of returning customers", "", True),
+        Column("new_revenue", "float64", "currency", "Revenue from new customers", "", True),
+        Column("returning_revenue", "float64", "currency", "Revenue from returning customers",
+               "", True),
+        Column("returning_revenue_share", "float64", "ratio", "Returning customers' share", "",
+               True),
+    ),
+    params=(grain_param("month"),),
+    sort=("period",),
+)
+def new_vs_returning(db: TableSource, f: Filters, *, grain: str = "month") -> ir.Table:
     check_grain(grain)
-    firsts = first_orders(db, filters)
-    o = orders(db, filters)
-    done = o.filter(is_completed(o))
-    j = done.join(firsts, "customer_id")
+    o = orders(db, f)
+    j = o.filter(is_completed(o)).join(first_orders(db, f), "customer_id")
     j = j.mutate(
         period=period(j.order_date, grain),
         is_new=period(j.order_date, grain) == period(j.first_order_at, grain),
@@ -335,4 +268,5 @@ def new_vs_returning(
     )
     return g.mutate(
         returning_revenue_share=ratio(g.returning_revenue, g.new_revenue + g.returning_revenue)
-    ).order_by("period")
+    )
+

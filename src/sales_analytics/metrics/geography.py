@@ -6,15 +6,12 @@ rows carry their country too.
 
 from __future__ import annotations
 
-from datetime import date
-
 import ibis
 import ibis.expr.types as ir
 
-from sales_analytics.metrics._base import (
-    NO_FILTERS,
-    Filters,
-    TableSource,
+from sales_analytics.metrics.columns import COLUMNS
+from sales_analytics.metrics.filters import Filters
+from sales_analytics.metrics.rules import (
     as_of_table,
     count_where,
     customers,
@@ -25,6 +22,8 @@ from sales_analytics.metrics._base import (
     orders,
     ratio,
 )
+from sales_analytics.metrics.source import TableSource
+from sales_analytics.metrics.spec import Column, Param, declare
 
 LEVELS: dict[str, tuple[str, ...]] = {"country": ("country",), "region": ("country", "region")}
 
@@ -54,30 +53,34 @@ def _keys(level: str) -> tuple[str, ...]:
     return LEVELS[level]
 
 
-def geography(
-    db: TableSource,
-    level: str = "country",
-    filters: Filters = NO_FILTERS,
-    *,
-    as_of: date | None = None,
-) -> ir.Table:
-    """Net revenue, orders, customers and AOV per country or region, with year-over-year growth.
+LEVEL = Param("level", str, "country", "country or region (state within a country)",
+              choices=tuple(LEVELS), expand=True)
+AREA = (COLUMNS["country"], COLUMNS["region"].but(when={"level": ("region",)}))
 
-    ``revenue``/``orders``/``customers``/``aov`` cover the filter window. Growth compares the 365
-    days before ``as_of`` (default: the day after ``filters.end`` or after the last order) with the
-    365 days before those, whatever ``filters.start`` is.
 
-    Returns
-    -------
-    ibis.Table
-        ``country`` (and ``region``), ``revenue``, ``orders``, ``customers``, ``aov``,
-        ``revenue_share``, ``revenue_12m``, ``revenue_prev_12m``, ``growth_12m``; by revenue,
-        descending.
-    """
+@declare(
+    "geography",
+    label="Sales by area",
+    domain="geography",
+    grain="one row per country (or region) with sales in the window or the last two years",
+    description="Net revenue, orders, customers and AOV in the window; growth compares the 365 "
+    "days before the as-of day with the 365 days before those, whatever the window's start.",
+    columns=AREA + (
+        COLUMNS["revenue"], COLUMNS["orders"], COLUMNS["customers"], COLUMNS["aov"],
+        COLUMNS["revenue_share"],
+        Column("revenue_12m", "float64", "currency", "Revenue, last 12 months", "", True),
+        Column("revenue_prev_12m", "float64", "currency", "Revenue, 12 months before", "", True),
+        Column("growth_12m", "float64", "ratio", "Growth, 12 months", "", True),
+    ),
+    params=(LEVEL,),
+    sort=lambda t: [ibis.desc(t.revenue), *[t[k] for k in ("country", "region") if k in t.columns]],
+)
+def geography(db: TableSource, f: Filters, *, level: str = "country") -> ir.Table:
+    filters = f
     keys = _keys(level)
     c = customers(db, filters).select("customer_id", *keys)
     o = orders(db, filters, dates=False)
-    o = o.filter(is_completed(o)).join(c, "customer_id").cross_join(as_of_table(db, filters, as_of))
+    o = o.filter(is_completed(o)).join(c, "customer_id").cross_join(as_of_table(db, filters))
     o = o.mutate(days_ago=o.as_of.delta(o.order_date.date(), unit="day"))
     window = date_predicates(o.order_date, filters)
     in_window = ibis.and_(*window) if window else o.order_date.notnull()
@@ -101,25 +104,32 @@ def geography(
         revenue_12m=g.revenue_12m,
         revenue_prev_12m=g.revenue_prev_12m,
         growth_12m=growth(g.revenue_12m, g.revenue_prev_12m),
-    ).order_by([ibis.desc("revenue"), *keys])
+    )
 
 
-def penetration(
-    db: TableSource, level: str = "country", filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """Market penetration: how many registered customers buy, and buyers per million inhabitants.
-
-    ``registered`` counts customers signed up by the end of the window; ``buyers`` those with a
-    completed order in the window; ``activation_rate`` = buyers / registered; ``buyer_share`` =
-    the area's share of all buyers; ``buyers_per_million`` uses :data:`POPULATION_MILLIONS`
-    (country level only, NULL for regions and unknown countries).
-
-    Returns
-    -------
-    ibis.Table
-        ``country`` (and ``region``), ``registered``, ``buyers``, ``activation_rate``,
-        ``buyer_share``, ``population_millions``, ``buyers_per_million``; by buyers, descending.
-    """
+@declare(
+    "penetration",
+    label="Market penetration",
+    domain="geography",
+    grain="one row per country (or region) with registered customers",
+    description="registered = customers signed up by the window's end; buyers = those with a "
+    "completed order in the window; buyers per million inhabitants at country level (2023 "
+    "population, World Bank).",
+    columns=AREA + (
+        Column("registered", "int64", "count", "Registered customers", "", True),
+        Column("buyers", "int64", "count", "Buyers", "Customers with a completed order", True),
+        Column("activation_rate", "float64", "ratio", "Activation rate", "Buyers / registered",
+               True),
+        Column("buyer_share", "float64", "ratio", "Share of buyers"),
+        Column("population_millions", "float64", "number", "Population (millions)"),
+        Column("buyers_per_million", "float64", "number", "Buyers per million inhabitants", "",
+               True),
+    ),
+    params=(LEVEL,),
+    sort=lambda t: [ibis.desc(t.buyers), *[t[k] for k in ("country", "region") if k in t.columns]],
+)
+def penetration(db: TableSource, f: Filters, *, level: str = "country") -> ir.Table:
+    filters = f
     keys = _keys(level)
     c = customers(db, filters)
     if filters.end is not None:
@@ -145,4 +155,4 @@ def penetration(
         buyer_share=ratio(g.buyers, g.buyers.sum().over()),
         population_millions=pop,
         buyers_per_million=per_million,
-    ).order_by([ibis.desc("buyers"), *keys])
+    )

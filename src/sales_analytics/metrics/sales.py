@@ -1,42 +1,38 @@
-"""Sales metrics: revenue time series, KPIs, growth, seasonality profiles and decomposition.
+"""Sales metrics: KPIs, revenue over time, growth, seasonality profiles and decomposition.
 
-Revenue rule (see :mod:`sales_analytics.metrics._base`): ``revenue`` is net revenue, the total of
-completed orders; ``gross_revenue`` adds returned orders (refunded later); cancelled orders count
-nowhere except ``cancelled_orders``.
+Revenue rule: :func:`sales_analytics.metrics.rules.order_measures` (``revenue`` is net revenue,
+the total of completed orders).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, time
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from sales_analytics.metrics._base import (
-    CANCELLED,
-    NO_FILTERS,
-    RETURNED,
-    Filters,
-    TableSource,
+from sales_analytics.metrics.columns import COLUMNS, cols
+from sales_analytics.metrics.filters import NO_FILTERS, Filters
+from sales_analytics.metrics.rules import (
     check_grain,
     count_where,
+    first_orders,
     growth,
     is_completed,
     items,
-    materialized,
-    money,
+    order_measures,
     orders,
     period,
     period_key,
     ratio,
 )
+from sales_analytics.metrics.source import TableSource, use
+from sales_analytics.metrics.spec import Column, Param, declare
 
 #: Periods back for "the same period last year": 52 weeks for days and weeks keeps the weekday.
 YOY_SHIFT: dict[str, int] = {"day": 364, "week": 364, "month": 12}
-#: Periods back for "the previous period" (in :func:`~sales_analytics.metrics._base.period_key` steps).
+#: Periods back for "the previous period" (in ``period_key`` steps).
 POP_SHIFT: dict[str, int] = {"day": 1, "week": 7, "month": 1}
 WEEKDAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS: tuple[str, ...] = (
@@ -47,119 +43,116 @@ MONTHS: tuple[str, ...] = (
 SEASONAL_PERIOD: dict[str, int] = {"day": 7, "week": 52, "month": 12}
 
 
-def _order_aggregates(o: ir.Table) -> dict[str, ir.Value]:
-    done = is_completed(o)
-    gross = o.status != CANCELLED
-    returned = o.status == RETURNED
-    return {
-        "orders": count_where(done),
-        "revenue": money(o.total_amount.sum(where=done)),
-        "customers": o.customer_id.nunique(where=done).cast("int64"),
-        "gross_orders": count_where(gross),
-        "gross_revenue": money(o.total_amount.sum(where=gross)),
-        "cancelled_orders": count_where(o.status == CANCELLED),
-        "returned_orders": count_where(returned),
-        "returned_revenue": money(o.total_amount.sum(where=returned)),
-    }
+def grain_param(default: str) -> Param:
+    return Param(
+        "grain", str, default, "day, week (Monday start) or month",
+        choices=("day", "week", "month"), expand=True,
+    )  # fmt: skip
 
 
-def units_by_day(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """Units of completed orders per order day in the window: ``day`` (date), ``units``.
+SERIES = cols(
+    "period", "orders", "revenue", "aov", "units", "customers", "gross_orders", "gross_revenue",
+    "cancelled_orders", "returned_orders", "returned_revenue",
+)  # fmt: skip
 
-    Without country or segment filters it reads ``mv_daily_units`` when the source has it (the
-    date window is a range of its days), so the order items are not joined to their orders.
-    """
-    mv = materialized(db, "mv_daily_units", filters.without_dates())
-    if mv is not None:
-        preds = []
-        if filters.start is not None:
-            preds.append(mv.day >= filters.start)
-        if filters.end is not None:
-            preds.append(mv.day <= filters.end)
-        return mv.filter(*preds) if preds else mv
-    it = items(db, filters)
+
+# ------------------------------------------------------------------------------------ units
+@declare(
+    "daily_units",
+    label="Units sold per day",
+    domain="internal",
+    grain="one row per calendar day with completed order items",
+    description="The units of revenue and KPIs; its materialized copy serves every date window.",
+    columns=cols("day", "units"),
+    sort=("day",),
+    materialize=True,
+    key=("day",),
+)
+def daily_units(db: TableSource, f: Filters) -> ir.Table:
+    it = items(db, f)
     it = it.filter(is_completed(it))
     return it.group_by(day=it.order_date.date()).aggregate(units=it.quantity.sum().cast("int64"))
 
 
-def revenue_timeseries(
-    db: TableSource, grain: str = "day", filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """Sales per day, week (Monday start) or month.
-
-    Returns
-    -------
-    ibis.Table
-        ``period`` (date), ``orders``, ``revenue``, ``aov``, ``units``, ``customers`` (completed
-        orders: net), ``gross_orders``, ``gross_revenue``, ``cancelled_orders``,
-        ``returned_orders``, ``returned_revenue``; one row per period with at least one order,
-        ordered by ``period``.
-    """
-    return _timeseries(db, grain, filters, units=True)
+def units_by_day(db: TableSource, f: Filters) -> ir.Table:
+    """Units of completed orders per day of ``f``: the materialized days cut to the window when
+    there are no country or segment filters, else computed for ``f``."""
+    if f.countries or f.segments:
+        return use(db, "daily_units", f)
+    u = use(db, "daily_units", NO_FILTERS)
+    preds = [u.day >= f.start] if f.start is not None else []
+    preds += [u.day <= f.end] if f.end is not None else []
+    return u.filter(*preds) if preds else u
 
 
-def _timeseries(db: TableSource, grain: str, filters: Filters, *, units: bool) -> ir.Table:
-    """:func:`revenue_timeseries`; without ``units`` the order items are not read (much cheaper)."""
-    check_grain(grain)
-    o = orders(db, filters)
-    o = o.mutate(period=period(o.order_date, grain))
-    by_period = o.group_by("period").aggregate(**_order_aggregates(o))
-    if not units:
-        return by_period.order_by("period")
-    u = units_by_day(db, filters)
+# ------------------------------------------------------------------------------------ series
+def _by_period(db: TableSource, grain: str, f: Filters) -> ir.Table:
+    """Order measures per period (no units: the order items are not read)."""
+    o = orders(db, f)
+    o = o.mutate(period=period(o.order_date, check_grain(grain)))
+    return o.group_by("period").aggregate(**order_measures(o))
+
+
+@declare(
+    "revenue",
+    label="Revenue over time",
+    grain="one row per day, week (Monday start) or month with at least one order",
+    description="Net and gross sales per period.",
+    columns=SERIES,
+    params=(grain_param("day"),),
+    sort=("period",),
+)
+def revenue(db: TableSource, f: Filters, *, grain: str = "day") -> ir.Table:
+    by_period = _by_period(db, grain, f)
+    u = units_by_day(db, f)
     per_period = u.group_by(period=period(u.day, grain)).aggregate(
         units=u.units.sum().cast("int64")
     )
-    joined = by_period.left_join(per_period, "period")
-    return (
-        joined.select(
-            "period",
-            "orders",
-            "revenue",
-            aov=ratio(joined.revenue, joined.orders),
-            units=joined.units.fill_null(0),
-            customers=joined.customers,
-            gross_orders=joined.gross_orders,
-            gross_revenue=joined.gross_revenue,
-            cancelled_orders=joined.cancelled_orders,
-            returned_orders=joined.returned_orders,
-            returned_revenue=joined.returned_revenue,
-        )
-        .order_by("period")
-    )
+    j = by_period.left_join(per_period, "period")
+    return j.select(
+        "period", "orders", "revenue",
+        aov=ratio(j.revenue, j.orders),
+        units=j.units.fill_null(0),
+        customers=j.customers, gross_orders=j.gross_orders, gross_revenue=j.gross_revenue,
+        cancelled_orders=j.cancelled_orders, returned_orders=j.returned_orders,
+        returned_revenue=j.returned_revenue,
+    )  # fmt: skip
 
 
-def kpi_table(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """The headline KPIs as a one-row table (see :func:`kpis`)."""
-    o = orders(db, filters)
+@declare(
+    "kpis",
+    label="Headline KPIs",
+    grain="one row: the whole filter window",
+    description="Net and gross sales, customers new and returning, cancel and return rates.",
+    columns=cols(
+        "revenue", "gross_revenue", "returned_revenue", "orders", "aov", "units", "customers",
+        "new_customers", "returning_customers", "revenue_per_customer", "gross_orders",
+        "cancelled_orders", "returned_orders", "cancel_rate", "return_rate",
+    ) + (
+        COLUMNS["first_order_at"].but(label="First order", description="First order (any status)"),
+        COLUMNS["last_order_at"].but(label="Last order", description="Last order (any status)"),
+    ),
+)
+def kpis(db: TableSource, f: Filters) -> ir.Table:
+    o = orders(db, f)
     agg = o.aggregate(
-        **_order_aggregates(o),
+        **order_measures(o),
         all_orders=o.count().cast("int64"),
         first_order_at=o.order_date.min(),
         last_order_at=o.order_date.max(),
     )
-    u = units_by_day(db, filters)
+    u = units_by_day(db, f)
     units = u.aggregate(units=u.units.sum().cast("int64"))
-    # customers whose first completed order ever falls in the window are new
-    allo = orders(db, filters, dates=False)
-    firsts = (
-        allo.filter(is_completed(allo))
-        .group_by("customer_id")
-        .aggregate(first_at=allo.order_date.min())
-    )
     buyers = o.filter(is_completed(o)).select("customer_id").distinct()
-    nb = buyers.join(firsts, "customer_id")
-    if filters.start is None:
-        is_new = nb.first_at.notnull()
+    nb = buyers.join(first_orders(db, f), "customer_id")
+    if f.start is None:
+        is_new = nb.first_order_at.notnull()
     else:
-        is_new = nb.first_at >= ibis.timestamp(datetime.combine(filters.start, time.min))
+        is_new = nb.first_order_at >= ibis.timestamp(datetime.combine(f.start, time.min))
     new = nb.aggregate(new_customers=count_where(is_new))
     out = agg.cross_join(units).cross_join(new)
     return out.select(
-        "revenue",
-        "gross_revenue",
-        "returned_revenue",
-        "orders",
+        "revenue", "gross_revenue", "returned_revenue", "orders",
         aov=ratio(out.revenue, out.orders),
         units=out.units.fill_null(0),
         customers=out.customers,
@@ -173,39 +166,14 @@ def kpi_table(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
         return_rate=ratio(out.returned_orders, out.gross_orders),
         first_order_at=out.first_order_at,
         last_order_at=out.last_order_at,
-    )
+    )  # fmt: skip
 
 
-def kpis(db: TableSource, filters: Filters = NO_FILTERS) -> dict[str, Any]:
-    """Headline KPIs for the filter window, as plain Python values.
-
-    Keys: ``revenue`` (net), ``gross_revenue``, ``returned_revenue``, ``orders`` (completed),
-    ``aov``, ``units``, ``customers`` (with a completed order), ``new_customers`` (first completed
-    order ever in the window), ``returning_customers``, ``revenue_per_customer``, ``gross_orders``,
-    ``cancelled_orders``, ``returned_orders``, ``cancel_rate`` (of all orders), ``return_rate``
-    (of gross orders), ``first_order_at``, ``last_order_at``.
-    """
-    row = kpi_table(db, filters).to_pandas().iloc[0]
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if pd.isna(value):
-            out[key] = None
-        elif isinstance(value, pd.Timestamp):
-            out[key] = value.to_pydatetime()
-        elif hasattr(value, "item"):
-            out[key] = value.item()
-        else:
-            out[key] = value
-    return out
-
-
-# ------------------------------------------------------------------------------------------ growth
-def _compare(
-    db: TableSource, grain: str, filters: Filters, shift: int, suffix: str
-) -> ir.Table:
-    cur = _timeseries(db, grain, filters, units=False).select("period", "revenue", "orders")
+# ------------------------------------------------------------------------------------ growth
+def _compare(db: TableSource, grain: str, f: Filters, shift: int, suffix: str) -> ir.Table:
+    cur = _by_period(db, grain, f).select("period", "revenue", "orders")
     # the comparison periods may lie before the window's start: take them without a start bound
-    prev = _timeseries(db, grain, replace(filters, start=None), units=False)
+    prev = _by_period(db, grain, Filters(None, f.end, f.countries, f.segments))
     prev = prev.select(
         prev_key=period_key(prev.period, grain) + shift,
         # float64 so that "no comparison period" is NaN in pandas, not an object column
@@ -214,66 +182,69 @@ def _compare(
     cur = cur.mutate(key=period_key(cur.period, grain))
     j = cur.left_join(prev, cur.key == prev.prev_key)
     return j.select(
-        "period",
-        "revenue",
-        j[f"revenue_{suffix}"],
+        "period", "revenue", j[f"revenue_{suffix}"],
         revenue_growth=growth(j.revenue, j[f"revenue_{suffix}"]),
         orders=j.orders,
         **{f"orders_{suffix}": j[f"orders_{suffix}"]},
         orders_growth=growth(j.orders, j[f"orders_{suffix}"]),
-    ).order_by("period")
+    )  # fmt: skip
 
 
-def yoy_growth(db: TableSource, grain: str = "month", filters: Filters = NO_FILTERS) -> ir.Table:
-    """Year-over-year growth per period.
-
-    The comparison period is 12 months back (month grain) or 52 weeks = 364 days back (day and week
-    grains, so weekdays line up). It is looked up even if it lies before ``filters.start``.
-
-    Returns
-    -------
-    ibis.Table
-        ``period``, ``revenue``, ``revenue_last_year``, ``revenue_growth``, ``orders``,
-        ``orders_last_year``, ``orders_growth`` (growth = (now - then) / then; NULL without data a
-        year back).
-    """
-    check_grain(grain)
-    return _compare(db, grain, filters, YOY_SHIFT[grain], "last_year")
+def _growth_columns(suffix: str, label: str) -> tuple[Column, ...]:
+    return (
+        COLUMNS["period"], COLUMNS["revenue"],
+        Column(f"revenue_{suffix}", "float64", "currency", f"Revenue {label}", "", True),
+        COLUMNS["revenue_growth"], COLUMNS["orders"],
+        Column(f"orders_{suffix}", "float64", "count", f"Orders {label}", "", True),
+        COLUMNS["orders_growth"],
+    )  # fmt: skip
 
 
-def period_over_period(
-    db: TableSource, grain: str = "month", filters: Filters = NO_FILTERS
-) -> ir.Table:
-    """Growth against the previous day, week or month (NULL when that period has no orders).
-
-    Returns
-    -------
-    ibis.Table
-        ``period``, ``revenue``, ``revenue_previous``, ``revenue_growth``, ``orders``,
-        ``orders_previous``, ``orders_growth``.
-    """
-    check_grain(grain)
-    return _compare(db, grain, filters, POP_SHIFT[grain], "previous")
-
-
-# ------------------------------------------------------------------------------------- seasonality
-def _daily(db: TableSource, filters: Filters) -> ir.Table:
-    return _timeseries(db, "day", filters, units=False).select("period", "revenue", "orders")
+@declare(
+    "yoy_growth",
+    label="Year-over-year growth",
+    grain="one row per period with orders, against the same period a year back",
+    description="The comparison period is 12 months back (month grain) or 52 weeks = 364 days "
+    "back (day and week grains, so weekdays line up); it is looked up even before the window.",
+    columns=_growth_columns("last_year", "a year back"),
+    params=(grain_param("month"),),
+    sort=("period",),
+)
+def yoy_growth(db: TableSource, f: Filters, *, grain: str = "month") -> ir.Table:
+    return _compare(db, check_grain(grain), f, YOY_SHIFT[grain], "last_year")
 
 
-def weekday_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """Average net revenue and orders per weekday.
+@declare(
+    "period_over_period",
+    label="Growth against the previous period",
+    grain="one row per period with orders, against the period before",
+    columns=_growth_columns("previous", "the period before"),
+    params=(grain_param("month"),),
+    sort=("period",),
+)
+def period_over_period(db: TableSource, f: Filters, *, grain: str = "month") -> ir.Table:
+    return _compare(db, check_grain(grain), f, POP_SHIFT[grain], "previous")
 
-    Averages are over the days that have at least one order. ``revenue_index`` is the weekday's
-    average daily revenue over the average daily revenue of all days (1 = an average day).
 
-    Returns
-    -------
-    ibis.Table
-        ``weekday`` (0 = Monday), ``weekday_name``, ``days``, ``revenue``, ``orders``,
-        ``avg_daily_revenue``, ``avg_daily_orders``, ``revenue_index``, ``revenue_share``.
-    """
-    d = _daily(db, filters)
+# ------------------------------------------------------------------------------------ seasonality
+@declare(
+    "weekday_profile",
+    label="Revenue by weekday",
+    grain="one row per weekday (0 = Monday) with at least one order",
+    description="Averages over the days that have at least one order.",
+    columns=(
+        Column("weekday", "int64", "id", "Weekday number", "0 = Monday", technical=True),
+        Column("weekday_name", "string", "text", "Weekday"),
+        Column("days", "int64", "count", "Days", "Days with orders"),
+        *cols("revenue", "orders"),
+        Column("avg_daily_revenue", "float64", "currency", "Average revenue per day", "", True),
+        Column("avg_daily_orders", "float64", "number", "Average orders per day", "", True),
+        *cols("revenue_index", "revenue_share"),
+    ),
+    sort=("weekday",),
+)
+def weekday_profile(db: TableSource, f: Filters) -> ir.Table:
+    d = _by_period(db, "day", f).select("period", "revenue", "orders")
     d = d.mutate(weekday=d.period.day_of_week.index().cast("int64"))
     g = d.group_by("weekday").aggregate(
         days=d.count().cast("int64"), revenue=d.revenue.sum(), orders=d.orders.sum().cast("int64")
@@ -281,28 +252,31 @@ def weekday_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
     overall = ratio(g.revenue.sum().over(), g.days.sum().over())
     name = g.weekday.cases(*[(i, n) for i, n in enumerate(WEEKDAYS)], else_=ibis.null("string"))
     return g.select(
-        "weekday",
-        weekday_name=name,
-        days=g.days,
-        revenue=g.revenue,
-        orders=g.orders,
+        "weekday", weekday_name=name, days=g.days, revenue=g.revenue, orders=g.orders,
         avg_daily_revenue=ratio(g.revenue, g.days),
         avg_daily_orders=ratio(g.orders, g.days),
         revenue_index=ratio(g.revenue, g.days) / overall,
         revenue_share=ratio(g.revenue, g.revenue.sum().over()),
-    ).order_by("weekday")
+    )  # fmt: skip
 
 
-def month_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
-    """Average net revenue per calendar month, over the year-months present in the data.
-
-    Returns
-    -------
-    ibis.Table
-        ``month`` (1-12), ``month_name``, ``months`` (year-months averaged), ``revenue``, ``orders``,
-        ``avg_monthly_revenue``, ``revenue_index`` (1 = an average month), ``revenue_share``.
-    """
-    m = _timeseries(db, "month", filters, units=False).select("period", "revenue", "orders")
+@declare(
+    "month_profile",
+    label="Revenue by calendar month",
+    grain="one row per calendar month (1-12) with orders",
+    description="Averages over the year-months present in the data.",
+    columns=(
+        Column("month", "int64", "id", "Month number", "1 = January", technical=True),
+        Column("month_name", "string", "text", "Month"),
+        Column("months", "int64", "count", "Months", "Year-months averaged"),
+        *cols("revenue", "orders"),
+        Column("avg_monthly_revenue", "float64", "currency", "Average revenue per month", "", True),
+        *cols("revenue_index", "revenue_share"),
+    ),
+    sort=("month",),
+)
+def month_profile(db: TableSource, f: Filters) -> ir.Table:
+    m = _by_period(db, "month", f).select("period", "revenue", "orders")
     m = m.mutate(month=m.period.month().cast("int64"))
     g = m.group_by("month").aggregate(
         months=m.count().cast("int64"), revenue=m.revenue.sum(), orders=m.orders.sum().cast("int64")
@@ -310,19 +284,15 @@ def month_profile(db: TableSource, filters: Filters = NO_FILTERS) -> ir.Table:
     overall = ratio(g.revenue.sum().over(), g.months.sum().over())
     name = g.month.cases(*[(i + 1, n) for i, n in enumerate(MONTHS)], else_=ibis.null("string"))
     return g.select(
-        "month",
-        month_name=name,
-        months=g.months,
-        revenue=g.revenue,
-        orders=g.orders,
+        "month", month_name=name, months=g.months, revenue=g.revenue, orders=g.orders,
         avg_monthly_revenue=ratio(g.revenue, g.months),
         revenue_index=ratio(g.revenue, g.months) / overall,
         revenue_share=ratio(g.revenue, g.revenue.sum().over()),
-    ).order_by("month")
+    )  # fmt: skip
 
 
 def full_series(frame: pd.DataFrame, grain: str, column: str = "revenue") -> pd.Series:
-    """A time series from a :func:`revenue_timeseries` frame, with empty periods filled with 0."""
+    """A time series from a ``revenue`` frame, with empty periods filled with 0."""
     s = frame.set_index(pd.to_datetime(frame["period"]))[column].astype("float64").sort_index()
     if s.empty:
         return s
@@ -331,39 +301,39 @@ def full_series(frame: pd.DataFrame, grain: str, column: str = "revenue") -> pd.
     return s.reindex(idx, fill_value=0.0)
 
 
-def decomposition(
-    db: TableSource,
-    grain: str = "day",
-    filters: Filters = NO_FILTERS,
-    *,
-    period: int | None = None,
-    robust: bool = True,
-) -> pd.DataFrame:
-    """Seasonal-trend decomposition (STL, additive) of net revenue; computed in pandas/statsmodels.
-
-    Empty periods count as zero revenue. ``period`` defaults to 7 (day), 52 (week) or 12 (month).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``period`` (date), ``observed``, ``trend``, ``seasonal``, ``resid`` with
-        ``observed == trend + seasonal + resid``.
-    """
+@declare(
+    "decomposition",
+    label="Trend and seasonality",
+    grain="one row per period from the first to the last with orders (empty periods count as 0)",
+    description="Seasonal-trend decomposition (STL, additive, robust) of net revenue: "
+    "observed = trend + seasonal + residual. Seasonal period 7 days, 52 weeks or 12 months.",
+    columns=(
+        COLUMNS["period"],
+        Column("observed", "float64", "currency", "Net revenue"),
+        Column("trend", "float64", "currency", "Trend"),
+        Column("seasonal", "float64", "currency", "Seasonal effect"),
+        Column("resid", "float64", "currency", "Residual", "What trend and season do not explain"),
+    ),
+    params=(grain_param("day"),),
+    sort=("period",),
+    engine="pandas",
+)
+def decomposition(db: TableSource, f: Filters, *, grain: str = "day") -> pd.DataFrame:
     from statsmodels.tsa.seasonal import STL
 
-    check_grain(grain)
-    season = period or SEASONAL_PERIOD[grain]
-    ts = _timeseries(db, grain, filters, units=False).select("period", "revenue").to_pandas()
-    s = full_series(ts, grain)
+    from sales_analytics.metrics.source import to_pandas
+
+    season = SEASONAL_PERIOD[check_grain(grain)]
+    s = full_series(to_pandas(_by_period(db, grain, f).select("period", "revenue")), grain)
     if len(s) < 2 * season + 1:
         raise ValueError(
             f"decomposition needs at least {2 * season + 1} {grain}s of data for a seasonal "
             f"period of {season}, got {len(s)}"
         )
-    res = STL(s.to_numpy(), period=season, robust=robust).fit()
+    res = STL(s.to_numpy(), period=season, robust=True).fit()
     return pd.DataFrame(
         {
-            "period": [d.date() for d in s.index],
+            "period": pd.to_datetime(s.index).date,
             "observed": s.to_numpy(),
             "trend": res.trend,
             "seasonal": res.seasonal,

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from sales_analytics.storage.connection import Database, DatabaseURL, connect, parse_url
 from sales_analytics.storage.errors import StorageError
-from sales_analytics.storage.schema import (
-    MATERIALIZED,
-    ORDER_STATUSES,
-    PAYMENT_METHODS,
-    TABLES,
-    VIEWS,
-)
+from sales_analytics.storage.materialized import Copy
+from sales_analytics.storage.schema import ORDER_STATUSES, PAYMENT_METHODS, TABLES
 
 __all__ = [
-    "MATERIALIZED",
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
     "TABLES",
-    "VIEWS",
+    "Copy",
     "Database",
     "DatabaseURL",
     "StorageError",

@@ -2,12 +2,12 @@
 
 What differs between DuckDB and PostgreSQL lives in :mod:`~sales_analytics.storage.dialects`; the
 schema DDL in :mod:`~sales_analytics.storage.ddl`, bulk loads in :mod:`~sales_analytics.storage.load`
-and the analytics views in :mod:`~sales_analytics.storage.views`. ``Database`` delegates to them.
+and the materialized copies in :mod:`~sales_analytics.storage.materialized`. ``Database`` delegates to them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import ibis
 import pyarrow as pa
 
-from sales_analytics.storage import ddl, views
+from sales_analytics.storage import ddl, materialized
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.load import load as load_frames
@@ -127,32 +127,30 @@ class Database:
         """Create tables, constraints and indexes (``replace`` drops what exists first)."""
         ddl.create_schema(self, replace)
 
-    # ------------------------------------------------------------------ views
-    def create_views(self) -> None:
-        """(Re)create the analytics views and their materialized copies."""
-        views.create_views(self)
+    # ------------------------------------------------------------------ materialized copies
+    def materialized_digests(self) -> dict[str, str]:
+        """Copy table -> digest of its definition, for the copies that exist now."""
+        return materialized.recorded(self)
 
-    def views_current(self) -> bool:
-        """Whether every view and materialized copy exists with the columns this version defines
-        (a database made by an earlier version may lack a view or a column)."""
-        return views.views_current(self)
-
-    def refresh(self) -> None:
-        """Bring the materialized views up to date with the tables.
-
-        Views that are missing or out of date (a database made by an earlier version) are
-        recreated first, with their materialized copies.
-        """
-        views.refresh(self)
+    def refresh(self, copies: Sequence[materialized.Copy]) -> None:
+        """Rebuild the materialized ``copies`` (from the metric layer) in one transaction."""
+        materialized.refresh(self, copies)
 
     # ------------------------------------------------------------------ loading
-    def load(self, frames: Mapping[str, pa.Table], *, refresh: bool = True) -> dict[str, int]:
+    def load(
+        self,
+        frames: Mapping[str, pa.Table],
+        *,
+        materialize: Sequence[materialized.Copy] | None = None,
+    ) -> dict[str, int]:
         """Append Arrow tables to the schema's tables, all in ONE transaction.
 
         ``frames`` maps table names to Arrow tables (any subset of :data:`TABLES`); they are loaded
-        parents first. Nothing is kept if any row breaks a constraint.
+        parents first. Nothing is kept if any row breaks a constraint. The materialized copies
+        are rebuilt from ``materialize`` in the same transaction, or dropped without it (so no
+        copy is ever older than its tables).
         """
-        return load_frames(self, frames, refresh=refresh)
+        return load_frames(self, frames, materialize=materialize)
 
 
 def connect(url: str | None = None) -> Database:

@@ -1,21 +1,21 @@
-"""Create and drop the schema: the status type, tables, constraints, indexes, then the views."""
+"""Create and drop the schema: the status type, tables, constraints and indexes."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
-from sales_analytics.storage.views import create_views, drop_views
+from sales_analytics.storage import materialized
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
 
 
 def drop_all(db: Database) -> None:
-    """Drop the views, their materialized copies, the tables and the status type."""
+    """Drop the materialized copies, the tables and the status type."""
     dialect = db.dialect
     with db.transaction() as cur:
-        drop_views(cur, dialect)
+        materialized.drop_all(cur, dialect)
         for name in reversed(list(TABLES)):
             cur.execute(dialect.drop_table.format(name=name))
         cur.execute(dialect.drop_status_type)
@@ -34,4 +34,4 @@ def create_schema(db: Database, replace: bool = False) -> None:
             cur.execute(stmt)
         for stmt in statements(INDEX_DDL):
             cur.execute(stmt)
-    create_views(db)
+        cur.execute(materialized.META_DDL)

@@ -32,10 +32,10 @@ class Dialect(ABC):
 
     Data: ``kind`` (``Database.kind``), ``schemes`` (URL schemes that select it), ``money`` (the
     money column type in ``TABLE_DDL``), SQL templates formatted with ``name`` (``drop_table``,
-    ``drop_view``, ``drop_materialized``), with ``name`` and ``source`` (``create_materialized``,
-    ``refresh_materialized``) or with ``name``, ``key`` and ``key_name`` (``materialized_index``),
-    the status type DDL, ``refresh_drops_indexes``, and statement lists run as they are
-    (``extra_relations``, ``analyze``). Methods: the driver calls that differ.
+    ``drop_view``, ``drop_materialized``), with ``name`` and ``sql`` (``create_copy``) or with
+    ``name``, ``key`` and ``key_name`` (``materialized_index``), the status type DDL, ``now``, and
+    statement lists run as they are (``extra_relations``, ``analyze``). Methods: the driver calls
+    that differ.
     """
 
     kind: str
@@ -47,11 +47,10 @@ class Dialect(ABC):
     drop_table: str
     drop_view: str
     drop_materialized: str
-    create_materialized: str
-    refresh_materialized: str
+    #: a materialized copy of a metric: ``sql`` is the SELECT compiled for this dialect
+    create_copy: str
     materialized_index = "CREATE UNIQUE INDEX {name}_{key_name}_uq ON {name} ({key})"
-    #: whether ``refresh_materialized`` drops the copy's indexes (they are built again after it)
-    refresh_drops_indexes: bool
+    now = "CURRENT_TIMESTAMP"
     #: queries naming relations that ``ibis.list_tables()`` leaves out (one name per row)
     extra_relations: tuple[str, ...] = ()
     #: statements that give the planner fresh statistics before the views are materialized
@@ -81,28 +80,21 @@ class Dialect(ABC):
         """A cursor inside BEGIN ... COMMIT; anything raised rolls the whole block back."""
 
     @abstractmethod
-    def refresh_session(self, raw: Any) -> AbstractContextManager[Any]:
-        """Something with ``execute`` to run ``refresh_materialized`` (and ``analyze``) on."""
-
-    @abstractmethod
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         """Append conformed Arrow tables (parents first) inside the open transaction ``cur``."""
 
 
 class DuckDBDialect(Dialect):
-    """DuckDB: one file (or memory); no materialized views, so tables rebuilt from the views."""
+    """DuckDB: one file (or memory); no materialized views, so a copy is a table."""
 
     kind = "duckdb"
     schemes = ("duckdb",)
     money = "DECIMAL(12, 2)"
     drop_table = "DROP TABLE IF EXISTS {name}"
     drop_view = "DROP VIEW IF EXISTS {name}"
-    # DuckDB has no materialized views: a table rebuilt from the view stands in for one.
+    # DuckDB has no materialized views: a table stands in for one.
     drop_materialized = "DROP TABLE IF EXISTS {name}"
-    create_materialized = "CREATE TABLE {name} AS SELECT * FROM {source}"
-    refresh_materialized = "CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}"
-    # CREATE OR REPLACE drops the table's indexes: rebuild them the same way.
-    refresh_drops_indexes = True
+    create_copy = "CREATE TABLE {name} AS {sql}"
 
     def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
         path = unquote(parts.netloc + parts.path)
@@ -146,9 +138,6 @@ class DuckDBDialect(Dialect):
         finally:
             cur.close()
 
-    def refresh_session(self, raw: Any) -> AbstractContextManager[Any]:
-        return self.transaction(raw)  # the rebuilt tables replace the old ones all at once
-
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         insert_arrow(cur, tables)
 
@@ -162,12 +151,10 @@ class PostgresDialect(Dialect):
     drop_table = "DROP TABLE IF EXISTS {name} CASCADE"
     drop_view = "DROP VIEW IF EXISTS {name} CASCADE"
     drop_materialized = "DROP MATERIALIZED VIEW IF EXISTS {name}"
-    create_materialized = "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM {source}"
-    refresh_materialized = "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}"
-    refresh_drops_indexes = False
+    create_copy = "CREATE MATERIALIZED VIEW {name} AS {sql}"
     extra_relations = ("SELECT matviewname FROM pg_matviews",)
     # fresh planner statistics: right after a bulk load the tables have none, and the basket
-    # self-join of mv_product_pairs then gets a plan that runs for many minutes
+    # self-join of mv_pair_counts then gets a plan that runs for many minutes
     analyze = (f"ANALYZE {', '.join(TABLES)}",)
 
     def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
@@ -222,17 +209,6 @@ class PostgresDialect(Dialect):
         raw.commit()  # end any implicit transaction ibis left open
         with raw.transaction(), raw.cursor() as cur:
             yield cur
-
-    @contextmanager
-    def refresh_session(self, raw: Any) -> Iterator[Any]:
-        # REFRESH ... CONCURRENTLY cannot run inside a transaction block.
-        raw.commit()
-        prev = raw.autocommit
-        raw.autocommit = True
-        try:
-            yield raw
-        finally:
-            raw.autocommit = prev
 
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         copy_tables(cur, tables)

@@ -8,12 +8,13 @@ COMMIT. Each dialect's ``write`` picks its way.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sales_analytics.storage import materialized
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.schema import FOREIGN_KEYS, KEYS, TABLES, secondary_indexes
 
@@ -23,8 +24,14 @@ if TYPE_CHECKING:
 _COPY_CHUNK = 8 << 20
 
 
-def load(db: Database, frames: Mapping[str, pa.Table], *, refresh: bool = True) -> dict[str, int]:
-    """Append Arrow tables to the schema's tables, all in ONE transaction (see ``Database.load``)."""
+def load(
+    db: Database,
+    frames: Mapping[str, pa.Table],
+    *,
+    materialize: Sequence[materialized.Copy] | None = None,
+) -> dict[str, int]:
+    """Append Arrow tables to the schema's tables and rebuild the materialized copies (or drop
+    them, without ``materialize``), all in ONE transaction (see ``Database.load``)."""
     unknown = set(frames) - set(TABLES)
     if unknown:
         raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
@@ -32,10 +39,12 @@ def load(db: Database, frames: Mapping[str, pa.Table], *, refresh: bool = True) 
     try:
         with db.transaction() as cur:
             db.dialect.write(cur, ordered)
+            if materialize is None:  # stale copies would be read: they go until the next refresh
+                materialized.drop_copies(cur, db.dialect, materialized.recorded_names(cur))
+            else:
+                materialized.build_copies(cur, db, materialize)
     except Exception as exc:  # driver errors -> one clear line, nothing loaded
         raise StorageError(f"load failed, nothing was written: {first_line(exc)}") from exc
-    if refresh:
-        db.refresh()
     return {name: table.num_rows for name, table in ordered}
 
 

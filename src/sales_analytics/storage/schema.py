@@ -1,12 +1,10 @@
-"""The relational schema: tables, constraints, indexes, views and materialized views.
+"""The relational schema: tables, constraints and indexes (materialized copies: ``materialized``).
 
 One DDL text serves both databases; the few dialect differences live in
 :mod:`~sales_analytics.storage.dialects`.
 """
 
 from __future__ import annotations
-
-from importlib import resources
 
 import pyarrow as pa
 
@@ -65,24 +63,6 @@ TABLES: dict[str, pa.Schema] = {
             ("unit_price", pa.decimal128(12, 2)),
         ]
     ),
-}
-
-VIEWS: tuple[str, ...] = (
-    "customer_summary", "product_performance", "category_sales", "brand_sales", "product_pairs",
-    "daily_units",
-)  # fmt: skip
-
-#: Materialized view name -> (source view, unique key columns, extra indexed columns).
-MATERIALIZED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "mv_customer_summary": ("customer_summary", ("customer_id",), ("country", "last_order_at")),
-    "mv_product_performance": ("product_performance", ("product_id",), ("category", "brand")),
-    # the sales of metrics.products.category_rollup / brand_rollup: read by their unfiltered calls
-    "mv_category_sales": ("category_sales", ("category",), ()),
-    "mv_brand_sales": ("brand_sales", ("brand",), ()),
-    # the pair counts of metrics.products.product_pairs (the basket self-join is its whole cost)
-    "mv_product_pairs": ("product_pairs", ("product_a", "product_b"), ("orders_together",)),
-    # completed units per day: the units of the sales time series and KPIs (no item join)
-    "mv_daily_units": ("daily_units", ("day",), ()),
 }
 
 TABLE_DDL = """
@@ -168,7 +148,3 @@ def statements(text: str) -> list[str]:
     """Split a DDL text into single statements."""
     return [s.strip() for s in text.split(";") if s.strip()]
 
-
-def view_sql(name: str) -> str:
-    """The portable SELECT behind view ``name`` (one file per view under ``sql/``)."""
-    return resources.files("sales_analytics.storage").joinpath(f"sql/{name}.sql").read_text()

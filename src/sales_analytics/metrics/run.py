@@ -1,0 +1,187 @@
+"""Computing catalogue metrics by name, materialized or live, and defining their materializations.
+
+A metric declared with ``materialize=True`` gets a copy ``mv_<name>`` in the database: its live
+expression run with no filters and default params, compiled by ibis for that database's dialect.
+An unfiltered call with default params reads the copy; any other call computes live. The copy is
+the live expression, so both reads give the same rows (tested for every such metric and backend).
+Each copy is stored with the digest of its compiled definition: a copy made by another version's
+definition is never read (it is live until the next :func:`refresh`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from sales_analytics.metrics.catalog import get
+from sales_analytics.metrics.filters import NO_FILTERS, Filters
+from sales_analytics.metrics.source import (
+    TableSource,
+    definition_table,
+    forget,
+    live_only,
+    materialized_table,
+    to_pandas,
+)
+from sales_analytics.metrics.spec import Metric
+
+#: Params that shape the result after the builder (applied here, never passed to a builder).
+_AFTER = ("limit",)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A materialized copy's definition in one database's dialect."""
+
+    name: str  # the copy's table, mv_<metric>
+    sql: str
+    digest: str
+    key: tuple[str, ...]
+    indexed: tuple[str, ...]
+    #: the live expression's output types; a copy is read cast to them (a database may store a
+    #: wider type, e.g. DuckDB keeps integer sums as HUGEINT where ibis says int64)
+    schema: ibis.Schema
+
+
+_DEFINITIONS: weakref.WeakKeyDictionary[Any, dict[str, Definition]] = weakref.WeakKeyDictionary()
+
+
+def definition(source: TableSource, name: str) -> Definition:
+    """The materialized copy of metric ``name`` for ``source``'s dialect (compiled once)."""
+    cache = _DEFINITIONS.setdefault(source, {})
+    if name not in cache:
+        metric = get(name)
+        with live_only():
+            expr = metric.builder(source, NO_FILTERS, **_builder_params(metric, metric.defaults()))
+        sql = str(ibis.to_sql(expr))
+        text = "\n".join([sql, repr(metric.key), repr(metric.indexed)])
+        cache[name] = Definition(
+            name=definition_table(name),
+            sql=sql,
+            digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+            key=metric.key,
+            indexed=metric.indexed,
+            schema=expr.schema(),
+        )
+    return cache[name]
+
+
+def definitions(source: TableSource) -> list[Definition]:
+    """The definitions of every materialized metric, in catalogue order."""
+    from sales_analytics.metrics.catalog import CATALOG
+
+    return [definition(source, m.name) for m in CATALOG.values() if m.materialize]
+
+
+def refresh(db) -> list[str]:
+    """Rebuild every materialized copy in ``db`` in one transaction; returns their table names."""
+    defs = definitions(db)
+    db.refresh(defs)
+    return [d.name for d in defs]
+
+
+def load(db, frames) -> dict[str, int]:
+    """``db.load(frames)`` with every materialized copy rebuilt in the same transaction."""
+    forget(db)  # the schema may have been recreated since the tables were looked up
+    return db.load(frames, materialize=definitions(db))
+
+
+# ------------------------------------------------------------------------------------ computing
+def _builder_params(metric: Metric, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in _AFTER}
+
+
+def _use_copy(metric: Metric, filters: Filters, params: Mapping[str, Any]) -> bool:
+    return (
+        metric.materialize
+        and filters.is_empty
+        and _builder_params(metric, params) == _builder_params(metric, metric.defaults())
+    )
+
+
+def build(
+    source: TableSource, name: str, filters: Filters = NO_FILTERS, params: Mapping[str, Any] = {}
+) -> ir.Table:
+    """Metric ``name`` as an unsorted ibis expression: its materialized copy where that serves
+    (see the module docstring), else the live expression. SQL metrics only."""
+    metric = get(name)
+    if metric.engine != "sql":
+        raise ValueError(f"metric {name!r} is computed in pandas: use compute()")
+    values = metric.resolve(params)
+    if _use_copy(metric, filters, values):
+        copy = materialized_table(source, name)
+        if copy is not None:
+            return copy.select(*[c.name for c in metric.output(values)])
+    return metric.builder(source, filters, **_builder_params(metric, values))
+
+
+def _sort_keys(metric: Metric, t: ir.Table) -> list:
+    if callable(metric.sort):
+        return metric.sort(t)
+    return [
+        ibis.desc(t[k[1:]]) if k.startswith("-") else ibis.asc(t[k]) for k in metric.sort
+    ]
+
+
+def expression(
+    source: TableSource, name: str, filters: Filters = NO_FILTERS, **params: Any
+) -> ir.Table:
+    """Metric ``name`` as an ibis expression: sorted as declared (NULLs last), limited by its
+    ``limit`` param when it has one. Run it with :func:`to_pandas` or page it."""
+    metric = get(name)
+    values = metric.resolve(params)
+    t = build(source, name, filters, values)
+    keys = _sort_keys(metric, t)
+    t = t.order_by(keys) if keys else t
+    limit = values.get("limit")
+    return t.limit(limit) if limit is not None else t
+
+
+def compute(
+    source: TableSource, name: str, filters: Filters = NO_FILTERS, **params: Any
+) -> pd.DataFrame:
+    """Metric ``name`` for ``filters`` and ``params`` as a pandas frame (declared order)."""
+    metric = get(name)
+    if metric.engine == "sql":
+        return to_pandas(expression(source, name, filters, **params))
+    values = metric.resolve(params)
+    frame = metric.builder(source, filters, **_builder_params(metric, values))
+    if metric.sort and not callable(metric.sort):
+        by = [k.lstrip("-") for k in metric.sort]
+        ascending = [not k.startswith("-") for k in metric.sort]
+        frame = frame.sort_values(by, ascending=ascending, na_position="last", kind="stable")
+    frame = frame.reset_index(drop=True)
+    limit = values.get("limit")
+    return frame.head(limit) if limit is not None else frame
+
+
+def kpis(source: TableSource, filters: Filters = NO_FILTERS) -> dict[str, Any]:
+    """The ``kpis`` metric's one row as plain Python values (``None`` for missing)."""
+    row = compute(source, "kpis", filters).iloc[0]
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if pd.isna(value):
+            out[key] = None
+        elif isinstance(value, pd.Timestamp):
+            out[key] = value.to_pydatetime()
+        elif hasattr(value, "item"):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
+
+
+def compute_all(
+    source: TableSource, filters: Filters = NO_FILTERS, names: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Several metrics (default: every public one, default params) as pandas frames."""
+    from sales_analytics.metrics.catalog import public
+
+    return {n: compute(source, n, filters) for n in (names or [m.name for m in public()])}
