@@ -5,15 +5,32 @@ BIN    := $(VENV)/bin
 SCALE  ?= 1
 SEED   ?= 42
 
-.PHONY: demo test install chromium lint bench dashboard report clean
+LOCK   := requirements.lock
+# uv resolves the lock file (make lock); it lives in its own venv, outside the project's
+UV_VERSION := 0.13.9
+LOCK_TOOLS ?= /tmp/sales-analytics-uv-$(UV_VERSION)
+LOCK_CMD   := uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 -o $(LOCK)
 
-$(BIN)/.installed: pyproject.toml
+.PHONY: demo test install lock chromium lint bench dashboard report clean
+
+## install: the exact versions of requirements.lock, then the project itself (editable, no resolving)
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev,spark]'
 	touch $@
 
 install: $(BIN)/.installed
+
+## lock: re-resolve requirements.lock after a dependency change in pyproject.toml (pins that still
+## fit are kept; UPGRADE=1 moves every package to the newest version the ranges allow)
+lock:
+	@[ -x $(LOCK_TOOLS)/bin/uv ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+		$(LOCK_TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(LOCK_TOOLS)/bin/$(LOCK_CMD) $(if $(UPGRADE),--upgrade) --quiet \
+		--custom-compile-command 'make lock  ($(LOCK_CMD))'
 
 ## demo: install, generate the default data set into data/sales.duckdb, build views, summarise
 demo: install
