@@ -42,9 +42,11 @@ def test_churn_trains_strictly_before_the_window(churn, tx):
 
 
 def test_churn_evaluate_table(churn):
-    m = churn.evaluate()
-    table = m["table"].set_index("model")
+    ev = churn.evaluate()
+    m, table = ev.details, ev.table.set_index("model")
     assert set(table.index) == {"random_forest_calibrated", "recency_only"}
+    assert ev.best in table.index and ev.summary[0].startswith("threshold ")
+    assert list(ev.tables) == ["churn: risk tiers (test period)"]
     assert m["train_cutoff"] + pd.Timedelta(days=90) == m["test_cutoff"]
     rf = table.loc["random_forest_calibrated"]
     assert rf["pr_auc"] > m["churn_rate"]  # better than a random ranking
@@ -68,8 +70,8 @@ def test_churn_single_class_rejected(tx):
 def test_churn_backtest_vs_recency_only():
     data = generate(scale=1, seed=23)
     model = ChurnModel().fit(orders_to_transactions(data.tables["orders"]))
-    m = model.evaluate()
-    table = m["table"].set_index("model")
+    ev = model.evaluate()
+    m, table = ev.details, ev.table.set_index("model")
     rf, base = table.loc["random_forest_calibrated"], table.loc["recency_only"]
     # recency is nearly sufficient in a BG/NBD world: the forest must at least match it
     assert rf["pr_auc"] >= base["pr_auc"] - 0.01

@@ -121,8 +121,8 @@ def test_clv_on_a_minimal_real_frame(tx):
 def test_clv_backtest_beats_naive_and_finds_planted_dropouts():
     data = generate(scale=1, seed=21)
     model = CLVModel().fit(orders_to_transactions(data.tables["orders"]))
-    m = model.evaluate(truth=data.truth.to_pandas(), true_params=data.params)
-    table = m["table"].set_index("model")
+    ev = model.evaluate(truth=data.truth.to_pandas(), true_params=data.params)
+    m, table = ev.details, ev.table.set_index("model")
     naive = table.loc["naive_last_period", "mae"]
     assert table.loc["bgnbd_gamma_gamma", "mae"] < 0.8 * naive
     assert table.loc["random_forest", "mae"] < 0.8 * naive
@@ -130,6 +130,8 @@ def test_clv_backtest_beats_naive_and_finds_planted_dropouts():
     # expected purchases are means: they win on squared error (naive's zeros can win on MAE)
     assert m["purchases"]["bgnbd_rmse"] < m["purchases"]["naive_rmse"]
     assert m["truth"]["p_alive_auc"] > 0.85
+    assert any(s.startswith("P(alive) vs planted dropouts: AUC") for s in ev.summary)
+    assert set(m["param_recovery"]) >= {"r", "alpha", "a", "b"}
 
 
 def _operational(data, statuses=None):

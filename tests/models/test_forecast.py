@@ -33,14 +33,14 @@ def test_forecast_predict_frame(fc, revenue):
 
 
 def test_forecast_evaluate_selects_lowest_cv_mae(fc):
-    m = fc.evaluate()
-    table = m["table"]
+    ev = fc.evaluate()
+    m, table = ev.details, ev.table
     assert table["model"].tolist()[0] == m["most_accurate"]
-    assert m["best"] == fc.best_
+    assert ev.best == fc.best_ and fc.evaluation_ is ev
     if m["switched_from"] is None:
-        assert m["best"] == m["most_accurate"]
+        assert ev.best == m["most_accurate"]
     else:  # switched for coverage: a model with good coverage and a close MAE
-        row = table.set_index("model").loc[m["best"]]
+        row = table.set_index("model").loc[ev.best]
         assert row["mae"] <= table["mae"].min() * 1.1
         assert row["coverage_80"] >= 75 and row["coverage_95"] >= 90
     assert table["mae"].is_monotonic_increasing
@@ -53,6 +53,8 @@ def test_forecast_evaluate_selects_lowest_cv_mae(fc):
         assert cov["factor"] == 1.0 or cov["raw"] < lv - fc.config["coverage_tolerance"]
     assert len(m["cutoffs"]) == 2
     fi = m["feature_importance"]
+    assert ev.tables == {"forecast: feature importance": fi}
+    assert [s.split("%")[0] for s in ev.summary if "% interval of" in s] == ["80", "95"]
     assert {"trend", "lag7", "lag30", "dayofweek", "month", "quarter"} <= set(fi["feature"])
     assert fi["random_forest"].sum() == pytest.approx(1.0)
 
@@ -88,12 +90,12 @@ def test_forecast_full_backtest_beats_seasonal_naive():
     data = generate(scale=1, seed=31)
     series = daily_revenue(orders_to_transactions(data.tables["orders"]))
     fc = RevenueForecaster().fit(series)
-    m = fc.evaluate()
-    table = m["table"].set_index("model")
+    ev = fc.evaluate()
+    table = ev.table.set_index("model")
     assert len(table) == 6
-    assert table.loc[m["best"], "mae_vs_naive"] < 1.0
+    assert table.loc[ev.best, "mae_vs_naive"] < 1.0
     for lv in (80, 95):
-        cov = m["coverage"][lv]
+        cov = ev.details["coverage"][lv]
         # after widening (factor chosen on the other windows) coverage is within 12 points
         assert cov["widened_out_of_window"] >= lv - 12, cov
     pred = fc.predict()

@@ -32,8 +32,10 @@ def test_segments_predict_and_profiles(seg, tx):
 
 
 def test_segments_evaluate_vs_quartile_baseline(seg):
-    m = seg.evaluate()
-    table = m["table"].set_index("model")
+    ev = seg.evaluate()
+    table = ev.table.set_index("model")
+    assert ev.best == f"kmeans_k{seg.k_}" and ev.details["k"] == seg.k_
+    assert list(ev.tables) == [f"segments: profiles (k={seg.k_})"]
     assert set(table.index) == {f"kmeans_k{seg.k_}", "rfm_quartiles"}
     assert table.loc[f"kmeans_k{seg.k_}", "silhouette"] > table.loc["rfm_quartiles", "silhouette"]
     assert 0 <= table.loc[f"kmeans_k{seg.k_}", "stability_ari"] <= 1

@@ -1,6 +1,8 @@
 """What the endpoints share: the serialised database connection, saved models, frame -> JSON rows.
 
-One :class:`Service` per app. The database is used by one request at a time (a DuckDB connection
+One :class:`Service` per app; its saved models are one
+:class:`~sales_analytics.models.store.ModelStore` (re-exported here with its errors, which the app
+maps to 404 and 409). The database is used by one request at a time (a DuckDB connection
 must not be shared between threads; FastAPI runs the endpoints in a thread pool). A lost connection
 (a DB-API ``OperationalError``/``InterfaceError``) becomes a :class:`StorageError` (HTTP 503) and the
 next request reconnects.
@@ -13,7 +15,6 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from sales_analytics.models.store import LoadedModel, ModelMissing, ModelStore, ModelUnusable
 from sales_analytics.storage import Database, StorageError, connect
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class Service:
 
     def __init__(self, database_url: str, models_dir: str | Path):
         self.database_url = database_url
-        self.models = ModelStore(Path(models_dir))
+        self.models = ModelStore(models_dir)
         self._db: Database | None = None
         self._lock = threading.Lock()
         self.kind: str | None = None
@@ -139,85 +141,12 @@ class Service:
         return True, None
 
 
-# ------------------------------------------------------------------------------------- models
-class ModelMissing(LookupError):
-    """No saved model of that name (HTTP 404)."""
-
-
-class ModelUnusable(RuntimeError):
-    """A saved model that cannot be loaded or cannot predict (HTTP 409)."""
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    mtime_ns: int
-    model: Any
-    cache: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def cached(self, key: str, compute: Callable[[], R]) -> R:
-        """``compute()`` once per saved model file (predictions are expensive, the file is not)."""
-        with self.lock:
-            if key not in self.cache:
-                try:
-                    self.cache[key] = compute()
-                except Exception as exc:  # noqa: BLE001 - a broken model is a 409, not a 500
-                    raise ModelUnusable(
-                        f"the saved {self.name} model cannot predict ({type(exc).__name__}: {exc}): "
-                        "retrain it with `sales-analytics train`"
-                    ) from exc
-            return self.cache[key]
-
-
-class ModelStore:
-    """Saved models of :mod:`sales_analytics.models`, loaded once and reloaded when the file changes."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._loaded: dict[str, LoadedModel] = {}
-        self._lock = threading.Lock()
-
-    def path(self, name: str) -> Path:
-        return self.folder / f"{name}.joblib"
-
-    def exists(self, name: str) -> bool:
-        return self.path(name).is_file()
-
-    def get(self, name: str) -> LoadedModel:
-        path = self.path(name)
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            raise ModelMissing(
-                f"no trained {name} model in {self.folder}: run `sales-analytics train` first"
-            ) from None
-        with self._lock:
-            hit = self._loaded.get(name)
-            if hit is not None and hit.mtime_ns == mtime:
-                return hit
-            from sales_analytics.models import load_model
-
-            try:
-                model = load_model(name, self.folder)
-            except FileNotFoundError:
-                raise ModelMissing(
-                    f"no trained {name} model in {self.folder}: run `sales-analytics train` first"
-                ) from None
-            except Exception as exc:  # noqa: BLE001 - unreadable or foreign file
-                raise ModelUnusable(
-                    f"the saved {name} model at {path} cannot be loaded ({type(exc).__name__}: "
-                    f"{exc}): retrain it with `sales-analytics train`"
-                ) from exc
-            if not getattr(model, "is_fitted", False):
-                raise ModelUnusable(f"the saved {name} model at {path} is not fitted: retrain it")
-            loaded = LoadedModel(name, mtime, model)
-            self._loaded[name] = loaded
-            return loaded
-
-    def optional(self, name: str) -> LoadedModel | None:
-        """The model, or ``None`` when it was never saved (an unusable one still raises)."""
-        try:
-            return self.get(name)
-        except ModelMissing:
-            return None
+__all__ = [
+    "LoadedModel",
+    "ModelMissing",
+    "ModelStore",
+    "ModelUnusable",
+    "Service",
+    "plain",
+    "records",
+]

@@ -5,13 +5,14 @@ connections are not shared across threads safely); ``st.cache_data`` holds every
 keyed by the database URL, the metric and the filters. Pages call the functions here and never
 touch the database, the metric layer or the models directly.
 
-The database is ``DATABASE_URL`` (see :func:`sales_analytics.config.get_settings`); saved models
-are read from ``SA_MODELS_DIR`` (default ``data/models``, where ``sales-analytics train`` writes).
+The database is ``DATABASE_URL`` and saved models are read from ``SA_MODELS_DIR`` (default
+``data/models``, where ``sales-analytics train`` writes), both from
+:func:`sales_analytics.config.get_settings`; one :class:`~sales_analytics.models.ModelStore` per
+models folder (``st.cache_resource``) loads them.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -25,11 +26,14 @@ import streamlit as st
 from sales_analytics import insights, metrics
 from sales_analytics.config import get_settings
 from sales_analytics.metrics import Filters
+from sales_analytics.models import MODEL_NAMES as ALL_MODEL_NAMES
+from sales_analytics.models import LoadedModel, ModelMissing, ModelStore, ModelUnusable
 from sales_analytics.storage import Database, StorageError, connect
 
 TTL = 3600  # seconds a cached result lives (the data changes only when reloaded)
 DRILL_LIMIT = 5000  # rows shown in a drill-down table (the export has the same rows)
-MODEL_NAMES: tuple[str, ...] = ("forecast", "clv", "churn")
+#: The saved models the Predictions page shows (the K-Means segments are the API's).
+MODEL_NAMES: tuple[str, ...] = tuple(n for n in ALL_MODEL_NAMES if n != "segments")
 
 FilterKey = tuple[date | None, date | None, tuple[str, ...], tuple[str, ...]]
 
@@ -297,56 +301,57 @@ def product_lines(f: Filters, product_id: int, *, limit: int = DRILL_LIMIT) -> p
 
 # ------------------------------------------------------------------------------------ models
 def models_dir() -> Path:
-    from sales_analytics.models import DEFAULT_MODELS_DIR
-
-    return Path(os.environ.get("SA_MODELS_DIR") or DEFAULT_MODELS_DIR)
-
-
-def _stamp(folder: Path) -> tuple:
-    """File names and modification times: retraining invalidates the cached predictions."""
-    return tuple(
-        (n, (folder / f"{n}.joblib").stat().st_mtime_ns)
-        for n in MODEL_NAMES
-        if (folder / f"{n}.joblib").is_file()
-    )
-
-
-def saved_models() -> tuple[str, ...]:
-    """Names of the saved models among forecast, clv and churn."""
-    return tuple(n for n, _ in _stamp(models_dir()))
+    """``Settings.models_dir`` (``SA_MODELS_DIR``, default ``data/models``)."""
+    return get_settings().models_dir
 
 
 @st.cache_resource(show_spinner=False)
-def _load(folder: str, name: str, stamp: tuple):
-    from sales_analytics.models import load_model
+def _store(folder: str) -> ModelStore:
+    """One :class:`ModelStore` per models folder for all sessions (it reloads changed files)."""
+    return ModelStore(folder)
 
-    return load_model(name, folder)
+
+def _stamp(folder: Path) -> tuple:
+    """Saved models with their file times and sizes: retraining invalidates cached predictions."""
+    return _store(str(folder)).stamp(MODEL_NAMES)
 
 
-def _model(name: str):
-    folder = models_dir()
-    return _load(str(folder), name, _stamp(folder))
+def saved_models() -> tuple[str, ...]:
+    return tuple(s[0] for s in _stamp(models_dir()))  # among MODEL_NAMES
+
+
+def _load(folder: str, name: str) -> LoadedModel:
+    """The loaded model (:class:`ModelUnavailable` with the store's one-line message)."""
+    try:
+        return _store(folder).get(name)
+    except (ModelMissing, ModelUnusable) as exc:
+        raise ModelUnavailable(str(exc)) from exc
+
+
+def _predicted(folder: str, name: str, compute) -> Any:
+    """``compute(model)`` on the saved model ``name``; a failure is :class:`ModelUnavailable`."""
+    model = _load(folder, name).model
+    try:
+        return compute(model)
+    except Exception as exc:  # noqa: BLE001 - any failure of a saved model is shown, not raised
+        raise _model_error(name, exc) from exc
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _forecast(folder: str, stamp: tuple) -> dict[str, Any]:
-    from sales_analytics.models import load_metadata
-
-    try:
-        model = _model("forecast")
-        pred = model.predict()
-        ev = model.evaluate()
-        meta = load_metadata("forecast", folder)
-    except Exception as exc:  # noqa: BLE001 - any failure of a saved model is shown, not raised
-        raise _model_error("forecast", exc) from exc
+    store = _store(folder)
+    pred, ev, meta = _predicted(
+        folder, "forecast", lambda m: (m.predict(), m.evaluate(), store.metadata(m.name))
+    )
+    d = ev.details
     return {
         "forecast": pred,
-        "table": ev["table"],
-        "coverage": pd.DataFrame(ev["coverage"]).T.reset_index(names="level"),
-        "best": ev["best"],
-        "most_accurate": ev.get("most_accurate", ev["best"]),
-        "cv_windows": ev["cv_windows"],
-        "cv_horizon": ev["cv_horizon"],
+        "table": ev.table,
+        "coverage": pd.DataFrame(d["coverage"]).T.reset_index(names="level"),
+        "best": ev.best,
+        "most_accurate": d.get("most_accurate", ev.best),
+        "cv_windows": d["cv_windows"],
+        "cv_horizon": d["cv_horizon"],
         "fitted_at": meta.get("fitted_at"),
         "data": meta.get("data", {}),
     }
@@ -374,12 +379,7 @@ def revenue_history() -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _customer_scores(folder: str, stamp: tuple) -> pd.DataFrame:
-    scores = {}
-    for name in ("clv", "churn"):
-        try:
-            scores[name] = _model(name).predict()
-        except Exception as exc:  # noqa: BLE001 - any failure of a saved model is shown
-            raise _model_error(name, exc) from exc
+    scores = {name: _predicted(folder, name, lambda m: m.predict()) for name in ("clv", "churn")}
     return insights.customer_risk(scores["clv"], scores["churn"])
 
 

@@ -1,10 +1,10 @@
 """What every model shares: config merging, column validation, persistence with metrics.
 
 Each model is one class in its own module with ``default_config | user_config``, ``fit(data) ->
-self``, ``predict(...) -> DataFrame`` and ``evaluate() -> dict`` (honest backtest metrics against a
-naive baseline). :meth:`BaseModel.save` writes ``<name>.joblib`` (the fitted object) and
-``<name>.json`` (config, metrics, data summary) into a models folder; :func:`load_model` reads
-them back.
+self``, ``predict(...) -> DataFrame`` and ``evaluate() -> Evaluation`` (honest backtest metrics
+against a naive baseline). :meth:`BaseModel.save` writes ``<name>.joblib`` (the fitted object) and
+``<name>.json`` (config, evaluation, data summary) into a models folder; :func:`load_model` reads
+them back (:class:`sales_analytics.models.store.ModelStore` adds caching and one-line errors).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-DEFAULT_MODELS_DIR = Path("data/models")
+from sales_analytics.config import DEFAULT_MODELS_DIR
 
 
 class ModelNotFittedError(RuntimeError):
@@ -73,6 +74,40 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What every model's ``evaluate()`` returns: one shape, whatever the model.
+
+    Attributes
+    ----------
+    best
+        Name of the row of ``table`` that won the backtest (the model used, or the baseline).
+    table
+        The model-vs-baseline backtest, one row per candidate (column ``model`` first).
+    summary
+        Plain sentences worth printing next to the table (no model-specific code needed to show
+        them).
+    details
+        Model-specific extras (coverage, cut-offs, fitted parameters...), documented by each
+        model's ``evaluate``.
+    tables
+        Further frames worth showing, by title (risk tiers, segment profiles, feature
+        importance); the same frames are in ``details``.
+    """
+
+    best: str
+    table: pd.DataFrame
+    summary: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: ``best``, ``table`` (records), ``summary`` and the ``details`` keys."""
+        return to_jsonable(
+            {"best": self.best, "table": self.table, "summary": list(self.summary)} | self.details
+        )
+
+
 class BaseModel:
     """Config, fitted-state checks and persistence shared by the four models."""
 
@@ -82,8 +117,9 @@ class BaseModel:
 
     def __init__(self, config: Mapping[str, Any] | None = None):
         self.config: dict[str, Any] = merge_config(self.default_config, config)
-        self.metrics_: dict[str, Any] | None = None
+        self.evaluation_: Evaluation | None = None
         self.fitted_at_: str | None = None
+        self.data_until_: str | None = None
         self.data_summary_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ state
@@ -95,10 +131,21 @@ class BaseModel:
         if not self.is_fitted:
             raise ModelNotFittedError(f"{type(self).__name__} is not fitted: call fit(data) first")
 
-    def _mark_fitted(self, **summary: Any) -> None:
+    def _mark_fitted(self, *, data_until: date | datetime | None, **summary: Any) -> None:
+        """Record the fit: now, the last day of the data it saw and a summary of that data."""
         self.fitted_at_ = datetime.now(UTC).isoformat(timespec="seconds")
-        self.data_summary_ = to_jsonable(summary)
-        self.metrics_ = None
+        self.data_until_ = pd.Timestamp(data_until).date().isoformat() if data_until else None
+        self.data_summary_ = to_jsonable({"data_until": self.data_until_} | summary)
+        self.evaluation_ = None
+
+    def _evaluated(self, evaluation: Evaluation) -> Evaluation:
+        """Keep ``evaluation`` (saved in ``<name>.json``) and return it."""
+        self.evaluation_ = evaluation
+        return evaluation
+
+    def evaluate(self) -> Evaluation:
+        """The model's backtest against a naive baseline (see each model)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ persistence
     def metadata(self) -> dict[str, Any]:
@@ -109,7 +156,7 @@ class BaseModel:
                 "fitted_at": self.fitted_at_,
                 "config": self.config,
                 "data": self.data_summary_,
-                "metrics": self.metrics_,
+                "metrics": ev.to_dict() if (ev := getattr(self, "evaluation_", None)) else None,
             }
         )
 

@@ -23,7 +23,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from sales_analytics.models.base import BaseModel
+from sales_analytics.models.base import BaseModel, Evaluation
 from sales_analytics.models.data import prepare_transactions
 from sales_analytics.models.features import (
     DAY,
@@ -133,7 +133,12 @@ class ChurnModel(BaseModel):
         self.model_ = self._classifier().fit(X, y)
         self.cutoff_ = cutoff
         self._tx = tx
-        self._mark_fitted(cutoff=cutoff, customers=len(ds), churn_rate=float(y.mean()))
+        self._mark_fitted(
+            data_until=tx["order_date"].max(),
+            cutoff=cutoff,
+            customers=len(ds),
+            churn_rate=float(y.mean()),
+        )
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -185,13 +190,15 @@ class ChurnModel(BaseModel):
             .reset_index(drop=True)
         )
 
-    def evaluate(self) -> dict[str, Any]:
+    def evaluate(self) -> Evaluation:
         """Out-of-time backtest: train at ``end - 2*window``, test at ``end - window``.
 
         The recency-only baseline scores customers by days since their last order (its
-        threshold is chosen on the same training period's PR curve). Returns ``table`` (rows:
-        model, pr_auc, roc_auc, precision, recall, f1, brier), ``tiers`` (churn rate per tier),
-        ``calibration`` (mean predicted vs observed) and ``feature_importance``.
+        threshold is chosen on the same training period's PR curve). ``table`` has the rows
+        model, pr_auc, roc_auc, precision, recall, f1, brier; ``details``: ``train_cutoff``,
+        ``test_cutoff``, ``window_days``, ``test_customers``, ``churn_rate``, ``threshold``,
+        ``tiers`` (churn rate per tier), ``calibration`` (mean predicted vs observed) and
+        ``feature_importance``.
         """
         self._check_fitted()
         window = self.config["window_days"]
@@ -228,22 +235,31 @@ class ChurnModel(BaseModel):
                 for t in TIERS
             ]
         )
-        metrics = {
+        details = {
             "train_cutoff": train_cutoff,
             "test_cutoff": test_cutoff,
             "window_days": window,
             "test_customers": len(test),
             "churn_rate": float(y.mean()),
             "threshold": model.threshold_,
-            "table": pd.DataFrame(
-                [{"model": "random_forest_calibrated"} | rf, {"model": "recency_only"} | base]
-            ),
             "tiers": tier_table,
             "calibration": {"mean_predicted": float(proba.mean()), "observed": float(y.mean())},
             "feature_importance": self.feature_importance().head(8),
         }
-        metrics["best"] = (
-            "random_forest_calibrated" if rf["pr_auc"] >= base["pr_auc"] else "recency_only"
+        summary = [
+            f"threshold {model.threshold_:.3f}; churn rate {y.mean():.1%}; "
+            f"mean predicted {proba.mean():.1%}"
+        ]
+        return self._evaluated(
+            Evaluation(
+                best="random_forest_calibrated"
+                if rf["pr_auc"] >= base["pr_auc"]
+                else "recency_only",
+                table=pd.DataFrame(
+                    [{"model": "random_forest_calibrated"} | rf, {"model": "recency_only"} | base]
+                ),
+                summary=summary,
+                details=details,
+                tables={"churn: risk tiers (test period)": tier_table},
+            )
         )
-        self.metrics_ = metrics
-        return metrics

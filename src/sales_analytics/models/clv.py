@@ -4,7 +4,8 @@
 (``HalfFlat``) priors; ``pymc.find_MAP`` optimises without the log-Jacobian of the transform, so
 the fit is the maximum-likelihood estimate (the tests check this against an independent scipy
 MLE). Time is in calendar days. It also fits a :class:`CLVRegressor` (RandomForest on
-behavioural features, trained on a time split) so both can be compared on the same backtest.
+behavioural features, trained on a time split, in :mod:`.clv_regressor`) so both can be compared
+on the same backtest.
 """
 
 from __future__ import annotations
@@ -16,19 +17,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
-from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import roc_auc_score
 
-from sales_analytics.models.base import BaseModel, validate_columns
+from sales_analytics.models.base import BaseModel, Evaluation, validate_columns
+from sales_analytics.models.clv_regressor import CLVRegressor, spend_metrics
 from sales_analytics.models.data import prepare_transactions
-from sales_analytics.models.features import (
-    DAY,
-    FEATURES,
-    customer_features,
-    default_end,
-    window_totals,
-)
+from sales_analytics.models.features import DAY, default_end, window_totals
 
 log = logging.getLogger(__name__)
 
@@ -68,93 +62,6 @@ def _quiet_fit(model, data: pd.DataFrame) -> None:
 def _point(da) -> np.ndarray:
     """A MAP prediction (chain=1, draw=1, customer_id) -> 1-d array."""
     return np.asarray(da.mean(("chain", "draw")).values, dtype=float)
-
-
-def spend_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """Per-customer spend errors plus ranking quality (top-decile share of actual spend)."""
-    actual = np.asarray(actual, dtype=float)
-    predicted = np.asarray(predicted, dtype=float)
-    err = predicted - actual
-    top = np.argsort(-predicted, kind="stable")[: max(1, len(predicted) // 10)]
-    total = actual.sum()
-    return {
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "total_error_pct": float(100 * (predicted.sum() - total) / total)
-        if total
-        else float("nan"),
-        "spearman": float(spearmanr(actual, predicted).statistic)
-        if len(actual) > 2
-        else float("nan"),
-        "top_decile_share": float(actual[top].sum() / total) if total else float("nan"),
-    }
-
-
-# ------------------------------------------------------------------------------------ regressor
-class CLVRegressor(BaseModel):
-    """RandomForest on behavioural features: spend in the ``horizon_days`` after a cutoff.
-
-    Trained on a time split: features from orders before ``cutoff``, target = spend in
-    ``[cutoff, cutoff + horizon_days)``; by default ``cutoff = end - horizon_days``.
-    """
-
-    name: ClassVar[str] = "clv_rf"
-    default_config: ClassVar[dict[str, Any]] = {
-        "horizon_days": 365,
-        "n_estimators": 300,
-        "min_samples_leaf": 5,
-        "max_features": 0.5,
-        "n_jobs": 2,
-        "random_seed": 42,
-    }
-
-    def fit(self, data: pd.DataFrame, *, cutoff=None) -> CLVRegressor:
-        tx = prepare_transactions(data)
-        horizon = self.config["horizon_days"] * DAY
-        cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_end(tx) - horizon
-        if cutoff <= tx["order_date"].min():
-            raise ValueError(
-                f"CLVRegressor: the data span is shorter than horizon_days={self.config['horizon_days']}"
-            )
-        X = customer_features(tx, cutoff)
-        y = (
-            window_totals(tx, cutoff, cutoff + horizon)
-            .set_index("customer_id")["spend"]
-            .reindex(X["customer_id"], fill_value=0.0)
-            .to_numpy()
-        )
-        self.model_ = RandomForestRegressor(
-            n_estimators=self.config["n_estimators"],
-            min_samples_leaf=self.config["min_samples_leaf"],
-            max_features=self.config["max_features"],
-            n_jobs=self.config["n_jobs"],
-            random_state=self.config["random_seed"],
-        ).fit(X[list(FEATURES)], y)
-        self.cutoff_ = cutoff
-        self.end_ = default_end(tx)
-        self._mark_fitted(cutoff=cutoff, customers=len(X), target_mean=float(y.mean()))
-        return self
-
-    def predict(self, data: pd.DataFrame, *, at=None) -> pd.DataFrame:
-        """``customer_id, clv_rf``: expected spend in the next ``horizon_days`` after ``at``."""
-        self._check_fitted()
-        tx = prepare_transactions(data)
-        at = pd.Timestamp(at) if at is not None else default_end(tx)
-        X = customer_features(tx, at)
-        return pd.DataFrame(
-            {"customer_id": X["customer_id"], "clv_rf": self.model_.predict(X[list(FEATURES)])}
-        )
-
-    def feature_importance(self) -> pd.DataFrame:
-        self._check_fitted()
-        return (
-            pd.DataFrame({"feature": FEATURES, "importance": self.model_.feature_importances_})
-            .sort_values("importance", ascending=False)
-            .reset_index(drop=True)
-        )
-
-    def evaluate(self) -> dict[str, Any]:  # pragma: no cover - evaluated inside CLVModel
-        raise NotImplementedError("CLVRegressor is evaluated by CLVModel.evaluate()")
 
 
 # ------------------------------------------------------------------------------------ BG/NBD + GG
@@ -203,6 +110,7 @@ class CLVModel(BaseModel):
                 log.warning("CLV regressor skipped: %s", exc)
         self._tx = tx
         self._mark_fitted(
+            data_until=tx["order_date"].max(),
             end=self.end_,
             customers=len(self.rfm_),
             transactions=len(tx),
@@ -333,7 +241,7 @@ class CLVModel(BaseModel):
         truth: pd.DataFrame | None = None,
         true_params: Mapping[str, float] | None = None,
         holdout_days: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Evaluation:
         """Backtest on the last ``holdout_days``: refit on the calibration period, forecast the
         holdout per customer, compare BG/NBD+GG, the RandomForest and the naive baseline
         (spend in the holdout = spend in the same length of time before the cutoff).
@@ -342,8 +250,10 @@ class CLVModel(BaseModel):
         and Brier score against the planted dropouts, next to a recency-only baseline;
         ``true_params`` adds the fitted-vs-planted BG/NBD parameters.
 
-        Returns a dict with ``table`` (rows: model, mae, rmse, total_error_pct, spearman,
-        top_decile_share), ``purchases`` (BG/NBD vs naive), ``params``, ``truth`` and ``best``.
+        ``table`` has the rows model, mae, rmse, total_error_pct, spearman, top_decile_share;
+        ``best`` the lowest MAE; ``details``: ``cutoff``, ``holdout_days``, ``customers``,
+        ``purchases`` (BG/NBD vs naive), ``params`` and, when given, ``truth`` and
+        ``param_recovery``.
         """
         self._check_fitted()
         holdout = int(holdout_days or self.config["holdout_days"])
@@ -388,19 +298,28 @@ class CLVModel(BaseModel):
             "actual_total": float(act_p.sum()),
             "bgnbd_total": float(exp_p.sum()),
         }
-        metrics: dict[str, Any] = {
+        details: dict[str, Any] = {
             "cutoff": cutoff,
             "holdout_days": holdout,
             "customers": len(pred),
-            "table": table,
             "purchases": purchases,
             "params": self.params_,
-            "best": table.sort_values("mae").iloc[0]["model"],
         }
+        summary = [
+            f"holdout purchases: BG/NBD RMSE {purchases['bgnbd_rmse']:.2f} vs naive "
+            f"{purchases['naive_rmse']:.2f}; total {purchases['bgnbd_total']:,.0f} predicted vs "
+            f"{purchases['actual_total']:,.0f} actual",
+            "fitted: " + ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items()),
+        ]
         if truth is not None:
-            metrics["truth"] = self._truth_metrics(truth)
+            details["truth"] = t = self._truth_metrics(truth)
+            if "p_alive_auc" in t:
+                summary.append(
+                    f"P(alive) vs planted dropouts: AUC {t['p_alive_auc']:.3f} "
+                    f"(recency only {t['recency_only_auc']:.3f}), Brier {t['p_alive_brier']:.3f}"
+                )
         if true_params is not None:
-            metrics["param_recovery"] = {
+            details["param_recovery"] = {
                 k: {"fitted": self.params_[k], "true": float(true_params[k])} for k in BGNBD_PARAMS
             } | {
                 "mean_rate_per_day": {
@@ -412,8 +331,14 @@ class CLVModel(BaseModel):
                     "true": true_params["a"] / (true_params["a"] + true_params["b"]),
                 },
             }
-        self.metrics_ = metrics
-        return metrics
+        return self._evaluated(
+            Evaluation(
+                best=str(table.sort_values("mae").iloc[0]["model"]),
+                table=table,
+                summary=summary,
+                details=details,
+            )
+        )
 
     def _truth_metrics(self, truth: pd.DataFrame) -> dict[str, float]:
         validate_columns(truth, TRUTH_COLUMNS, what="CLV truth")

@@ -25,8 +25,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from sales_analytics.models.base import BaseModel
+from sales_analytics.models.base import BaseModel, Evaluation
 from sales_analytics.models.data import series_frame
+from sales_analytics.models.intervals import coverage, to_long, widen, widening_factor
 
 ML_MODELS: tuple[str, ...] = ("random_forest", "gradient_boosting", "linear")
 STAT_MODELS: tuple[str, ...] = ("auto_ets", "auto_arima", "seasonal_naive")
@@ -86,45 +87,6 @@ def _mlforecast(config: dict[str, Any], names: Sequence[str]):
         lag_transforms={1: [RollingMean(window_size=w) for w in config["rolling"]]},
         date_features=["dayofweek", "month", "quarter", trend],
     )
-
-
-def _long(frame: pd.DataFrame, names: Sequence[str], levels: Sequence[int]) -> pd.DataFrame:
-    """Wide Nixtla output -> long ``ds, [cutoff, y,] model, yhat, lo_80, hi_80, ...``."""
-    keep = [c for c in ("ds", "cutoff", "y") if c in frame.columns]
-    parts = []
-    for name in names:
-        if name not in frame.columns:
-            continue
-        part = frame[keep].copy()
-        part["model"] = name
-        part["yhat"] = frame[name].to_numpy()
-        for lv in levels:
-            part[f"lo_{lv}"] = frame.get(f"{name}-lo-{lv}", np.nan)
-            part[f"hi_{lv}"] = frame.get(f"{name}-hi-{lv}", np.nan)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    value_cols = ["yhat"] + [f"{s}_{lv}" for lv in levels for s in ("lo", "hi")]
-    out[value_cols] = out[value_cols].clip(lower=0.0)  # revenue is never negative
-    return out
-
-
-def _widen(frame: pd.DataFrame, level: int, factor: float) -> tuple[pd.Series, pd.Series]:
-    lo = frame["yhat"] - factor * (frame["yhat"] - frame[f"lo_{level}"])
-    hi = frame["yhat"] + factor * (frame[f"hi_{level}"] - frame["yhat"])
-    return lo.clip(lower=0.0), hi
-
-
-def _coverage(frame: pd.DataFrame, level: int, factor: float = 1.0) -> float:
-    lo, hi = _widen(frame, level, factor)
-    return float(100 * np.mean((frame["y"] >= lo) & (frame["y"] <= hi)))
-
-
-def _factor_for(frame: pd.DataFrame, level: int) -> float:
-    """The smallest widening factor (>= 1) whose coverage on ``frame`` reaches ``level``."""
-    for factor in np.arange(1.0, 5.01, 0.05):
-        if _coverage(frame, level, factor) >= level:
-            return float(round(factor, 2))
-    return 5.0
 
 
 class RevenueForecaster(BaseModel):
@@ -217,7 +179,11 @@ class RevenueForecaster(BaseModel):
         step("final fit")
         self.series_end_ = series["ds"].max()
         self._mark_fitted(
-            start=series["ds"].min(), end=self.series_end_, days=len(series), best=self.best_
+            data_until=self.series_end_,
+            start=series["ds"].min(),
+            end=self.series_end_,
+            days=len(series),
+            best=self.best_,
         )
         return self
 
@@ -239,14 +205,14 @@ class RevenueForecaster(BaseModel):
                 ),
                 level=levels,
             )
-            parts.append(_long(out, self._ml_names(), levels))
+            parts.append(to_long(out, self._ml_names(), levels))
             step("cross-validated ML models")
         if self._stat_names():
             sf = StatsForecast(
                 models=_stat_models(self.config, self._stat_names()), freq="D", n_jobs=1
             )
             out = sf.cross_validation(h=h, df=df, n_windows=n_windows, step_size=h, level=levels)
-            parts.append(_long(out, self._stat_names(), levels))
+            parts.append(to_long(out, self._stat_names(), levels))
             step("cross-validated statistical models")
         return pd.concat(parts, ignore_index=True)
 
@@ -264,7 +230,7 @@ class RevenueForecaster(BaseModel):
                 else float("nan"),
             }
             for lv in self._levels:
-                row[f"coverage_{lv}"] = _coverage(g, lv)
+                row[f"coverage_{lv}"] = coverage(g, lv)
             rows.append(row)
         table = pd.DataFrame(rows)
         base = table.set_index("model").loc[BASELINE, "mae"]
@@ -276,10 +242,10 @@ class RevenueForecaster(BaseModel):
         self.widen_, self.coverage_ = {}, {}
         best_cv = cv[cv["model"] == self.best_]
         for lv in self._levels:
-            raw = _coverage(best_cv, lv)
+            raw = coverage(best_cv, lv)
             factor = 1.0
             if raw < lv - self.config["coverage_tolerance"]:
-                factor = _factor_for(best_cv, lv)
+                factor = widening_factor(best_cv, lv)
             self.widen_[lv] = factor
             self.coverage_[lv] = {
                 "nominal": lv,
@@ -297,8 +263,8 @@ class RevenueForecaster(BaseModel):
         hits = []
         for cutoff, held in best_cv.groupby("cutoff"):
             others = best_cv[best_cv["cutoff"] != cutoff]
-            factor = _factor_for(others, level) if len(others) else 1.0
-            lo, hi = _widen(held, level, factor)
+            factor = widening_factor(others, level) if len(others) else 1.0
+            lo, hi = widen(held, level, factor)
             hits.append(((held["y"] >= lo) & (held["y"] <= hi)).to_numpy())
         return float(100 * np.mean(np.concatenate(hits)))
 
@@ -343,9 +309,9 @@ class RevenueForecaster(BaseModel):
                 raw = self.ml_.predict(h, level=levels)
             else:
                 raw = self.stat_.predict(h=h, level=levels)
-        out = _long(raw, [self.best_], levels)
+        out = to_long(raw, [self.best_], levels)
         for lv in levels:
-            out[f"lo_{lv}"], out[f"hi_{lv}"] = _widen(out, lv, self.widen_.get(lv, 1.0))
+            out[f"lo_{lv}"], out[f"hi_{lv}"] = widen(out, lv, self.widen_.get(lv, 1.0))
         cols = ["ds", "yhat"] + [f"{s}_{lv}" for lv in levels for s in ("lo", "hi")] + ["model"]
         return out[cols].reset_index(drop=True)
 
@@ -365,25 +331,49 @@ class RevenueForecaster(BaseModel):
             frame = frame.sort_values(next(iter(cols)), ascending=False)
         return frame.reset_index(drop=True)
 
-    def evaluate(self) -> dict[str, Any]:
+    def evaluate(self) -> Evaluation:
         """The rolling-origin backtest run by :meth:`fit`.
 
-        Returns ``table`` (model, mae, rmse, mape, coverage_80, coverage_95, mae_vs_naive; best
-        first), ``best``, ``coverage`` (raw / widening factor / out-of-window coverage after
-        widening for the selected model), ``feature_importance`` and the CV set-up.
+        ``table`` (model, mae, rmse, mape, coverage_80, coverage_95, mae_vs_naive; most accurate
+        first), ``best`` (the selected model); ``details``: ``most_accurate``, ``switched_from``,
+        ``baseline``, ``cv_windows``, ``cv_horizon``, ``cutoffs``, ``coverage`` (per level: raw /
+        widening factor / out-of-window coverage after widening, for the selected model) and
+        ``feature_importance``.
         """
         self._check_fitted()
-        metrics = {
-            "best": self.best_,
+        details = {
             "most_accurate": str(self.table_.iloc[0]["model"]),
             "switched_from": self.switched_from_,
             "baseline": BASELINE,
             "cv_windows": self.config["cv_windows"],
             "cv_horizon": self._cv_horizon(),
             "cutoffs": sorted(pd.to_datetime(self.cv_["cutoff"].unique())),
-            "table": self.table_,
             "coverage": self.coverage_,
             "feature_importance": self.feature_importance(),
         }
-        self.metrics_ = metrics
-        return metrics
+        summary = []
+        if self.switched_from_:
+            summary.append(
+                f"switched from {self.switched_from_} to {self.best_}: "
+                "its intervals kept their coverage in the backtest"
+            )
+        for lv, cov in self.coverage_.items():
+            summary.append(
+                f"{lv}% interval of {self.best_}: backtest coverage {cov['raw']:.1f}%"
+                + (
+                    f", widened x{cov['factor']:.2f} -> {cov['widened_out_of_window']:.1f}%"
+                    " (out of window)"
+                    if cov["factor"] > 1
+                    else ""
+                )
+            )
+        fi = details["feature_importance"]
+        return self._evaluated(
+            Evaluation(
+                best=self.best_,
+                table=self.table_,
+                summary=summary,
+                details=details,
+                tables={"forecast: feature importance": fi} if len(fi) else {},
+            )
+        )

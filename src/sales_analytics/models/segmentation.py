@@ -14,7 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-from sales_analytics.models.base import BaseModel
+from sales_analytics.models.base import BaseModel, Evaluation
 from sales_analytics.models.data import prepare_transactions
 from sales_analytics.models.features import DAY, customer_features, default_end, window_totals
 
@@ -100,7 +100,10 @@ class SegmentationModel(BaseModel):
         self.model_ = fits[self.k_]
         self._order_segments(rfm, self.model_.labels_)
         self._tx, self.at_ = tx, at
-        self._mark_fitted(at=at, customers=len(rfm), k=self.k_)
+        seen = tx.loc[tx["order_date"] < at, "order_date"]
+        self._mark_fitted(
+            data_until=seen.max() if len(seen) else None, at=at, customers=len(rfm), k=self.k_
+        )
         return self
 
     def _order_segments(self, rfm: pd.DataFrame, labels: np.ndarray) -> None:
@@ -162,10 +165,13 @@ class SegmentationModel(BaseModel):
         out["revenue_share"] = out["revenue"] / out["revenue"].sum()
         return out.reset_index()
 
-    def evaluate(self) -> dict[str, Any]:
+    def evaluate(self) -> Evaluation:
         """Silhouette and stability of K-Means vs the RFM-quartile baseline, and a backtest:
         segments formed ``backtest_days`` before the end, share of the variance of the next
         ``backtest_days`` spend they explain (eta squared) vs the quartile baseline.
+
+        ``table`` has the rows model, silhouette, stability_ari, next_spend_eta2; ``details``:
+        ``k``, ``silhouette_by_k`` and ``profiles`` (one row per segment).
         """
         self._check_fitted()
         rfm = rfm_frame(self._tx, self.at_)
@@ -211,12 +217,12 @@ class SegmentationModel(BaseModel):
                 },
             ]
         )
-        metrics = {
-            "k": self.k_,
-            "silhouette_by_k": self.silhouettes_,
-            "table": table,
-            "profiles": self.profiles(),
-            "best": table.sort_values("silhouette", ascending=False).iloc[0]["model"],
-        }
-        self.metrics_ = metrics
-        return metrics
+        profiles = self.profiles()
+        return self._evaluated(
+            Evaluation(
+                best=str(table.sort_values("silhouette", ascending=False).iloc[0]["model"]),
+                table=table,
+                details={"k": self.k_, "silhouette_by_k": self.silhouettes_, "profiles": profiles},
+                tables={f"segments: profiles (k={self.k_})": profiles},
+            )
+        )

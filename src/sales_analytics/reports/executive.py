@@ -106,20 +106,23 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
 def _forecast(db: TableSource, models_dir: Path | None) -> dict[str, Any] | None:
     """The saved forecaster's prediction and backtest; ``None`` when none is saved, ``{"error":
     ...}`` when the saved model cannot be used."""
-    from sales_analytics.models import DEFAULT_MODELS_DIR, load_model
+    from sales_analytics.config import get_settings
+    from sales_analytics.models import ModelMissing, ModelStore, ModelUnusable
 
-    folder = Path(models_dir or DEFAULT_MODELS_DIR)
-    if not (folder / "forecast.joblib").is_file():
-        return None
+    store = ModelStore(models_dir or get_settings().models_dir)
     try:
-        model = load_model("forecast", folder)
+        model = store.model("forecast")
         ev = model.evaluate()
         pred = model.predict()
-    except Exception as exc:  # noqa: BLE001 - a stale or corrupt model is reported in the report
+    except ModelMissing:
+        return None
+    except ModelUnusable as exc:  # a stale or corrupt model is reported in the report
+        return {"error": exc.cause}
+    except Exception as exc:  # noqa: BLE001 - loaded but cannot predict: reported likewise
         return {"error": f"{type(exc).__name__}: {exc}"}
     ts = metrics.revenue_timeseries(db, "day").to_pandas()
     history = pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
-    return {"forecast": pred, "history": history, "table": ev["table"], "best": ev["best"]}
+    return {"forecast": pred, "history": history, "table": ev.table, "best": ev.best}
 
 
 # ------------------------------------------------------------------------------------ rendering

@@ -67,18 +67,18 @@ def _opt_str(value) -> str | None:
 
 def _backtest(model) -> dict[str, Any]:
     ev = model.evaluate()
+    d = ev.details
     return {
-        "best": str(ev["best"]),
-        "most_accurate": _opt_str(ev.get("most_accurate")),
-        "switched_from": _opt_str(ev.get("switched_from")),
-        "baseline": str(ev["baseline"]),
-        "cv_windows": int(ev["cv_windows"]),
-        "cv_horizon": int(ev["cv_horizon"]),
-        "cutoffs": [plain(pd.Timestamp(c)) for c in ev["cutoffs"]],
-        "models": records(ev["table"]),
+        "best": str(ev.best),
+        "most_accurate": _opt_str(d.get("most_accurate")),
+        "switched_from": _opt_str(d.get("switched_from")),
+        "baseline": str(d["baseline"]),
+        "cv_windows": int(d["cv_windows"]),
+        "cv_horizon": int(d["cv_horizon"]),
+        "cutoffs": [plain(pd.Timestamp(c)) for c in d["cutoffs"]],
+        "models": records(ev.table),
         "coverage": {
-            str(level): {k: plain(v) for k, v in cov.items()}
-            for level, cov in ev["coverage"].items()
+            str(level): {k: plain(v) for k, v in cov.items()} for level, cov in d["coverage"].items()
         },
     }
 
@@ -144,9 +144,7 @@ def scores(svc: Service) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every scored customer (union over the saved models), by customer_id, and model info."""
     loaded = {name: svc.models.optional(name) for name in _SCORERS}
     if loaded["clv"] is None and loaded["churn"] is None:
-        raise ModelMissing(
-            f"no trained clv or churn model in {svc.models.folder}: run `sales-analytics train` first"
-        )
+        raise ModelMissing("clv or churn", svc.models.folder)
     frame: pd.DataFrame | None = None
     for name, lm in loaded.items():
         if lm is None:
@@ -247,10 +245,10 @@ def get_customer_scores(
 @router.get("/models", response_model=SavedModels, summary="Saved models")
 def get_models(svc: ServiceDep) -> dict:
     """Which models are saved in the models folder, when they were fitted and on what data."""
-    from sales_analytics.models import MODELS
+    from sales_analytics.models import MODEL_NAMES
 
     items = []
-    for name in MODELS:
+    for name in MODEL_NAMES:
         item: dict[str, Any] = {"name": name, "available": svc.models.exists(name)}
         item["status"] = "ok" if item["available"] else "missing"
         meta_path = svc.models.folder / f"{name}.json"
