@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from sales_analytics import metrics
 from sales_analytics.storage import Database, connect
 
 PG_ADMIN_URL = os.environ.get("SA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -109,6 +110,6 @@ def loaded_db(request, tmp_path_factory, pg_databases, small_frames) -> Iterator
     url = make_url(request.param, tmp_path_factory.mktemp("loaded"), pg_databases)
     database = connect(url)
     database.create_schema()
-    database.load(small_frames)
+    metrics.load(database, small_frames)  # the tables and the catalogue's materialized copies
     yield database
     database.close()

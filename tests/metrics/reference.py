@@ -68,7 +68,7 @@ def customer_ids(D: Data, f: Filters) -> pd.Series:
     if f.countries:
         c = c[c.country.isin(f.countries)]
     if f.segments:
-        c = c[c.customer_id.isin(segment_members(D, f.segments))]
+        c = c[c.customer_id.isin(segment_members(D, f))]
     return c.customer_id
 
 
@@ -276,13 +276,15 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
     return 1 + (5 * worse) // n
 
 
-def rfm(D: Data, f: Filters, as_of: date | None = None) -> pd.DataFrame:
-    pop = replace(f, segments=())
+def rfm_as_of(D: Data, f: Filters) -> pd.DataFrame:
+    """Every customer with a completed order before the day after ``f.end`` (whole history up to
+    then; countries, segments and start do not apply), scored over all of them."""
+    pop = Filters(end=f.end)
     done = completed(orders(D, pop))
     g = done.groupby("customer_id").agg(
         last_order_at=("order_date", "max"), frequency=("order_id", "size"), cents=("cents", "sum")
     ).reset_index()
-    ref = default_as_of(D, pop, as_of)
+    ref = default_as_of(D, pop)
     g["recency_days"] = (ref - g.last_order_at.dt.normalize()).dt.days
     g["monetary"] = g.cents / 100
     if len(g):
@@ -294,30 +296,53 @@ def rfm(D: Data, f: Filters, as_of: date | None = None) -> pd.DataFrame:
     g["rfm_score"] = g.r_score * 100 + g.f_score * 10 + g.m_score
     g["segment"] = [segment_of(*x) for x in zip(g.r_score, g.f_score, g.m_score, strict=True)]
     g["as_of"] = ref
+    return g
+
+
+def rfm(D: Data, f: Filters) -> pd.DataFrame:
+    """:func:`rfm_as_of` for the customers of ``f``'s countries and segments."""
+    g = rfm_as_of(D, f)
+    if f.countries:
+        g = g[g.customer_id.isin(D.customers[D.customers.country.isin(f.countries)].customer_id)]
     if f.segments:
         g = g[g.segment.isin(f.segments)]
     return g
 
 
-def segment_members(D: Data, segments) -> pd.Series:
-    r = rfm(D, Filters())
-    return r[r.segment.isin(segments)].customer_id
+def segment_members(D: Data, f: Filters) -> pd.Series:
+    r = rfm_as_of(D, f)
+    return r[r.segment.isin(f.segments)].customer_id
+
+
+def window_spend(D: Data, f: Filters) -> pd.DataFrame:
+    done = completed(orders(D, f))
+    return done.groupby("customer_id").agg(w_orders=("order_id", "size"), w_cents=("cents", "sum"))
 
 
 def segment_summary(D: Data, f: Filters) -> pd.DataFrame:
-    r = rfm(D, f)
+    r = rfm(D, f).merge(window_spend(D, f), left_on="customer_id", right_index=True, how="left")
     g = r.groupby("segment").agg(
         customers=("customer_id", "size"),
-        orders=("frequency", "sum"),
-        revenue=("monetary", "sum"),
+        active_customers=("w_orders", "count"),
+        orders=("w_orders", "sum"),
+        cents=("w_cents", "sum"),
         avg_recency_days=("recency_days", "mean"),
         avg_frequency=("frequency", "mean"),
         avg_monetary=("monetary", "mean"),
     ).reset_index()
+    g["revenue"] = g.cents / 100
     g["aov"] = div(g.revenue, g.orders)
     g["customer_share"] = div(g.customers, g.customers.sum())
     g["revenue_share"] = div(g.revenue, g.revenue.sum())
     return g
+
+
+def customer_list(D: Data, f: Filters) -> pd.DataFrame:
+    r = rfm(D, f).merge(window_spend(D, f), left_on="customer_id", right_index=True, how="left")
+    r = r.merge(D.customers, on="customer_id")
+    r["orders"] = r.w_orders.fillna(0).astype(int)
+    r["revenue"] = r.w_cents.fillna(0) / 100
+    return r
 
 
 def first_orders(D: Data, f: Filters) -> pd.Series:

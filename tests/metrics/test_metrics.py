@@ -66,7 +66,7 @@ class TestMetrics:
     # ------------------------------------------------------------------------------------- sales
     @pytest.mark.parametrize("grain", ["day", "week", "month"])
     def test_revenue_timeseries(self, loaded_db, ref, filt, grain):
-        actual = M.revenue_timeseries(loaded_db, grain, filt).to_pandas()
+        actual = M.compute(loaded_db, "revenue", filt, grain=grain)
         assert_same(actual, R.timeseries(ref, grain, filt), ["period"])
         assert_ordered(actual, ["period"])
 
@@ -91,25 +91,25 @@ class TestMetrics:
 
     @pytest.mark.parametrize("grain", ["day", "week", "month"])
     def test_yoy_growth(self, loaded_db, ref, filt, grain):
-        actual = M.yoy_growth(loaded_db, grain, filt)
+        actual = M.compute(loaded_db, "yoy_growth", filt, grain=grain)
         assert_same(actual, R.compare(ref, grain, filt, "yoy"), ["period"])
 
     @pytest.mark.parametrize("grain", ["day", "week", "month"])
     def test_period_over_period(self, loaded_db, ref, filt, grain):
-        actual = M.period_over_period(loaded_db, grain, filt)
+        actual = M.compute(loaded_db, "period_over_period", filt, grain=grain)
         assert_same(actual, R.compare(ref, grain, filt, "pop"), ["period"])
 
     def test_weekday_profile(self, loaded_db, ref, filt):
-        assert_same(M.weekday_profile(loaded_db, filt), R.weekday_profile(ref, filt), ["weekday"])
+        assert_same(M.compute(loaded_db, "weekday_profile", filt), R.weekday_profile(ref, filt), ["weekday"])
 
     def test_month_profile(self, loaded_db, ref, filt):
-        assert_same(M.month_profile(loaded_db, filt), R.month_profile(ref, filt), ["month"])
+        assert_same(M.compute(loaded_db, "month_profile", filt), R.month_profile(ref, filt), ["month"])
 
     @pytest.mark.parametrize("grain", ["day", "week"])
     def test_decomposition(self, loaded_db, ref, grain):
         from statsmodels.tsa.seasonal import STL
 
-        actual = M.decomposition(loaded_db, grain)
+        actual = M.compute(loaded_db, "decomposition", grain=grain)
         s = R.revenue_series(ref, grain, Filters())
         res = STL(s.to_numpy(), period={"day": 7, "week": 52}[grain], robust=True).fit()
         assert [pd.Timestamp(d) for d in actual.period] == list(s.index)
@@ -122,31 +122,42 @@ class TestMetrics:
 
     def test_decomposition_needs_enough_data(self, loaded_db):
         with pytest.raises(ValueError, match="decomposition needs at least"):
-            M.decomposition(loaded_db, "month", Filters(start=date(2025, 1, 1)))
+            M.compute(loaded_db, "decomposition", Filters(start=date(2025, 1, 1)), grain="month")
 
     # --------------------------------------------------------------------------------- customers
     def test_customer_summary(self, loaded_db, ref, filt):
-        assert_same(M.customer_summary(loaded_db, filt), R.customer_summary(ref, filt), ["customer_id"])
+        assert_same(
+            M.compute(loaded_db, "customer_summary", filt), R.customer_summary(ref, filt), ["customer_id"]
+        )
 
     def test_rfm_segments(self, loaded_db, ref, filt):
-        actual = M.rfm_segments(loaded_db, filters=filt).to_pandas()
+        actual = M.compute(loaded_db, "rfm_segments", filt)
         assert_same(actual, R.rfm(ref, filt), ["customer_id"])
         if len(actual):
             assert actual[["r_score", "f_score", "m_score"]].isin([1, 2, 3, 4, 5]).all().all()
             assert set(actual.segment) <= set(M.SEGMENT_NAMES)
 
-    def test_rfm_explicit_as_of(self, loaded_db, ref):
-        as_of = date(2025, 7, 1)
-        actual = M.rfm(loaded_db, as_of, Filters(end=date(2025, 6, 30)))
-        expected = R.rfm(ref, Filters(end=date(2025, 6, 30)), as_of)
-        assert_same(actual, expected, ["customer_id"])
-        assert (actual.to_pandas().recency_days >= 1).all()
+    def test_rfm_as_of_the_window_end(self, loaded_db, ref):
+        """Scores are as of the day after the window's end, over every customer's whole history:
+        the window's start and a country filter do not change a customer's segment."""
+        end = Filters(end=date(2025, 6, 30))
+        actual = M.compute(loaded_db, "rfm_segments", end)
+        assert_same(actual, R.rfm(ref, end), ["customer_id"])
+        assert (actual.recency_days >= 1).all()
+        assert (pd.to_datetime(actual.as_of) == pd.Timestamp(2025, 7, 1)).all()
+        narrowed = M.compute(
+            loaded_db, "rfm_segments", Filters(date(2025, 1, 1), date(2025, 6, 30), ("Germany",))
+        )
+        merged = narrowed.merge(actual, on="customer_id", suffixes=("", "_all"))
+        assert len(merged) == len(narrowed) > 0
+        assert (merged.segment == merged.segment_all).all()
+        assert (merged.rfm_score == merged.rfm_score_all).all()
 
     def test_segment_rules_all_scores(self, loaded_db):
         """All 125 score triples: the SQL CASE equals the rules applied in order, first match wins."""
         import ibis
 
-        from sales_analytics.metrics.customers import segment_case
+        from sales_analytics.metrics.rules import segment_case
 
         triples = [(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)]
         t = ibis.memtable(pd.DataFrame(triples, columns=["r", "f", "m"]))
@@ -160,77 +171,107 @@ class TestMetrics:
         assert got[(1, 1, 3)] == "Others"
 
     def test_segment_summary(self, loaded_db, ref, filt):
-        actual = M.segment_summary(loaded_db, filters=filt).to_pandas()
+        actual = M.compute(loaded_db, "segment_summary", filt)
         assert_same(actual, R.segment_summary(ref, filt), ["segment"])
         order = [M.SEGMENT_NAMES.index(s) for s in actual.segment]
         assert order == sorted(order)
 
     def test_cohorts(self, loaded_db, ref, filt):
-        actual = M.cohorts(loaded_db, filt).to_pandas()
+        actual = M.compute(loaded_db, "cohorts", filt)
         assert_same(actual, R.cohorts(ref, filt), ["cohort", "months_since"])
         first = actual[actual.months_since == 0]
         assert (first.retention == 1.0).all()  # everyone buys in their acquisition month
 
     @pytest.mark.parametrize("grain", ["week", "month"])
     def test_new_vs_returning(self, loaded_db, ref, filt, grain):
-        actual = M.new_vs_returning(loaded_db, grain, filt)
+        actual = M.compute(loaded_db, "new_vs_returning", filt, grain=grain)
         assert_same(actual, R.new_vs_returning(ref, grain, filt), ["period"])
 
     # ---------------------------------------------------------------------------------- products
     def test_product_performance(self, loaded_db, ref, filt):
         assert_same(
-            M.product_performance(loaded_db, filt), R.product_performance(ref, filt), ["product_id"]
+            M.compute(loaded_db, "product_performance", filt),
+            R.product_performance(ref, filt),
+            ["product_id"],
         )
 
     @pytest.mark.parametrize("key", ["category", "brand"])
     def test_rollups(self, loaded_db, ref, filt, key):
-        fn = M.category_rollup if key == "category" else M.brand_rollup
-        actual = fn(loaded_db, filt).to_pandas()
+        actual = M.compute(loaded_db, f"{key}_rollup", filt)
         assert_same(actual, R.rollup(ref, key, filt), [key])
         assert_ordered(actual, ["revenue", key], [False, True])
 
     def test_abc_classes(self, loaded_db, ref, filt):
-        actual = M.abc_classes(loaded_db, filt).to_pandas()
+        actual = M.compute(loaded_db, "abc_classes", filt)
         assert_same(actual, R.abc_classes(ref, filt), ["product_id"])
         assert list(actual["rank"]) == list(range(1, len(actual) + 1))
         if actual.revenue.sum() > 0:
             assert actual.abc_class.iloc[0] == "A"
 
     def test_stock_cover(self, loaded_db, ref, filt):
-        actual = M.stock_cover(loaded_db, filt).to_pandas()
+        actual = M.compute(loaded_db, "stock_cover", filt)
         assert_same(actual, R.stock(ref, filt), ["product_id"])
         assert_ordered(actual, ["days_of_cover", "product_id"])
 
     def test_slow_movers(self, loaded_db, ref, filt):
-        actual = M.slow_movers(loaded_db, filt, window_days=30, max_units=2)
+        actual = M.compute(loaded_db, "slow_movers", filt, window_days=30, max_units=2)
         assert_same(actual, R.slow_movers(ref, filt, 30, 2), ["product_id"])
 
     def test_product_pairs(self, loaded_db, ref, filt):
-        actual = M.product_pairs(loaded_db, filt, min_orders=2, limit=None)
+        actual = M.compute(loaded_db, "product_pairs", filt, min_orders=2, limit=None)
         expected = R.product_pairs(ref, filt, min_orders=2)
         assert_same(actual, expected, ["product_a", "product_b"])
-        top = M.product_pairs(loaded_db, filt, limit=10).to_pandas()
+        top = M.compute(loaded_db, "product_pairs", filt, limit=10)
         pd.testing.assert_frame_equal(
             top[["product_a", "product_b"]],
             expected.head(10)[["product_a", "product_b"]].reset_index(drop=True),
             check_dtype=False,
         )
 
+    # -------------------------------------------------------------------------------- drill-downs
+    def test_orders_add_up_to_the_kpis(self, loaded_db, ref, filt):
+        rows = M.compute(loaded_db, "orders", filt, limit=None)
+        k = M.kpis(loaded_db, filt)
+        counts = rows.status.value_counts()
+        assert counts.get("completed", 0) == k["orders"]
+        assert counts.get("cancelled", 0) == k["cancelled_orders"]
+        assert counts.get("returned", 0) == k["returned_orders"]
+        assert len(rows) == len(R.orders(ref, filt))
+        assert_ordered(rows, ["order_date", "order_id"], [False, True])
+
+    def test_customers_drilldown(self, loaded_db, ref, filt):
+        actual = M.compute(loaded_db, "customers", filt, limit=None)
+        assert_same(actual, R.customer_list(ref, filt), ["customer_id"])
+        k = M.kpis(loaded_db, filt)
+        assert (actual.orders > 0).sum() == k["customers"]
+        assert actual.revenue.sum() == pytest.approx(k["revenue"])
+
+    def test_product_lines_add_up_to_the_product(self, loaded_db, filt):
+        perf = M.compute(loaded_db, "product_performance", filt)
+        top = perf.sort_values(["units_sold", "product_id"], ascending=[False, True]).iloc[0]
+        lines = M.compute(loaded_db, "product_lines", filt, product_id=int(top.product_id), limit=None)
+        done = lines[lines.status == "completed"]
+        assert done.quantity.sum() == top.units_sold
+        assert done.line_total.sum() == pytest.approx(top.revenue)
+        assert done.order_id.nunique() == top.order_count
+
     # --------------------------------------------------------------------------------- geography
     @pytest.mark.parametrize("level", ["country", "region"])
     def test_geography(self, loaded_db, ref, filt, level):
         keys = ["country"] if level == "country" else ["country", "region"]
-        assert_same(M.geography(loaded_db, level, filt), R.geography(ref, level, filt), keys)
+        assert_same(M.compute(loaded_db, "geography", filt, level=level), R.geography(ref, level, filt), keys)
 
     @pytest.mark.parametrize("level", ["country", "region"])
     def test_penetration(self, loaded_db, ref, filt, level):
         keys = ["country"] if level == "country" else ["country", "region"]
-        assert_same(M.penetration(loaded_db, level, filt), R.penetration(ref, level, filt), keys)
+        assert_same(
+            M.compute(loaded_db, "penetration", filt, level=level), R.penetration(ref, level, filt), keys
+        )
 
     # ---------------------------------------------------------------------------------- registry
     def test_compute_all_runs_every_metric(self, loaded_db):
         out = M.compute_all(loaded_db, Filters(start=date(2023, 1, 1)))
-        assert set(out) == set(M.METRICS)
+        assert set(out) == {m.name for m in M.public() if not any(p.required for p in m.params)}
         for name, frame in out.items():
             assert isinstance(frame, pd.DataFrame), name
             assert len(frame.columns), name

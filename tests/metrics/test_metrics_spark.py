@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pyarrow.parquet as pq
 import pytest
 
-from . import test_metrics
+from . import test_contract, test_metrics
 
 pytestmark = pytest.mark.spark
 
@@ -66,3 +66,9 @@ def loaded_db(small_frames, tmp_path_factory) -> Iterator[SparkDatabase]:
 
 class TestMetricsSpark(test_metrics.TestMetrics):
     """Same bodies as on DuckDB and PostgreSQL."""
+
+
+@pytest.mark.parametrize("name", test_contract.NAMES)
+def test_declared_columns_and_dtypes(loaded_db, name):
+    """The catalogue's contract on PySpark (materialized copies do not exist there: all live)."""
+    test_contract.check_declared(loaded_db, name)

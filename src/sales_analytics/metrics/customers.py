@@ -170,7 +170,7 @@ def segment_summary(db: TableSource, f: Filters) -> ir.Table:
         orders=g.orders,
         revenue=money(g.revenue_dec),
         aov=ratio(g.revenue_dec, g.orders),
-        revenue_share=ratio(g.revenue_dec, g.revenue_dec.sum().over()),
+        revenue_share=ratio(g.revenue_dec.fill_null(0), g.revenue_dec.sum().over()),
         avg_recency_days=g.avg_recency_days,
         avg_frequency=g.avg_frequency,
         avg_monetary=g.avg_monetary,

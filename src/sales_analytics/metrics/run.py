@@ -181,7 +181,8 @@ def kpis(source: TableSource, filters: Filters = NO_FILTERS) -> dict[str, Any]:
 def compute_all(
     source: TableSource, filters: Filters = NO_FILTERS, names: list[str] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Several metrics (default: every public one, default params) as pandas frames."""
+    """Several metrics (default: every public one without required params, default params)."""
     from sales_analytics.metrics.catalog import public
 
-    return {n: compute(source, n, filters) for n in (names or [m.name for m in public()])}
+    default = [m.name for m in public() if not any(p.required for p in m.params)]
+    return {n: compute(source, n, filters) for n in (names or default)}

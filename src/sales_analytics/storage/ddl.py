@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
 from sales_analytics.storage import materialized
+from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
