@@ -101,7 +101,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
         return name
 
     # ------------------------------------------------------------------ derived
@@ -183,14 +185,17 @@ def configure_logging(level: str | None = None, *, settings: Settings | None = N
     """Log to stderr at ``level`` (default ``LOG_LEVEL``): text lines in development, one JSON
     object per line when ``ENVIRONMENT=production``. Calling it again replaces the handler."""
     settings = settings or get_settings()
+    level = check_log_level(level) if level else settings.log_level
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)
     handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(
+        JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT)
+    )
     root.addHandler(handler)
-    root.setLevel(check_log_level(level) if level else settings.log_level)
+    root.setLevel(level)
 
 
 __all__ = [
