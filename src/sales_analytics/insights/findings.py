@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sales_analytics.present import format as fmt
+
 #: Severities from most to least urgent (the order findings are listed in).
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "positive", "info")
 
@@ -64,22 +66,22 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def fmt_money(x: float) -> str:
-    """``1234567.8`` -> ``"1,234,568"`` (whole units, thousands separators)."""
-    return f"{x:,.0f}"
+    """``1234567.8`` -> ``"$1,234,567.80"`` (the shop's currency: :mod:`sales_analytics.present`)."""
+    return fmt.money(x)
 
 
 def fmt_signed_money(x: float) -> str:
-    return f"{'+' if x >= 0 else '-'}{abs(x):,.0f}"
+    return fmt.change(x, "currency")
 
 
-def fmt_pct(x: float, digits: int = 1) -> str:
+def fmt_pct(x: float) -> str:
     """A share: ``0.1234`` -> ``"12.3%"``."""
-    return f"{100 * x:.{digits}f}%"
+    return fmt.value(x, "ratio")
 
 
-def fmt_signed_pct(x: float, digits: int = 1) -> str:
+def fmt_signed_pct(x: float) -> str:
     """A change: ``0.1234`` -> ``"+12.3%"``, ``-0.05`` -> ``"-5.0%"``."""
-    return f"{100 * x:+.{digits}f}%"
+    return fmt.pct_change(x)
 
 
 def fmt_num(x: float, digits: int = 0) -> str:

@@ -9,19 +9,18 @@ from typing import Any
 import pandas as pd
 
 from sales_analytics.insights.findings import Finding, finite, fmt_money, fmt_pct, fmt_signed_pct
-from sales_analytics.metrics import Filters
+from sales_analytics.metrics import Filters, get
 
-#: KPI key -> (label, kind) for the KPI table; kind is "money", "count", "rate" or "ratio_money".
+#: The KPIs compared with the previous period, in the order surfaces show them.
+KPI_KEYS: tuple[str, ...] = (
+    "revenue", "orders", "aov", "customers", "new_customers", "revenue_per_customer", "units",
+    "return_rate", "cancel_rate",
+)  # fmt: skip
+_KIND = {"currency": "money", "count": "count", "ratio": "rate"}
+#: KPI key -> (label, kind) from the ``kpis`` metric's declared columns; kind is "money",
+#: "count" or "rate".
 KPI_LABELS: dict[str, tuple[str, str]] = {
-    "revenue": ("Net revenue", "money"),
-    "orders": ("Orders", "count"),
-    "aov": ("Average order value", "money"),
-    "customers": ("Customers", "count"),
-    "new_customers": ("New customers", "count"),
-    "revenue_per_customer": ("Revenue per customer", "money"),
-    "units": ("Units sold", "count"),
-    "return_rate": ("Return rate", "rate"),
-    "cancel_rate": ("Cancellation rate", "rate"),
+    c.name: (c.label, _KIND[c.unit]) for key in KPI_KEYS for c in [get("kpis").column(key)]
 }
 
 

@@ -14,43 +14,45 @@ def segments_at_risk(
     summary: pd.DataFrame,
     *,
     segments: tuple[str, ...] = AT_RISK_SEGMENTS,
-    critical_revenue_share: float = 0.10,
+    critical_value_share: float = 0.10,
 ) -> list[Finding]:
-    """One finding per at-risk segment present in ``summary`` (``metrics.segment_summary``).
+    """One finding per at-risk segment present in ``summary`` (``metrics`` ``segment_summary``).
 
-    The text gives the segment's customers and share of customers, its revenue and share of revenue
-    and the average days since the last order. Severity is ``critical`` when the segment holds at
-    least ``critical_revenue_share`` of the revenue, else ``warning``.
+    The value at stake is what the segment's customers spent in all (customers x average spend):
+    they are slipping away, so what they bought in the window is small by definition. Severity is
+    ``critical`` when that is at least ``critical_value_share`` of every customer's spend.
     """
     out = []
     if summary.empty:
         return out
     rows = summary.set_index("segment")
+    lifetime = rows["customers"] * rows["avg_monetary"].fillna(0)
+    total = float(lifetime.sum())
     for seg in segments:
         if seg not in rows.index or rows.loc[seg, "customers"] <= 0:
             continue
         r = rows.loc[seg]
+        spent = float(lifetime.loc[seg])
+        share = spent / total if total > 0 else 0.0
         text = (
-            f"{fmt_num(r['customers'])} customers ({fmt_pct(r['customer_share'])} of buyers) are "
-            f"in the {seg} segment: they brought {fmt_money(r['revenue'])} "
-            f"({fmt_pct(r['revenue_share'])} of revenue, {fmt_num(r['avg_frequency'], 1)} orders "
-            f"each on average) but have not ordered for {fmt_num(r['avg_recency_days'])} days "
-            f"on average."
+            f"{fmt_num(r['customers'])} customers ({fmt_pct(r['customer_share'])} of customers) "
+            f"are {seg}: they spent {fmt_money(spent)} in all ({fmt_pct(share)} of all customers' "
+            f"spend, {fmt_num(r['avg_frequency'], 1)} orders each on average) but have not "
+            f"ordered for {fmt_num(r['avg_recency_days'])} days on average."
         )
-        severity = "critical" if r["revenue_share"] >= critical_revenue_share else "warning"
         out.append(
             Finding(
                 kind="segment_risk",
-                severity=severity,
-                title=f"{seg}: {fmt_pct(r['revenue_share'])} of revenue",
+                severity="critical" if share >= critical_value_share else "warning",
+                title=f"{seg}: {fmt_money(spent)} of customer value slipping away",
                 text=text,
-                value=float(r["revenue_share"]),
+                value=share,
                 subject=seg,
                 data={
                     "customers": int(r["customers"]),
                     "customer_share": float(r["customer_share"]),
-                    "revenue": float(r["revenue"]),
-                    "revenue_share": float(r["revenue_share"]),
+                    "lifetime_spend": spent,
+                    "value_share": share,
                     "avg_recency_days": float(r["avg_recency_days"]),
                 },
             )

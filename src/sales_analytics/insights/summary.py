@@ -48,12 +48,12 @@ def findings_from(inputs: InsightInputs, *, top_movers: int = 2, top_anomalies: 
 
 
 def data_bounds(db: TableSource) -> tuple[date, date] | None:
-    """The first and last order day in the database (``None`` without orders)."""
-    o = db.table("orders")
-    row = o.aggregate(first=o.order_date.min(), last=o.order_date.max()).to_pandas().iloc[0]
-    if pd.isna(row["first"]):
+    """The first and last order day in the database (``None`` without orders): the unfiltered
+    ``kpis`` metric's first and last order."""
+    k = metrics.kpis(db)
+    if k["first_order_at"] is None:
         return None
-    return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+    return k["first_order_at"].date(), k["last_order_at"].date()
 
 
 def gather(db: TableSource, filters: Filters = metrics.NO_FILTERS) -> InsightInputs:
@@ -64,12 +64,12 @@ def gather(db: TableSource, filters: Filters = metrics.NO_FILTERS) -> InsightInp
     prev = previous_period(filters, *bounds)
     return InsightInputs(
         comparison=kpi_comparison(metrics.kpis(db, filters), metrics.kpis(db, prev)),
-        categories=metrics.category_rollup(db, filters).to_pandas(),
-        categories_previous=metrics.category_rollup(db, prev).to_pandas(),
-        countries=metrics.geography(db, "country", filters).to_pandas(),
-        countries_previous=metrics.geography(db, "country", prev).to_pandas(),
-        segments=metrics.segment_summary(db, None, filters).to_pandas(),
-        daily=metrics.revenue_timeseries(db, "day", filters).to_pandas(),
+        categories=metrics.compute(db, "category_rollup", filters),
+        categories_previous=metrics.compute(db, "category_rollup", prev),
+        countries=metrics.compute(db, "geography", filters, level="country"),
+        countries_previous=metrics.compute(db, "geography", prev, level="country"),
+        segments=metrics.compute(db, "segment_summary", filters),
+        daily=metrics.compute(db, "revenue", filters, grain="day"),
     )
 
 
