@@ -1,0 +1,65 @@
+"""The `sales-analytics` command line (Typer + rich): thin commands over the package.
+
+Every command takes ``--database-url`` (default: ``DATABASE_URL``, else the embedded DuckDB file
+``data/sales.duckdb``); settings come from :func:`sales_analytics.config.get_settings`. Errors are
+one red line on stderr and exit code 1 (see :mod:`sales_analytics.cli.common`).
+
+=====================  ================================================================
+module                 commands
+=====================  ================================================================
+``cli/data.py``        generate, load, import, build, refresh, info
+``cli/analytics.py``   analyze
+``cli/models.py``      train, predict
+``cli/serve.py``       dashboard, report, serve
+=====================  ================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sales_analytics.cli import analytics, data, models, serve
+from sales_analytics.cli.common import friendly
+from sales_analytics.config import configure_logging
+
+app = typer.Typer(
+    name="sales-analytics",
+    help="E-commerce analytics: synthetic or imported shop data, metrics, models, dashboard, API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+@friendly
+def main(
+    log_level: Annotated[
+        str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR [default: LOG_LEVEL]")
+    ] = None,
+) -> None:
+    configure_logging(log_level)
+
+
+for command in (data.generate, data.load):
+    app.command()(command)
+app.command("import")(data.import_)
+for command in (
+    data.build,
+    data.refresh,
+    data.info,
+    analytics.analyze,
+    models.train,
+    models.predict,
+    serve.dashboard,
+    serve.report,
+    serve.serve,
+):
+    app.command()(command)
+
+__all__ = ["app"]
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,180 @@
+"""Data commands: ``generate``, ``load``, ``import``, ``build``, ``refresh`` and ``info``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sales_analytics.cli.common import (
+    DbUrl,
+    console,
+    fail,
+    friendly,
+    open_db,
+    print_counts,
+    progress,
+    require_schema,
+)
+from sales_analytics.storage import TABLES
+
+Scale = Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")]
+Seed = Annotated[int, typer.Option(help="Same seed -> byte-identical data")]
+Replace = Annotated[bool, typer.Option(help="Drop and recreate the schema first")]
+
+
+@friendly
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the Parquet files")] = Path(
+        "data/synthetic"
+    ),
+    scale: Scale = 1.0,
+    seed: Seed = 42,
+) -> None:
+    """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json)."""
+    import pyarrow.parquet as pq
+
+    from sales_analytics.synth import generate as synth_generate
+
+    with progress() as bar:
+        task = bar.add_task("generating", total=1 + len(TABLES))
+        data = synth_generate(scale=scale, seed=seed)
+        bar.advance(task)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in data.tables.items():
+            bar.update(task, description=f"writing {name}")
+            pq.write_table(table, out / f"{name}.parquet")
+            bar.advance(task)
+    pq.write_table(data.truth, out / "truth.parquet")
+    (out / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
+    print_counts("generated", data.num_rows)
+    console.print(f"written to [bold]{out}[/]")
+
+
+@friendly
+def load(
+    folder: Annotated[Path, typer.Argument(help="Folder written by `generate`")],
+    database_url: DbUrl = None,
+    replace: Replace = False,
+) -> None:
+    """Load Parquet files from FOLDER into the database in one transaction."""
+    import pyarrow.parquet as pq
+
+    missing = [n for n in TABLES if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        fail(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
+    frames = {n: pq.read_table(folder / f"{n}.parquet") for n in TABLES}
+    with open_db(database_url) as db:
+        _load_frames(db, frames, replace)
+
+
+@friendly
+def import_(
+    file: Annotated[Path, typer.Argument(help="The shop's CSV export")],
+    fmt: Annotated[str, typer.Option("--format", help="generic or online-retail")] = "generic",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Reject file (default: <FILE stem>.rejects.csv)")
+    ] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of FILE")] = "utf-8",
+    database_url: DbUrl = None,
+) -> None:
+    """Import a CSV export: bad lines to a reject file with reasons, the rest in one transaction."""
+    from sales_analytics.ingest import import_csv
+
+    with open_db(database_url) as db:
+        result = import_csv(db, file, fmt, rejects, encoding=encoding)
+    table = Table(title=f"imported {file} ({result.fmt})")
+    table.add_column("table")
+    table.add_column("loaded", justify="right")
+    table.add_column("already there", justify="right")
+    for name in TABLES:
+        table.add_row(name, f"{result.loaded[name]:,}", f"{result.skipped[name]:,}")
+    console.print(table)
+    console.print(f"{result.rejected:,} of {result.rows:,} lines rejected -> {result.reject_path}")
+    for reason, count in result.reasons.items():
+        console.print(f"  {count:>8,}  {reason}", highlight=False)
+
+
+@friendly
+def build(
+    database_url: DbUrl = None,
+    scale: Scale = 1.0,
+    seed: Seed = 42,
+    replace: Replace = False,
+) -> None:
+    """Generate a synthetic shop and load it into the database (schema, views, refresh)."""
+    import pyarrow.parquet as pq
+
+    from sales_analytics.synth import generate as synth_generate
+
+    with open_db(database_url) as db:
+        if db.has_schema() and not replace and db.counts()["orders"] > 0:
+            fail("the database already holds orders: pass --replace to rebuild it")
+        with progress() as bar:
+            task = bar.add_task(f"generating scale {scale:g}", total=1)
+            data = synth_generate(scale=scale, seed=seed)
+            bar.advance(task)
+        _load_frames(db, data.tables, replace)
+        if db.kind == "duckdb" and db.parsed.path != ":memory:":
+            truth_dir = Path(db.parsed.path).parent
+            pq.write_table(data.truth, truth_dir / "truth.parquet")
+            (truth_dir / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
+
+
+@friendly
+def refresh(database_url: DbUrl = None) -> None:
+    """Rebuild the materialized copies of the metrics (one transaction)."""
+    from sales_analytics import metrics
+
+    with open_db(database_url) as db:
+        require_schema(db)
+        metrics.refresh(db)
+    console.print("materialized views refreshed")
+
+
+@friendly
+def info(database_url: DbUrl = None) -> None:
+    """Show what the database holds: row counts, date range, revenue."""
+    with open_db(database_url) as db:
+        require_schema(db)
+        counts = db.counts()
+        first, last, revenue = db.query(
+            "SELECT min(order_date), max(order_date), "
+            "sum(CASE WHEN status = 'completed' THEN total_amount ELSE 0 END) FROM orders"
+        )[0]
+        table = Table(title=f"{db.kind}: {db.url}")
+        table.add_column("item")
+        table.add_column("value", justify="right")
+        for name, n in counts.items():
+            table.add_row(name, f"{n:,}")
+        table.add_row("first order", str(first))
+        table.add_row("last order", str(last))
+        table.add_row("completed revenue", f"{float(revenue or 0):,.2f}")
+        console.print(table)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _load_frames(db, frames, replace: bool) -> None:
+    from sales_analytics import metrics
+
+    with progress() as bar:
+        task = bar.add_task("creating schema", total=2)
+        db.create_schema(replace=replace)
+        bar.update(task, advance=1, description="loading and materializing (one transaction)")
+        counts = metrics.load(db, frames)
+        bar.advance(task)
+    print_counts(f"loaded into {db.kind}", counts)
+
+
+def _params_doc(data) -> dict:
+    return {
+        "seed": data.seed,
+        "scale": data.scale,
+        "start": data.start.isoformat(),
+        "end": data.end.isoformat(),
+        "time_unit": "operational day (see synth/generator.py)",
+        "params": data.params,
+    }
