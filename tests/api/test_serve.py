@@ -18,7 +18,8 @@ def served(monkeypatch):
 
     calls: list[dict] = []
     monkeypatch.setattr(uvicorn, "run", lambda api, **kw: calls.append({"app": api} | kw))
-    monkeypatch.delenv("SA_API_KEY", raising=False)
+    for name in ("SA_API_KEY", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
     return calls
 
 
@@ -80,3 +81,27 @@ def test_serve_key_from_env_and_no_auth(served, duck_url):
 def test_serve_fails_fast_on_a_bad_database(served, url, message):
     result = run("-d", url, "--api-key", "k")
     assert result.exit_code == 1 and message in result.output and not served
+
+
+# ------------------------------------------------------------------------------ production
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "shop.example.com"])
+def test_production_refuses_no_auth_off_loopback(served, duck_url, host):
+    result = run("-d", duck_url, "--no-auth", "--host", host, ENVIRONMENT="production")
+    assert result.exit_code == 1 and not served
+    assert "ENVIRONMENT=production: refusing to serve without authentication" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost"])
+def test_production_allows_no_auth_on_loopback(served, duck_url, host):
+    result = run("-d", duck_url, "--no-auth", "--host", host, ENVIRONMENT="production")
+    assert result.exit_code == 0, result.output
+    (call,) = served
+    assert call["host"] == host and call["log_config"] is None  # uvicorn logs as JSON lines too
+
+
+def test_production_with_a_key_serves_anywhere(served, duck_url):
+    result = run("-d", duck_url, "--host", "0.0.0.0", ENVIRONMENT="production", SA_API_KEY="k")
+    assert result.exit_code == 0, result.output
+    with TestClient(served[-1]["app"]) as c:
+        assert c.get("/v1/kpis").status_code == 401

@@ -1,16 +1,18 @@
 """The FastAPI application factory.
 
 ``create_app()`` builds one app over one database (opened in the lifespan, ``DATABASE_URL`` by
-default) and one models folder (``SA_MODELS_DIR``, default ``data/models``). Every ``/v1`` endpoint
-needs the API key in the ``X-API-Key`` header (``SA_API_KEY`` by default); ``/health`` and the docs
-(``/docs``, ``/redoc``, ``/openapi.json``) are open. Run it with ``sales-analytics serve`` or
+default) and one models folder (``SA_MODELS_DIR``, default ``data/models``), both from
+:func:`sales_analytics.config.get_settings`. Every ``/v1`` endpoint needs the API key in the
+``X-API-Key`` header (``SA_API_KEY`` by default); ``/health`` and the docs (``/docs``, ``/redoc``,
+``/openapi.json``) are open. With ``ENVIRONMENT=production`` an app without authentication is
+refused unless it listens on loopback only. Run it with ``sales-analytics serve`` or
 ``uvicorn --factory sales_analytics.api:create_app``.
 """
 
 from __future__ import annotations
 
 import hmac
-import os
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -24,9 +26,10 @@ from sales_analytics.api.params import reject_unknown_query
 from sales_analytics.api.routes import customers, metrics, models
 from sales_analytics.api.schemas import Error, Health
 from sales_analytics.api.service import ModelMissing, ModelUnusable, Service
-from sales_analytics.config import get_settings
+from sales_analytics.config import Settings, get_settings
 from sales_analytics.storage import StorageError
 
+#: Names of the environment variables behind ``Settings.api_key`` / ``Settings.models_dir``.
 API_KEY_ENV = "SA_API_KEY"
 MODELS_DIR_ENV = "SA_MODELS_DIR"
 API_KEY_HEADER = "X-API-Key"
@@ -41,10 +44,34 @@ class MissingApiKeyError(ValueError):
     """No API key configured and authentication not explicitly disabled."""
 
 
-def default_models_dir() -> Path:
-    from sales_analytics.models.base import DEFAULT_MODELS_DIR
+class InsecureBindError(ValueError):
+    """``ENVIRONMENT=production``, no authentication and an address other than loopback."""
 
-    return Path(os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
+
+def default_models_dir() -> Path:
+    return get_settings().models_dir
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets allowed: ``[::1]``)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, *, require_auth: bool, settings: Settings | None = None) -> None:
+    """Refuse (:class:`InsecureBindError`) to serve ``/v1`` without a key off loopback in
+    production; in development it is the caller's choice (``--no-auth`` on a trusted network)."""
+    settings = settings or get_settings()
+    if settings.is_production and not require_auth and not is_loopback(host):
+        raise InsecureBindError(
+            f"ENVIRONMENT=production: refusing to serve without authentication on {host}; "
+            "listen on 127.0.0.1, ::1 or localhost, or require an API key"
+        )
 
 
 def api_key_dependency(expected: str):
@@ -75,6 +102,7 @@ def create_app(
     *,
     models_dir: str | Path | None = None,
     require_auth: bool = True,
+    host: str | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -91,15 +119,22 @@ def create_app(
         ``False`` serves ``/v1`` without a key (``serve --no-auth``). With ``True`` (default) and
         no key configured, :class:`MissingApiKeyError` is raised: the API never runs open by
         accident.
+    host
+        The address the app will listen on, when known (``serve --host``): with
+        ``ENVIRONMENT=production`` and ``require_auth=False`` anything but loopback raises
+        :class:`InsecureBindError`.
     """
-    url = database_url or get_settings().database_url
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    settings = get_settings()
+    if host is not None:
+        check_exposure(host, require_auth=require_auth, settings=settings)
+    url = database_url or settings.database_url
+    key = api_key if api_key is not None else settings.api_key_value
     if require_auth and not key:
         raise MissingApiKeyError(
             f"no API key: pass api_key / --api-key or set {API_KEY_ENV}, "
             "or disable authentication explicitly (--no-auth)"
         )
-    service = Service(url, models_dir if models_dir is not None else default_models_dir())
+    service = Service(url, models_dir if models_dir is not None else settings.models_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -170,6 +205,9 @@ __all__ = [
     "API_KEY_HEADER",
     "MODELS_DIR_ENV",
     "Error",
+    "InsecureBindError",
     "MissingApiKeyError",
+    "check_exposure",
     "create_app",
+    "is_loopback",
 ]
