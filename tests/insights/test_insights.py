@@ -42,9 +42,9 @@ def test_biggest_movers_text_holds_the_computed_numbers():
     books, toys = by["Books"], by["Toys"]
     assert books.severity == "positive" and toys.severity == "warning"
     assert books.value == pytest.approx(0.5) and toys.value == pytest.approx(-0.4)
-    assert "grew 50.0%" in books.text and "1,000 -> 1,500" in books.text and "+500" in books.text
+    assert "grew 50.0%" in books.text and "$1,000.00 -> $1,500.00" in books.text and "+$500.00" in books.text
     assert fmt_pct(500 / 4300) in books.text  # share of the previous total
-    assert "fell 40.0%" in toys.text and "2,000 -> 1,200" in toys.text and "-800" in toys.text
+    assert "fell 40.0%" in toys.text and "$2,000.00 -> $1,200.00" in toys.text and "-$800.00" in toys.text
 
 
 def test_biggest_movers_follow_the_data():
@@ -59,22 +59,24 @@ def test_biggest_movers_follow_the_data():
 
 # ------------------------------------------------------------------------------------ segments
 def test_segments_at_risk_from_the_metric_layer(loaded_db):
-    summary = metrics.segment_summary(loaded_db).to_pandas()
+    summary = metrics.compute(loaded_db, "segment_summary")
     found = segments_at_risk(summary)
     rows = summary.set_index("segment")
     present = [s for s in ("Can't Lose Them", "At Risk") if s in rows.index]
     assert [f.subject for f in found] == present and present
+    lifetime = rows.customers * rows.avg_monetary
     for f in found:
         r = rows.loc[f.subject]
+        share = lifetime[f.subject] / lifetime.sum()
         for number in (
             fmt_num(r["customers"]),
             fmt_pct(r["customer_share"]),
-            fmt_money(r["revenue"]),
-            fmt_pct(r["revenue_share"]),
+            fmt_money(lifetime[f.subject]),
+            fmt_pct(share),
             fmt_num(r["avg_recency_days"]),
         ):
             assert number in f.text
-        assert f.value == pytest.approx(r["revenue_share"])
+        assert f.value == pytest.approx(share)
 
 
 def test_segments_at_risk_follow_the_data():
@@ -83,17 +85,16 @@ def test_segments_at_risk_follow_the_data():
             "segment": ["Champions", "At Risk"],
             "customers": [10, 5],
             "customer_share": [2 / 3, 1 / 3],
-            "revenue": [9000.0, 1000.0],
-            "revenue_share": [0.9, 0.1],
+            "avg_monetary": [900.0, 200.0],  # all-time spend: 9,000 and 1,000
             "avg_frequency": [6.0, 3.0],
             "avg_recency_days": [12.0, 300.0],
         }
     )
     (f,) = segments_at_risk(base)
-    assert f.severity == "critical" and "1,000" in f.text and "300 days" in f.text
-    smaller = base.assign(revenue=[9900.0, 100.0], revenue_share=[0.99, 0.01])
+    assert f.severity == "critical" and "$1,000.00 in all (10.0%" in f.text and "300 days" in f.text
+    smaller = base.assign(avg_monetary=[990.0, 20.0])
     (g,) = segments_at_risk(smaller)
-    assert g.severity == "warning" and "100 (1.0% of revenue" in g.text
+    assert g.severity == "warning" and "$100.00 in all (1.0%" in g.text
     assert segments_at_risk(base[base.segment == "Champions"]) == []
 
 
@@ -194,4 +195,4 @@ def test_compute_insights_on_both_backends(loaded_db):
 
 def test_signed_formats():
     assert fmt_signed_pct(0.1234) == "+12.3%" and fmt_signed_pct(-0.05) == "-5.0%"
-    assert fmt_signed_money(-1234.4) == "-1,234" and fmt_money(9683114.55) == "9,683,115"
+    assert fmt_signed_money(-1234.4) == "-$1,234.40" and fmt_money(9683114.55) == "$9,683,114.55"

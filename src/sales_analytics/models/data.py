@@ -84,7 +84,9 @@ def transactions(
     unknown = sorted(set(filters) - {"start", "end", "customer_ids"})
     if unknown:
         raise ValueError(f"unknown transaction filter(s): {', '.join(unknown)}")
-    t = db.table("orders")
+    from sales_analytics.metrics import expression
+
+    t = expression(db, "orders", limit=None)  # the catalogue's orders, any status
     expr = t.filter(t.status.cast("string").isin(list(statuses)))
     if filters.get("start") is not None:
         expr = expr.filter(expr.order_date >= pd.Timestamp(filters["start"]).to_pydatetime())
@@ -93,10 +95,7 @@ def transactions(
     if filters.get("customer_ids") is not None:
         expr = expr.filter(expr.customer_id.isin([int(c) for c in filters["customer_ids"]]))
     expr = expr.select(
-        "customer_id",
-        "order_id",
-        "order_date",
-        amount=expr.total_amount.cast("float64"),
+        "customer_id", "order_id", "order_date", amount=expr.total_amount
     ).order_by(["order_date", "order_id"])
     frame = expr.to_pandas()
     if frame.empty:
@@ -109,21 +108,20 @@ def transactions(
 def daily_revenue(source, *, start=None, end=None) -> pd.DataFrame:
     """Daily revenue ``ds, y`` with every day from the first to the last present (zero-filled).
 
-    ``source`` is a Database (aggregated in the database) or a transactions frame.
+    ``source`` is a Database (the catalogue's daily ``revenue``: the series every surface shows)
+    or a transactions frame.
     """
     if isinstance(source, pd.DataFrame):
         tx = prepare_transactions(source)
         daily = tx.groupby(tx["order_date"].dt.normalize())["amount"].sum()
     else:
-        t = source.table("orders")
-        expr = t.filter(t.status.cast("string") == "completed")
-        expr = expr.group_by(ds=expr.order_date.date()).aggregate(
-            y=expr.total_amount.cast("float64").sum()
-        )
-        frame = expr.to_pandas()
+        from sales_analytics.metrics import compute
+
+        frame = compute(source, "revenue", grain="day")
+        frame = frame[frame["orders"] > 0]
         if frame.empty:
             raise ValueError("no completed orders in the database: load or import data first")
-        daily = frame.set_index(pd.to_datetime(frame["ds"]))["y"].astype(float)
+        daily = frame.set_index(pd.to_datetime(frame["period"]))["revenue"].astype(float)
     first = pd.Timestamp(start) if start is not None else daily.index.min()
     last = pd.Timestamp(end) if end is not None else daily.index.max()
     days = pd.date_range(first.normalize(), last.normalize(), freq="D", name="ds")

@@ -28,11 +28,11 @@ from plotly.offline import get_plotlyjs
 
 from sales_analytics import insights, metrics
 from sales_analytics.metrics import Filters, TableSource
+from sales_analytics.present import format as fmt
 from sales_analytics.reports import charts
 from sales_analytics.reports.geo_assets import plotly_geo_assets_script
 
 CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
-KPI_KEYS: tuple[str, ...] = tuple(insights.KPI_LABELS)
 
 
 class ReportError(RuntimeError):
@@ -84,7 +84,7 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
     inputs = insights.gather(db, filters)
     cur_k = metrics.kpis(db, filters)
     prev_k = metrics.kpis(db, prev)
-    monthly = metrics.revenue_timeseries(db, "month", filters).to_pandas()
+    monthly = metrics.compute(db, "revenue", filters, grain="month")
     return ReportData(
         filters=filters,
         previous=prev,
@@ -97,7 +97,7 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
         anomalies=insights.revenue_anomalies(inputs.daily),
         segments=inputs.segments,
         categories=inputs.categories,
-        products=metrics.to_pandas(metrics.product_performance(db, filters)),
+        products=metrics.compute(db, "product_performance", filters),
         countries=inputs.countries,
         forecast=_forecast(db, models_dir),
     )
@@ -120,8 +120,9 @@ def _forecast(db: TableSource, models_dir: Path | None) -> dict[str, Any] | None
         return {"error": exc.cause}
     except Exception as exc:  # noqa: BLE001 - loaded but cannot predict: reported likewise
         return {"error": f"{type(exc).__name__}: {exc}"}
-    ts = metrics.revenue_timeseries(db, "day").to_pandas()
-    history = pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
+    from sales_analytics.models.data import daily_revenue
+
+    history = daily_revenue(db)
     return {"forecast": pred, "history": history, "table": ev.table, "best": ev.best}
 
 
@@ -148,36 +149,30 @@ li.positive { border-color: #1b7f3b !important; } li.info { border-color: #1570e
 """
 
 
-def _fmt(kind: str, x: float) -> str:
-    if not math.isfinite(x):
-        return "–"
-    if kind == "rate":
-        return f"{100 * x:.2f}%"
-    if kind == "money":
-        return f"{x:,.2f}"
-    return f"{x:,.0f}"
-
-
-def _change(row) -> tuple[str, str]:
-    if row["kind"] == "rate":
-        v = row["change"]
-        return (f"{100 * v:+.2f} pp", "up" if v > 0 else "down") if math.isfinite(v) else ("–", "")
-    v = row["change_pct"]
-    return (f"{100 * v:+.1f}%", "up" if v > 0 else "down") if math.isfinite(v) else ("–", "")
+def _change(row, column: metrics.Column) -> tuple[str, str]:
+    """The change as text and its class: ``up`` (green) when it is good news for this KPI."""
+    rate = column.unit == "ratio"
+    v = row["change"] if rate else row["change_pct"]
+    if not math.isfinite(v) or v == 0:
+        return ("–" if not math.isfinite(v) else fmt.change(0, column.unit)), ""
+    good = (v > 0) == (column.higher_is_better is not False)
+    return (fmt.change(v, "ratio") if rate else fmt.pct_change(v)), ("up" if good else "down")
 
 
 def kpi_table_html(comparison: pd.DataFrame) -> str:
     """The KPI table; every value cell carries ``data-kpi``, ``data-period`` and the exact
     ``data-value`` (``repr`` of the float)."""
     rows = []
+    kpis = metrics.get("kpis")
     for _, r in comparison.iterrows():
-        change, cls = _change(r)
-        cells = [f"<td>{html.escape(r['label'])}</td>"]
+        column = kpis.column(r["kpi"])
+        change, cls = _change(r, column)
+        cells = [f"<td>{html.escape(column.label)}</td>"]
         for period in ("current", "previous"):
             v = float(r[period])
             cells.append(
                 f'<td data-kpi="{r["kpi"]}" data-period="{period}" data-value="{v!r}">'
-                f"{_fmt(r['kind'], v)}</td>"
+                f"{html.escape(fmt.value(v, column.unit))}</td>"
             )
         cells.append(f'<td class="{cls}">{change}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -185,22 +180,33 @@ def kpi_table_html(comparison: pd.DataFrame) -> str:
     return f'<table class="kpis">{head}{"".join(rows)}</table>'
 
 
-def frame_html(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None,
-               limit: int = 15) -> str:
-    """A small HTML table of ``columns`` (name -> header) with Python format specs."""
-    formats = formats or {}
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
-    body = []
-    for _, r in df.head(limit).iterrows():
-        cells = []
-        for c in columns:
-            v = r[c]
-            text = "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else (
-                format(v, formats[c]) if c in formats else str(v)
-            )
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+def frame_html(df: pd.DataFrame, columns: list[metrics.Column], limit: int = 15) -> str:
+    """A small HTML table of ``columns``: their labels as headers, values formatted by unit."""
+    text = fmt.frame(df.head(limit), columns, technical=True)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in text.columns)
+    body = [
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+        for row in text.itertuples(index=False)
+    ]
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def metric_columns(name: str, *columns: str) -> list[metrics.Column]:
+    """The declared columns ``columns`` of catalogue metric ``name``."""
+    metric = metrics.get(name)
+    return [metric.column(c) for c in columns]
+
+
+#: The forecast backtest table (a model's output, not a catalogue metric): its columns' units.
+BACKTEST_COLUMNS: list[metrics.Column] = [
+    metrics.Column("model", "string", "text", "Model"),
+    metrics.Column("mae", "float64", "currency", "MAE"),
+    metrics.Column("rmse", "float64", "currency", "RMSE"),
+    metrics.Column("mape", "float64", "percent", "MAPE"),
+    metrics.Column("coverage_80", "float64", "percent", "80% coverage"),
+    metrics.Column("coverage_95", "float64", "percent", "95% coverage"),
+    metrics.Column("mae_vs_naive", "float64", "number", "MAE vs naive"),
+]
 
 
 def findings_html(findings: list[insights.Finding], limit: int = 12) -> str:
@@ -247,9 +253,10 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
         _figure(charts.segment_fig(d.segments), "segments"),
         frame_html(
             d.segments,
-            {"segment": "Segment", "customers": "Customers", "revenue": "Revenue",
-             "revenue_share": "Revenue share", "avg_recency_days": "Days since last order"},
-            {"customers": ",.0f", "revenue": ",.0f", "revenue_share": ".1%", "avg_recency_days": ",.0f"},
+            metric_columns(
+                "segment_summary", "segment", "customers", "active_customers", "revenue",
+                "revenue_share", "avg_recency_days",
+            ),
         ),
         "<h2>Products</h2>",
         '<div class="grid">',
@@ -258,9 +265,9 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
         "</div>",
         frame_html(
             d.categories,
-            {"category": "Category", "revenue": "Revenue", "revenue_share": "Share",
-             "units_sold": "Units", "margin_pct": "Margin %"},
-            {"revenue": ",.0f", "revenue_share": ".1%", "units_sold": ",.0f", "margin_pct": ".1f"},
+            metric_columns(
+                "category_rollup", "category", "revenue", "revenue_share", "units_sold", "margin_pct"
+            ),
         ),
         "<h2>Geography</h2>",
         '<div class="grid">',
@@ -286,14 +293,7 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
             _figure(charts.forecast_fig(fc["history"], fc["forecast"]), "forecast"),
             f"<p>Selected model: <strong>{html.escape(fc['best'])}</strong>. Backtest accuracy "
             "(rolling origin; MAE relative to the seasonal-naive baseline):</p>",
-            frame_html(
-                fc["table"],
-                {"model": "Model", "mae": "MAE", "rmse": "RMSE", "mape": "MAPE %",
-                 "coverage_80": "80% coverage", "coverage_95": "95% coverage",
-                 "mae_vs_naive": "MAE vs naive"},
-                {"mae": ",.0f", "rmse": ",.0f", "mape": ".1f", "coverage_80": ".1f",
-                 "coverage_95": ".1f", "mae_vs_naive": ".2f"},
-            ),
+            frame_html(fc["table"], [c for c in BACKTEST_COLUMNS if c.name in fc["table"]]),
         ]
     body = "\n".join(parts)
     return (
