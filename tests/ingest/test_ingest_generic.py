@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sales_analytics.ingest import IngestError, import_csv, importer, stable_id
+from sales_analytics.ingest import IngestError, import_csv, stable_id
 from tests.ingest.conftest import money, rejects, table
 
 BAD_LINES = """
@@ -308,7 +308,7 @@ def test_round_trip_totals_equal_the_csv_sums(db, tmp_path):
 @pytest.mark.parametrize("lookup", ["in-list", "range-scan"])
 def test_importing_the_same_file_twice_changes_nothing(db, tmp_path, monkeypatch, lookup):
     if lookup == "range-scan":  # what a large file does: existing keys read by range, not IN
-        monkeypatch.setattr(importer, "_ISIN_LIMIT", 5)
+        monkeypatch.setattr("sales_analytics.ingest.lookup.ISIN_LIMIT", 5)
     export = _shop_export(seed=5, n_orders=60)
     export.loc[3, "quantity"] = 0  # one bad line, so the reject file is not empty
     path = tmp_path / "shop.csv"

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.formats import FORMATS, FormatSpec
-from sales_analytics.ingest.importer import (
-    PLACEHOLDER_EMAIL,
-    PLACEHOLDERS,
-    ImportResult,
-    import_csv,
-)
+from sales_analytics.ingest.importer import ImportResult, import_csv
 from sales_analytics.ingest.keys import stable_id
+from sales_analytics.ingest.schema import PLACEHOLDER_EMAIL, PLACEHOLDERS
 
 __all__ = [
     "FORMATS",

@@ -1,4 +1,4 @@
-"""Vectorised field parsers and the reject accumulator.
+"""Vectorised field parsers (the reject reasons they lead to are in :mod:`.rejects`).
 
 Parsers take a stripped string Series and return values plus an integer problem code per row
 (``OK`` or one of the codes below), so the caller turns each code into a reject reason with the
@@ -6,10 +6,6 @@ file's own column name.
 """
 
 from __future__ import annotations
-
-from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,65 +78,3 @@ def parse_dates(s: pd.Series, formats: tuple[str, ...]) -> np.ndarray:
         out[todo] = parsed.astype("datetime64[us]")
         todo = todo & out.isna().to_numpy()
     return out.to_numpy()
-
-
-def quoted(s: pd.Series | np.ndarray, limit: int = 60) -> pd.Series:
-    """``'value'`` for messages, shortened to ``limit`` characters."""
-    s = pd.Series(s, dtype=object).astype(str)
-    long = s.str.len() > limit
-    s = s.where(~long, s.str.slice(0, limit - 3) + "...")
-    return "'" + s + "'"
-
-
-class Rejects:
-    """Reasons per line, collected by vectorised checks.
-
-    ``add(mask, category, detail)`` tags the lines in ``mask`` (``detail``: text, per-line values,
-    or a function of the rejected positions, so the happy path formats nothing); the file shows
-    ``category: detail`` (several reasons joined by ``; ``) and :attr:`counts` counts lines per
-    category. A rejected line normally takes its whole order with it (``poisons_order``).
-    """
-
-    def __init__(self, n: int):
-        self.n = n
-        self.mask = np.zeros(n, dtype=bool)
-        self.poison = np.zeros(n, dtype=bool)
-        self.counts: Counter[str] = Counter()
-        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def add(
-        self,
-        mask: np.ndarray,
-        category: str,
-        detail: Callable[[np.ndarray], Any] | pd.Series | np.ndarray | str | None = None,
-        *,
-        poisons_order: bool = True,
-    ) -> None:
-        mask = np.asarray(mask, dtype=bool)
-        idx = np.flatnonzero(mask)
-        if len(idx) == 0:
-            return
-        if callable(detail):  # computed for the rejected lines only
-            detail = np.asarray(detail(idx), dtype=object)
-        elif detail is not None and not isinstance(detail, str):
-            detail = np.asarray(detail, dtype=object)[idx]  # one value per line of the file
-        if detail is None:
-            messages = np.full(len(idx), category, dtype=object)
-        elif isinstance(detail, str):
-            messages = np.full(len(idx), f"{category}: {detail}", dtype=object)
-        else:
-            messages = (f"{category}: " + pd.Series(detail, dtype=object).astype(str)).to_numpy()
-        self._parts.append((idx, messages))
-        self.mask[idx] = True
-        if poisons_order:
-            self.poison[idx] = True
-        self.counts[category] += len(idx)
-
-    def reasons(self) -> pd.Series:
-        """The joined reason of every rejected line, indexed by row position, sorted."""
-        if not self._parts:
-            return pd.Series([], dtype=object)
-        idx = np.concatenate([p[0] for p in self._parts])
-        msg = np.concatenate([p[1] for p in self._parts])
-        frame = pd.DataFrame({"idx": idx, "msg": msg})
-        return frame.groupby("idx", sort=True)["msg"].agg("; ".join)
