@@ -56,19 +56,19 @@ def test_serve_with_key_runs_uvicorn_with_the_app(served, duck_url, tmp_path):
     (call,) = served
     assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
     with TestClient(call["app"]) as c:
-        assert c.get("/v1/kpis").status_code == 401
-        assert c.get("/v1/kpis", headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert c.get("/v1/models").status_code == 401
+        assert c.get("/v1/models", headers={"X-API-Key": "s3cret"}).status_code == 200
         assert str(tmp_path) in c.get("/v1/forecast", headers={"X-API-Key": "s3cret"}).text
 
 
 def test_serve_key_from_env_and_no_auth(served, duck_url):
     assert run("-d", duck_url, SA_API_KEY="from-env").exit_code == 0
     with TestClient(served[-1]["app"]) as c:
-        assert c.get("/v1/kpis", headers={"X-API-Key": "from-env"}).status_code == 200
+        assert c.get("/v1/models", headers={"X-API-Key": "from-env"}).status_code == 200
     result = run("-d", duck_url, "--no-auth", "--host", "0.0.0.0")
     assert result.exit_code == 0 and "WITHOUT authentication" in result.output
     with TestClient(served[-1]["app"]) as c:
-        assert c.get("/v1/kpis").status_code == 200
+        assert c.get("/v1/models").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -104,4 +104,4 @@ def test_production_with_a_key_serves_anywhere(served, duck_url):
     result = run("-d", duck_url, "--host", "0.0.0.0", ENVIRONMENT="production", SA_API_KEY="k")
     assert result.exit_code == 0, result.output
     with TestClient(served[-1]["app"]) as c:
-        assert c.get("/v1/kpis").status_code == 401
+        assert c.get("/v1/models").status_code == 401
