@@ -8,7 +8,7 @@ one red line on stderr and exit code 1 (see :mod:`sales_analytics.cli.common`).
 module                 commands
 =====================  ================================================================
 ``cli/data.py``        generate, load, import, build, refresh, info
-``cli/analytics.py``   analyze
+``cli/analytics.py``   analyze, metrics
 ``cli/models.py``      train, predict
 ``cli/serve.py``       dashboard, report, serve
 =====================  ================================================================
@@ -51,6 +51,7 @@ for command in (
     data.refresh,
     data.info,
     analytics.analyze,
+    analytics.metrics,
     models.train,
     models.predict,
     serve.dashboard,

@@ -137,22 +137,23 @@ def refresh(database_url: DbUrl = None) -> None:
 
 @friendly
 def info(database_url: DbUrl = None) -> None:
-    """Show what the database holds: row counts, date range, revenue."""
+    """Show what the database holds: row counts, date range, net revenue (the ``kpis`` metric)."""
+    from sales_analytics import metrics
+    from sales_analytics.present import format as fmt
+
     with open_db(database_url) as db:
         require_schema(db)
         counts = db.counts()
-        first, last, revenue = db.query(
-            "SELECT min(order_date), max(order_date), "
-            "sum(CASE WHEN status = 'completed' THEN total_amount ELSE 0 END) FROM orders"
-        )[0]
+        kpis = metrics.kpis(db)
         table = Table(title=f"{db.kind}: {db.url}")
         table.add_column("item")
         table.add_column("value", justify="right")
         for name, n in counts.items():
             table.add_row(name, f"{n:,}")
-        table.add_row("first order", str(first))
-        table.add_row("last order", str(last))
-        table.add_row("completed revenue", f"{float(revenue or 0):,.2f}")
+        columns = metrics.get("kpis")
+        for key in ("first_order_at", "last_order_at", "revenue", "orders"):
+            column = columns.column(key)
+            table.add_row(column.label, fmt.value(kpis[key], column.unit))
         console.print(table)
 
 

@@ -332,9 +332,6 @@ def slow_movers(
 
 
 # ------------------------------------------------------------------------------------ baskets
-_PAIR_BASE = 1 << 32
-
-
 def _pair_counts(db: TableSource, f: Filters, min_orders: int) -> ir.Table:
     it = items(db, f)
     basket = it.filter(it.status != CANCELLED).select("order_id", "product_id").distinct()
@@ -342,17 +339,14 @@ def _pair_counts(db: TableSource, f: Filters, min_orders: int) -> ir.Table:
     single = basket.group_by("product_id").aggregate(orders=basket.count().cast("int64"))
     a = basket
     b = basket.view()
-    # one BIGINT key per pair groups ~30% faster than two columns (product ids are < 2**32)
+    # (product ids can use all 64 bits, as imported ones do: no packing of a pair into one key)
     pairs = a.join(b, [a.order_id == b.order_id, a.product_id < b.product_id]).select(
-        pair=a.product_id * _PAIR_BASE + b.product_id
+        product_a=a.product_id, product_b=b.product_id
     )
-    pairs = pairs.group_by("pair").aggregate(orders_together=pairs.count().cast("int64"))
+    pairs = pairs.group_by(["product_a", "product_b"]).aggregate(
+        orders_together=pairs.count().cast("int64")
+    )
     pairs = pairs.filter(pairs.orders_together >= min_orders)
-    pairs = pairs.select(
-        product_a=(pairs.pair // _PAIR_BASE).cast("int64"),
-        product_b=(pairs.pair % _PAIR_BASE).cast("int64"),
-        orders_together=pairs.orders_together,
-    )
     sa = single.select(pa_id="product_id", orders_a="orders")
     sb = single.select(pb_id="product_id", orders_b="orders")
     j = (

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sales_analytics import metrics
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.frozen import frozen_dict
 from sales_analytics.ingest.keys import mix_ids
@@ -112,7 +113,8 @@ def new_rows(orders: OrderSet) -> NewRows:
 
 
 def write(rows: NewRows, db: Database, reject_path: Path) -> dict[str, int]:
-    """Stage 5b: write the reject file, then load the new rows in one transaction.
+    """Stage 5b: write the reject file, then load the new rows and rebuild the catalogue's
+    materialized copies in one transaction (``metrics.load``).
 
     Returns the rows loaded per table. Raises :class:`IngestError` when the reject file cannot be
     written or the load fails (then nothing of the file is in the database).
@@ -122,7 +124,7 @@ def write(rows: NewRows, db: Database, reject_path: Path) -> dict[str, int]:
     frames = {name: table for name, table in rows.tables.items() if table.num_rows}
     if frames:
         try:
-            loaded.update(db.load(frames))
+            loaded.update(metrics.load(db, frames))
         except StorageError as exc:
             raise IngestError(str(exc)) from exc
     return loaded
