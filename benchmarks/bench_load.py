@@ -27,7 +27,7 @@ def rows_of(frames) -> int:
 def load_copy(url: str, frames) -> None:
     with connect(url) as db:
         db.create_schema()
-        db.load(frames, refresh=False)
+        db.load(frames)
 
 
 def load_to_sql(url: str, frames) -> None:
@@ -49,7 +49,7 @@ def load_to_sql(url: str, frames) -> None:
 def load_duckdb(frames) -> None:
     with tempfile.TemporaryDirectory() as tmp, connect(f"duckdb:///{Path(tmp) / 'b.duckdb'}") as db:
         db.create_schema()
-        db.load(frames, refresh=False)
+        db.load(frames)
 
 
 def main(argv: list[str] | None = None) -> list[list[object]]:
