@@ -1,4 +1,4 @@
-"""Schema, constraints, loads and views on every backend."""
+"""Schema, constraints, loads and the materialized copies on every backend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from sales_analytics.storage import MATERIALIZED, TABLES, VIEWS, StorageError, connect
+from sales_analytics import metrics
+from sales_analytics.storage import TABLES, StorageError, connect
 from tests.conftest import BACKENDS, make_url
 
 T0 = datetime(2024, 1, 5, 10, 30)
@@ -75,9 +76,14 @@ def index_names(db) -> set[str]:
     return {r[0] for r in db.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
 
 
+COPIES = {f"mv_{m.name}" for m in metrics.CATALOG.values() if m.materialize}
+
+
 def test_schema_objects_exist(db):
-    names = db.existing_tables()
-    assert set(TABLES) | set(VIEWS) | set(MATERIALIZED) <= names
+    assert set(TABLES) | {"sa_materialized"} <= db.existing_tables()
+    metrics.refresh(db)
+    assert COPIES <= db.existing_tables()
+    assert set(db.materialized_digests()) == COPIES
     expected = {
         "idx_customers_country",
         "idx_products_category",
@@ -87,7 +93,8 @@ def test_schema_objects_exist(db):
         "idx_order_items_order_id",
         "idx_order_items_product_id",
         "mv_customer_summary_customer_id_uq",
-        "mv_product_performance_product_id_uq",
+        "mv_product_sales_product_id_uq",
+        "mv_customer_summary_country_idx",
     }
     assert expected <= index_names(db)
 
@@ -101,7 +108,8 @@ def test_create_schema_is_idempotent(db):
 
 
 def test_valid_load_and_views(db):
-    db.load(
+    metrics.load(
+        db,
         {
             "customers": customers(1, 2),
             "products": products(10, 11),
@@ -114,13 +122,12 @@ def test_valid_load_and_views(db):
     summary = {r[0]: r for r in db.query(
         "SELECT customer_id, order_count, cancelled_count, returned_count, total_spent,"
         " avg_order_value FROM mv_customer_summary ORDER BY customer_id")}
-    assert summary[1][1:] == (1, 0, 1, Decimal("25.00"), Decimal("25.00"))
-    assert summary[2][1:] == (0, 1, 0, Decimal("0.00"), None)
-    perf = {r[0]: r for r in db.query(
-        "SELECT product_id, units_sold, units_returned, revenue, cost, profit, margin_pct"
-        " FROM product_performance")}
-    assert perf[10][1:] == (2, 1, Decimal("20.00"), Decimal("13.00"), Decimal("7.00"), Decimal("35.00"))
-    assert perf[11][1:] == (1, 0, Decimal("5.00"), Decimal("6.50"), Decimal("-1.50"), Decimal("-30.00"))
+    assert summary[1][1:] == (1, 0, 1, 25.0, 25.0)
+    assert summary[2][1:] == (0, 1, 0, 0.0, None)
+    perf = metrics.compute(db, "product_performance").set_index("product_id")
+    cols = ["units_sold", "units_returned", "revenue", "cost", "profit", "margin_pct"]
+    assert list(perf.loc[10, cols]) == [2, 1, 20.0, 13.0, 7.0, 35.0]
+    assert list(perf.loc[11, cols]) == [1, 0, 5.0, 6.5, -1.5, -30.0]
     # the bulk path (empty tables) drops and rebuilds FKs and indexes: they are all back
     assert {"idx_orders_customer_id", "idx_order_items_product_id"} <= index_names(db)
     with pytest.raises(StorageError, match="nothing was written"):
@@ -175,19 +182,40 @@ def test_bulk_load_of_all_tables_still_enforces_keys(db):
         db.load({"customers": customers(2)})
 
 
-def test_refresh_updates_materialized_views(db):
-    db.load({"customers": customers(1)}, refresh=False)
-    db.refresh()
+def test_copies_follow_every_load(db):
+    metrics.load(db, {"customers": customers(1)})
     assert db.query("SELECT count(*) FROM mv_customer_summary")[0][0] == 1
-    db.load({"customers": customers(2, 3)}, refresh=False)
-    assert db.query("SELECT count(*) FROM mv_customer_summary")[0][0] == 1  # stale until refresh
-    db.refresh()
+    db.load({"customers": customers(2, 3)})  # a load without copies drops them: never stale
+    assert db.materialized_digests() == {} and "mv_customer_summary" not in db.existing_tables()
+    metrics.refresh(db)
     assert db.query("SELECT count(*) FROM mv_customer_summary")[0][0] == 3
     assert "mv_customer_summary_customer_id_uq" in index_names(db)
 
 
-def test_pair_units_and_last_sale_views(db):
-    db.load(
+class FakeCopy:
+    def __init__(self, name: str, sql: str, key=("customer_id",), digest="d1"):
+        self.name, self.sql, self.key, self.indexed, self.digest = name, sql, key, (), digest
+
+
+def test_refresh_is_one_transaction(db):
+    """A copy that fails to build leaves every earlier copy and record as it was."""
+    metrics.load(db, {"customers": customers(1, 2)})
+    before = db.materialized_digests()
+    good = FakeCopy("mv_fake", "SELECT customer_id FROM customers")
+    bad = FakeCopy("mv_broken", "SELECT no_such_column FROM customers")
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error
+        db.refresh([good, bad])
+    assert db.materialized_digests() == before
+    assert "mv_fake" not in db.existing_tables()
+    assert db.query("SELECT count(*) FROM mv_customer_summary")[0][0] == 2
+    db.refresh([good])
+    assert db.materialized_digests() == {"mv_fake": "d1"}
+    assert "mv_customer_summary" not in db.existing_tables()  # copies not asked for go
+
+
+def test_pair_units_and_last_sale_copies(db):
+    metrics.load(
+        db,
         {
             "customers": customers(1),
             "products": products(10, 11, 12),
@@ -201,28 +229,28 @@ def test_pair_units_and_last_sale_views(db):
         }
     )  # fmt: skip
     # baskets = orders not cancelled (200, 201, 203); a product once per basket; >= 2 baskets only
-    assert db.query("SELECT * FROM mv_product_pairs") == [(10, 11, 2, 3, 2, 3)]
+    cols = "product_a, product_b, orders_together, orders_a, orders_b, baskets"
+    assert db.query(f"SELECT {cols} FROM mv_pair_counts") == [(10, 11, 2, 3, 2, 3)]
     assert db.query("SELECT day, units FROM mv_daily_units") == [(T0.date(), 9)]
-    last = dict(db.query("SELECT product_id, last_sold_at FROM mv_product_performance"))
+    last = dict(db.query("SELECT product_id, last_sold_at FROM mv_product_sales"))
     assert last == {10: T0, 11: T0, 12: T0}
-    assert "mv_product_pairs_product_a_product_b_uq" in index_names(db)
+    assert "mv_pair_counts_product_a_product_b_uq" in index_names(db)
 
 
-def test_refresh_recreates_views_an_earlier_version_made(db):
-    db.load({"customers": customers(1)})
-    assert db.views_current()
-    with db.transaction() as cur:  # as an earlier version left it: no daily_units, fewer columns
-        cur.execute(db.dialect.drop_materialized.format(name="mv_daily_units"))
-        cur.execute(db.dialect.drop_view.format(name="daily_units"))
-        cur.execute(db.dialect.drop_materialized.format(name="mv_product_performance"))
-        cur.execute(db.dialect.create_materialized.format(
-            name="mv_product_performance",
-            source="(SELECT product_id, units_sold FROM product_performance) AS old"))
-    assert not db.views_current()
-    db.refresh()
-    assert db.views_current()
-    assert "last_sold_at" in db.table("mv_product_performance").columns
-    assert db.query("SELECT count(*) FROM mv_daily_units")[0][0] == 0
+def test_refresh_replaces_what_an_earlier_version_made(db):
+    """Views and copies of the version before the catalogue go; a copy recorded with another
+    definition's digest is not read, and the next refresh rebuilds it."""
+    metrics.load(db, {"customers": customers(1)})
+    with db.transaction() as cur:  # as the earlier version left it
+        cur.execute("CREATE VIEW daily_units AS SELECT 1 AS day")
+        cur.execute(db.dialect.create_copy.format(
+            name="mv_product_performance", sql="SELECT product_id FROM products"))
+        cur.execute("UPDATE sa_materialized SET digest = 'old' WHERE name = 'mv_customer_summary'")
+    assert "mv_customer_summary" not in str(db.ibis.compile(metrics.expression(db, "customer_summary")))
+    metrics.refresh(db)
+    names = db.existing_tables()
+    assert "daily_units" not in names and "mv_product_performance" not in names
+    assert "mv_customer_summary" in str(db.ibis.compile(metrics.expression(db, "customer_summary")))
 
 
 def test_load_rejects_missing_columns(db):
@@ -244,14 +272,10 @@ def test_views_identical_on_duckdb_and_postgres(small_frames, tmp_path, pg_datab
         kind = param.values[0]
         with connect(make_url(kind, tmp_path, pg_databases)) as database:
             database.create_schema()
-            database.load(small_frames)
-            for view in ("customer_summary", "product_performance",
-                         "mv_customer_summary", "mv_product_performance"):
-                key = "customer_id" if "customer" in view else "product_id"
-                frame = database.table(view).to_pandas().sort_values(key).reset_index(drop=True)
-                results[(kind, view)] = frame
-    for view in ("customer_summary", "product_performance",
-                 "mv_customer_summary", "mv_product_performance"):
+            metrics.load(database, small_frames)
+            for view in sorted(COPIES):  # read through the catalogue: the declared types
+                results[(kind, view)] = metrics.compute(database, view[3:])
+    for view in sorted(COPIES):
         duck, pg = results[("duckdb", view)], results[("postgres", view)]
         assert list(duck.columns) == list(pg.columns)
         assert len(duck) == len(pg) > 0
