@@ -30,7 +30,7 @@ def test_build_info_refresh(tmp_path):
     assert info.exit_code == 0, info.output
     with connect(url) as db:
         counts = db.counts()
-    assert f"{counts['orders']:,}" in info.output and "completed revenue" in info.output
+    assert f"{counts['orders']:,}" in info.output and "Net revenue" in info.output and "$" in info.output
 
     again = run("build", "--scale", "0.05", "-d", url)
     assert again.exit_code == 1 and "--replace" in again.output
