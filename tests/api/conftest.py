@@ -3,20 +3,36 @@
 ``models_dir``   the four models trained on ``small_frames`` with small settings (~15 s, once).
 ``client``       a TestClient over ``create_app(loaded_db.url, KEY, models_dir=...)`` on each backend,
                  sending the API key by default.
+``as_json``      a metric's frame as the JSON rows the API should answer (dates as dates).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 
+from sales_analytics import metrics
 from sales_analytics.api import create_app
+from sales_analytics.api.service import records
 
 KEY = "test-key-0123456789"
 AUTH = {"X-API-Key": KEY}
+
+
+def as_json(name: str, frame) -> list[dict]:
+    """Rows of ``metrics.compute(db, name, ...)`` as JSON values, each column as declared."""
+    dates = [c.name for c in metrics.get(name).columns if c.dtype == "date"]
+    rows = records(frame)
+    for row in rows:
+        for column in dates:
+            if isinstance(row.get(column), datetime):
+                row[column] = row[column].date()
+    return jsonable_encoder(rows)
 
 
 @pytest.fixture(scope="session")

@@ -1,69 +1,29 @@
-"""The /v1 metric and customer endpoints on both backends: auth, paging, filters, errors."""
+"""The /v1 endpoints on both backends: auth, the customer endpoint, errors, 503s, concurrency.
+
+The metric endpoints' numbers, paging and filters are in test_metrics.py.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-import pandas as pd
 import pytest
 
+from sales_analytics import metrics
 from sales_analytics.api import MissingApiKeyError, create_app
-from sales_analytics.metrics import SEGMENT_NAMES
-from tests.api.conftest import KEY
+from sales_analytics.metrics import Filters
+from tests.api.conftest import KEY, as_json
 
 #: One valid request per /v1 endpoint (the auth test walks them all).
 V1_GETS = [
-    "/v1/kpis",
-    "/v1/revenue",
-    "/v1/growth",
-    "/v1/customers",
+    "/v1/metrics",
+    *(f"/v1/metrics/{m.name}" for m in metrics.public()),
     "/v1/customers/1",
     "/v1/customers/1/scores",
-    "/v1/segments",
-    "/v1/segments/champions/customers",
-    "/v1/products",
-    "/v1/products/abc",
-    "/v1/geography",
-    "/v1/cohorts",
     "/v1/forecast",
     "/v1/scores",
     "/v1/models",
 ]
-GERMANY = "Germany"
-START, END = date(2024, 3, 1), date(2025, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def frames(small_frames) -> dict[str, pd.DataFrame]:
-    return {name: table.to_pandas() for name, table in small_frames.items()}
-
-
-def completed(frames, country: str | None = None, start=None, end=None) -> pd.DataFrame:
-    o = frames["orders"].merge(frames["customers"][["customer_id", "country"]], on="customer_id")
-    o = o[o["status"] == "completed"]
-    if country:
-        o = o[o["country"] == country]
-    if start:
-        o = o[o["order_date"] >= pd.Timestamp(start)]
-    if end:
-        o = o[o["order_date"] < pd.Timestamp(end + timedelta(days=1))]
-    return o.assign(amount=o["total_amount"].astype(float))
-
-
-def all_pages(client, path: str, params: dict, size: int) -> tuple[list[dict], dict]:
-    """Walk ``path`` page by page; also return the one-page answer (limit 1000)."""
-    full = client.get(path, params=params | {"limit": 1000})
-    assert full.status_code == 200, full.text
-    full = full.json()
-    items, offset = [], 0
-    while True:
-        body = client.get(path, params=params | {"limit": size, "offset": offset}).json()
-        assert (body["total"], body["limit"], body["offset"]) == (full["total"], size, offset)
-        items += body["items"]
-        if len(body["items"]) < size:
-            break
-        offset += size
-    return items, full
 
 
 # ------------------------------------------------------------------------------------- auth
@@ -78,7 +38,7 @@ def test_every_v1_endpoint_needs_the_key(client):
 
 def test_missing_key_is_401_before_parameter_checks(loaded_db, make_client):
     c = make_client(loaded_db.url)
-    r = c.get("/v1/revenue", params={"grain": "year"}, headers={"X-API-Key": "nope"})
+    r = c.get("/v1/metrics/revenue", params={"grain": "year"}, headers={"X-API-Key": "nope"})
     assert r.status_code == 401
     del c.headers["X-API-Key"]
     r = c.get("/v1/customers/0")
@@ -98,9 +58,7 @@ def test_open_endpoints_and_docs(client):
         "name": "X-API-Key",
         "description": "The key given to `sales-analytics serve --api-key` (or SA_API_KEY)",
     }
-    templated = {
-        p.replace("/1", "/{customer_id}").replace("/champions/", "/{segment}/") for p in V1_GETS
-    }
+    templated = {p.replace("/1", "/{customer_id}") for p in V1_GETS}
     assert {p for p in spec["paths"] if p.startswith("/v1")} == templated
     assert all(
         op["security"] == [{"APIKeyHeader": []}]
@@ -117,136 +75,49 @@ def test_no_key_configured_refuses_unless_auth_disabled(loaded_db, make_client, 
         create_app(loaded_db.url)
     monkeypatch.setenv("SA_API_KEY", "from-env")
     c = make_client(loaded_db.url, api_key=None)
-    assert c.get("/v1/kpis").status_code == 401
-    assert c.get("/v1/kpis", headers={"X-API-Key": "from-env"}).status_code == 200
+    assert c.get("/v1/metrics/kpis").status_code == 401
+    assert c.get("/v1/metrics/kpis", headers={"X-API-Key": "from-env"}).status_code == 200
     monkeypatch.delenv("SA_API_KEY")
     c = make_client(loaded_db.url, api_key=None, require_auth=False)
-    assert c.get("/v1/kpis", headers={"X-API-Key": ""}).status_code == 200
+    assert c.get("/v1/metrics/kpis", headers={"X-API-Key": ""}).status_code == 200
     assert "securitySchemes" not in c.get("/openapi.json").json().get("components", {})
 
 
-# ------------------------------------------------------------------------------------- paging
-@pytest.mark.parametrize(
-    "path, params, key",
-    [
-        ("/v1/customers", {}, "customer_id"),
-        ("/v1/customers", {"sort": "total_spent", "order": "desc"}, "customer_id"),
-        ("/v1/customers", {"sort": "last_order_at", "start": "2025-01-01"}, "customer_id"),
-        ("/v1/products", {}, "product_id"),
-        ("/v1/products", {"sort": "margin_pct", "order": "asc", "end": "2023-06-30"}, "product_id"),
-        ("/v1/products/abc", {}, "product_id"),
-        ("/v1/segments/loyal-customers/customers", {}, "customer_id"),
-        ("/v1/scores", {"sort": "churn_probability", "order": "desc"}, "customer_id"),
-    ],
-)
-def test_pages_concatenate_to_the_full_list(client, path, params, key):
-    items, full = all_pages(client, path, params, size=7)
-    assert items == full["items"]
-    ids = [row[key] for row in items]
-    assert len(ids) == len(set(ids)) == full["total"] > 7
-
-
-def test_sorting_is_stable_with_nulls_last(client):
-    rows = client.get("/v1/products", params={"sort": "margin_pct", "end": "2023-03-31"}).json()
-    margins = [r["margin_pct"] for r in rows["items"]]
-    known = [m for m in margins if m is not None]
-    assert margins[: len(known)] == sorted(known, reverse=True)
-    assert None in margins and all(m is None for m in margins[len(known) :])
-    nulls = [r["product_id"] for r in rows["items"] if r["margin_pct"] is None]
-    assert nulls == sorted(nulls)
-
-
-def test_offset_past_the_end_is_an_empty_page(client):
-    body = client.get("/v1/customers", params={"offset": 10_000}).json()
-    assert body["items"] == [] and body["total"] == 200
-
-
-# ------------------------------------------------------------------------------------- filters
-def test_customer_filter_matches_pandas(client, frames):
-    body = client.get(
-        "/v1/customers", params={"country": GERMANY, "start": START, "end": END, "limit": 1000}
-    ).json()
-    cust = frames["customers"]
-    expected_ids = sorted(cust.loc[cust["country"] == GERMANY, "customer_id"])
-    assert [r["customer_id"] for r in body["items"]] == expected_ids
-    assert body["total"] == len(expected_ids)
-    o = completed(frames, GERMANY, START, END)
-    spent = o.groupby("customer_id")["amount"].sum()
-    counts = o.groupby("customer_id").size()
-    for row in body["items"]:
-        cid = row["customer_id"]
-        assert row["country"] == GERMANY
-        assert row["order_count"] == counts.get(cid, 0)
-        assert row["total_spent"] == pytest.approx(spent.get(cid, 0.0), abs=0.005)
-
-
-def test_kpis_and_revenue_country_filter_match_pandas(client, frames):
-    params = {"country": GERMANY, "start": START, "end": END}
-    o = completed(frames, GERMANY, START, END)
-    k = client.get("/v1/kpis", params=params).json()
-    assert k["orders"] == len(o)
-    assert k["revenue"] == pytest.approx(o["amount"].sum(), abs=0.005)
-    assert k["customers"] == o["customer_id"].nunique()
-    series = client.get("/v1/revenue", params=params | {"grain": "month"}).json()
-    assert series["grain"] == "month"
-    by_month = o.groupby(o["order_date"].dt.to_period("M"))["amount"].sum()
-    got = {p["period"]: p["revenue"] for p in series["items"]}
-    for period, value in by_month.items():
-        assert got[period.start_time.date().isoformat()] == pytest.approx(value, abs=0.005)
-    assert sum(got.values()) == pytest.approx(o["amount"].sum(), abs=0.01)
-
-
-def test_several_countries_and_segments(client, frames):
-    both = client.get("/v1/kpis", params=[("country", GERMANY), ("country", "France")]).json()
-    one = [client.get("/v1/kpis", params={"country": c}).json() for c in (GERMANY, "France")]
-    assert both["orders"] == sum(k["orders"] for k in one)
-    seg = client.get("/v1/customers", params={"segment": "champions", "limit": 1000}).json()
-    members = client.get("/v1/segments/champions/customers", params={"limit": 1000}).json()
-    assert [r["customer_id"] for r in seg["items"]] == [r["customer_id"] for r in members["items"]]
-    assert {r["segment"] for r in members["items"]} == {"Champions"}
-
-
-def test_segments_summary_and_slugs(client):
-    body = client.get("/v1/segments").json()
-    names = [r["segment"] for r in body["items"]]
-    assert names == [s for s in SEGMENT_NAMES if s in names]
-    assert sum(r["customers"] for r in body["items"]) == client.get("/v1/kpis").json()["customers"]
-    for row in body["items"]:
-        members = client.get(f"/v1/segments/{row['segment_slug']}/customers").json()
-        assert members["total"] == row["customers"]
-    assert client.get("/v1/segments/cant-lose-them/customers").status_code == 200
-
-
-def test_growth_geography_cohorts_abc(client):
-    yoy = client.get("/v1/growth", params={"kind": "yoy", "grain": "month"}).json()
-    assert yoy["comparison"] == "the same month one year back"
-    assert yoy["items"][0]["revenue_comparison"] is None  # nothing a year before the first month
-    later = [r for r in yoy["items"] if r["revenue_comparison"]]
-    assert later and all(
-        r["revenue_growth"] == pytest.approx(r["revenue"] / r["revenue_comparison"] - 1)
-        for r in later
-    )
-    pop = client.get("/v1/growth", params={"kind": "pop", "grain": "week"}).json()
-    assert pop["kind"] == "pop" and pop["grain"] == "week"
-    geo = client.get("/v1/geography", params={"level": "region", "country": GERMANY}).json()
-    assert geo["items"] and {r["country"] for r in geo["items"]} == {GERMANY}
-    assert all(r["region"] for r in geo["items"])
-    cohorts = client.get("/v1/cohorts").json()["items"]
-    assert all(r["months_since"] > 0 or r["retention"] == 1.0 for r in cohorts)
-    abc = client.get("/v1/products/abc", params={"abc_class": "A"}).json()
-    assert abc["total"] >= 1 and {r["abc_class"] for r in abc["items"]} == {"A"}
-
-
-def test_customer_detail(client, frames):
+# ------------------------------------------------------------------------------------- customers
+def test_customer_detail_is_two_catalogue_rows(client, loaded_db, small_frames):
     body = client.get("/v1/customers/1").json()
-    row = frames["customers"].set_index("customer_id").loc[1]
+    row = small_frames["customers"].to_pandas().set_index("customer_id").loc[1]
     assert (body["email"], body["country"]) == (row["email"], row["country"])
     assert datetime.fromisoformat(body["created_at"]) == row["created_at"].to_pydatetime()
-    assert body["rfm"]["segment_slug"] in {
-        s.lower().replace(" ", "-").replace("'", "") for s in SEGMENT_NAMES
-    }
-    windowed = client.get("/v1/customers/1", params={"start": "1990-01-01", "end": "1990-12-31"})
-    assert windowed.json()["order_count"] == 0 and windowed.json()["avg_order_value"] is None
+    summary = metrics.compute(loaded_db, "customer_summary")
+    rfm = metrics.compute(loaded_db, "rfm_segments")
+    expected = as_json("customer_summary", summary[summary["customer_id"] == 1])[0]
+    scored = as_json("rfm_segments", rfm[rfm["customer_id"] == 1])[0]
+    del scored["customer_id"]
+    assert body == expected | {"rfm": scored}
+    assert body["rfm"]["segment"] in metrics.SEGMENT_NAMES
+
+    window = Filters(start="2025-01-01", end="2025-06-30")
+    windowed = client.get("/v1/customers/1", params={"start": window.start, "end": window.end})
+    summary = metrics.compute(loaded_db, "customer_summary", window)
+    expected = as_json("customer_summary", summary[summary["customer_id"] == 1])[0]
+    assert windowed.json() == expected | {"rfm": scored}  # RFM: whole history, all customers
+    empty = client.get("/v1/customers/1", params={"start": "1990-01-01", "end": "1990-12-31"})
+    assert empty.json()["order_count"] == 0 and empty.json()["avg_order_value"] is None
+
+
+def test_customer_without_a_completed_order_has_no_rfm(client, loaded_db):
+    scored = set(metrics.compute(loaded_db, "rfm_segments")["customer_id"])
+    ids = set(metrics.compute(loaded_db, "customer_summary")["customer_id"])
+    unscored = sorted(ids - scored)
+    assert unscored
+    body = client.get(f"/v1/customers/{unscored[0]}").json()
+    assert body["customer_id"] == unscored[0] and body["rfm"] is None
+
+
+def test_customers_list_is_the_customer_summary_metric(client):
+    assert client.get("/v1/customers").status_code == 404
+    assert client.get("/v1/metrics/customer_summary").json()["total"] == 200
 
 
 # ------------------------------------------------------------------------------------- errors
@@ -254,27 +125,47 @@ def test_customer_detail(client, frames):
     "path, params, message",
     [
         (
-            "/v1/kpis",
+            "/v1/metrics/kpis",
             {"start": "2025-01-02", "end": "2025-01-01"},
             "start 2025-01-02 is after end 2025-01-01",
         ),
         ("/v1/customers/1", {"start": "2025-01-02", "end": "2025-01-01"}, "is after end"),
-        ("/v1/revenue", {"country": "Atlantis"}, "unknown country(s) 'Atlantis'; known: Australia"),
+        (
+            "/v1/metrics/revenue",
+            {"country": "Atlantis"},
+            "unknown country(s) 'Atlantis'; known: Australia",
+        ),
         ("/v1/scores", {"country": "germany"}, "unknown country(s) 'germany'"),
-        ("/v1/products", {"category": "Spaceships"}, "unknown category(s) 'Spaceships'"),
-        ("/v1/revenue", {"grain": "year"}, "Input should be 'day', 'week' or 'month'"),
-        ("/v1/kpis", {"segment": "Champions"}, "Input should be 'champions'"),
-        ("/v1/customers", {"limit": 0}, "greater than or equal to 1"),
-        ("/v1/customers", {"limit": 1001}, "less than or equal to 1000"),
-        ("/v1/customers", {"offset": -1}, "greater than or equal to 0"),
-        ("/v1/kpis", {"start": "2025-13-01"}, "valid date"),
-        ("/v1/kpis", {"end": "0001-01-01"}, "greater than or equal to 1900-01-01"),
-        ("/v1/kpis", {"country": "x" * 101}, "at most 100 characters"),
+        ("/v1/metrics/revenue", {"grain": "year"}, "Input should be 'day', 'week' or 'month'"),
+        ("/v1/metrics/kpis", {"segment": "champions"}, "Input should be 'Champions'"),
+        ("/v1/metrics/customer_summary", {"limit": 0}, "greater than or equal to 1"),
+        ("/v1/metrics/customer_summary", {"limit": 1001}, "less than or equal to 1000"),
+        ("/v1/metrics/customer_summary", {"offset": -1}, "greater than or equal to 0"),
+        ("/v1/metrics/kpis", {"start": "2025-13-01"}, "valid date"),
+        ("/v1/metrics/kpis", {"end": "0001-01-01"}, "greater than or equal to 1900-01-01"),
+        ("/v1/metrics/kpis", {"country": "x" * 101}, "at most 100 characters"),
+        ("/v1/metrics/kpis", {"countyr": "Germany"}, "unknown query parameter(s) 'countyr'"),
+        ("/v1/metrics/kpis", {"grain": "day"}, "unknown query parameter(s) 'grain'"),
+        ("/v1/metrics/geography", {"level": "city"}, "'country' or 'region'"),
+        ("/v1/metrics/abc_classes", {"a_share": 1.5}, "less than or equal to 1"),
+        ("/v1/metrics/abc_classes", {"a_share": "nan"}, "finite number"),
+        (
+            "/v1/metrics/abc_classes",
+            {"a_share": 0.9, "b_share": 0.5},
+            "need 0 < a_share <= b_share <= 1",
+        ),
+        ("/v1/metrics/stock_cover", {"window_days": 0}, "greater than or equal to 1"),
+        ("/v1/metrics/product_lines", {}, "Field required"),
+        ("/v1/metrics/orders", {"cap": 0}, "greater than or equal to 1"),
+        ("/v1/metrics/orders", {"cap": 1_000_001}, "less than or equal to 1000000"),
+        (
+            "/v1/metrics/decomposition",
+            {"grain": "month", "start": "2025-01-01"},
+            "decomposition needs at least 25 months of data",
+        ),
         ("/v1/customers/0", {}, "greater than or equal to 1"),
         ("/v1/customers/99999999999999999999", {}, "less than or equal to"),
         ("/v1/customers/abc", {}, "valid integer"),
-        ("/v1/segments/best/customers", {}, "Input should be 'champions'"),
-        ("/v1/geography", {"level": "city"}, "'country' or 'region'"),
     ],
 )
 def test_bad_parameters_are_422_with_a_message(client, path, params, message):
@@ -285,6 +176,18 @@ def test_bad_parameters_are_422_with_a_message(client, path, params, message):
     assert any(message in d["msg"] for d in detail), detail
 
 
+def test_a_builders_check_is_a_422_on_the_param_it_names(client):
+    r = client.get("/v1/metrics/abc_classes", params={"a_share": 0.9, "b_share": 0.5})
+    assert r.json()["detail"] == [
+        {
+            "type": "value_error",
+            "loc": ["query", "a_share"],
+            "msg": "need 0 < a_share <= b_share <= 1",
+            "input": None,
+        }
+    ]
+
+
 def test_unknown_customer_is_404(client):
     for path in ("/v1/customers/999999", "/v1/customers/999999/scores"):
         r = client.get(path)
@@ -292,19 +195,15 @@ def test_unknown_customer_is_404(client):
         assert r.json() == {"detail": "no customer with customer_id 999999"}
 
 
-def test_empty_window_gives_zeros_and_nulls(client):
-    params = {"start": "1990-01-01", "end": "1990-12-31"}
-    k = client.get("/v1/kpis", params=params).json()
-    assert (k["revenue"], k["orders"], k["aov"], k["first_order_at"]) == (0.0, 0, None, None)
-    for path in ("/v1/revenue", "/v1/growth", "/v1/cohorts", "/v1/geography", "/v1/segments"):
-        r = client.get(path, params=params)
-        assert r.status_code == 200 and r.json()["items"] == [], path
+def test_unknown_metric_is_404(client):
+    r = client.get("/v1/metrics/daily_units")  # internal building blocks are not served
+    assert r.status_code == 404
 
 
 # ------------------------------------------------------------------------------------- 503
 def test_unreachable_database_is_503(make_client):
     c = make_client("postgresql://postgres@127.0.0.1:1/shop")
-    r = c.get("/v1/kpis")
+    r = c.get("/v1/metrics/kpis")
     assert r.status_code == 503 and "cannot connect to PostgreSQL" in r.json()["detail"]
     health = c.get("/health")
     assert health.status_code == 503 and health.json()["status"] == "unavailable"
@@ -315,19 +214,24 @@ def test_database_without_schema_is_503_until_built(tmp_path, make_client, small
 
     url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
     c = make_client(url)
-    r = c.get("/v1/customers")
+    r = c.get("/v1/metrics/customer_summary")
     assert r.status_code == 503 and "sales-analytics build" in r.json()["detail"]
     with connect(url) as db:
         db.create_schema()
-        db.load(small_frames)
-    assert c.get("/v1/customers").json()["total"] == 200
+        metrics.load(db, small_frames)
+    assert c.get("/v1/metrics/customer_summary").json()["total"] == 200
 
 
 def test_concurrent_requests_share_the_connection_safely(client):
     """FastAPI runs endpoints in a thread pool; the one connection is used by one at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = ["/v1/kpis", "/v1/customers?limit=5", "/v1/revenue?grain=week", "/v1/segments"] * 6
+    paths = [
+        "/v1/metrics/kpis",
+        "/v1/metrics/customer_summary?limit=5",
+        "/v1/metrics/revenue?grain=week",
+        "/v1/metrics/segment_summary",
+    ] * 6
     expected = {p: client.get(p).json() for p in set(paths)}
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(client.get, paths))
@@ -337,8 +241,8 @@ def test_concurrent_requests_share_the_connection_safely(client):
 
 def test_lost_connection_is_503_then_reconnects(loaded_db, make_client):
     c = make_client(loaded_db.url)
-    assert c.get("/v1/kpis").status_code == 200
+    assert c.get("/v1/metrics/kpis").status_code == 200
     c.app.state.service._db.raw.close()  # the server went away under the open connection
-    lost = c.get("/v1/kpis")
+    lost = c.get("/v1/metrics/kpis")
     assert lost.status_code == 503 and lost.json()["detail"].startswith("database unavailable")
-    assert c.get("/v1/kpis").status_code == 200
+    assert c.get("/v1/metrics/kpis").status_code == 200

@@ -149,8 +149,10 @@ def create_app(
         version=__version__,
         summary="Read-only metrics, RFM segments, forecasts and customer scores of a shop.",
         description=(
-            "All `/v1` endpoints need the header `X-API-Key`. Lists with `limit`/`offset` come "
-            "back as `{total, limit, offset, items}` in a stable order. Money is a number, "
+            "All `/v1` endpoints need the header `X-API-Key`. `/v1/metrics` lists the metric "
+            "catalogue; each metric is served at `/v1/metrics/{name}` as "
+            "`{metric, label, filters, params, total, limit, offset, items}` in its declared "
+            "order, every column's unit in the schema (`x-unit`). Money is a number, "
             "timestamps are ISO 8601 (shop local time, no offset), missing values are null. "
             "Bad parameters are a 422 (`start` after `end`, an unknown country), unknown ids a "
             "404. See docs/api.md."
@@ -163,8 +165,8 @@ def create_app(
     deps = [Depends(api_key_dependency(key))] if require_auth and key else []
     deps.append(Depends(reject_unknown_query))
     v1 = APIRouter(prefix="/v1", dependencies=deps)
-    v1.include_router(metrics.router)
-    v1.include_router(customers.router)
+    v1.include_router(metrics.build_router())  # one route per catalogue metric, as it is now
+    v1.include_router(customers.build_router())
     v1.include_router(models.router)
     app.include_router(v1)
 

@@ -2,7 +2,7 @@
 
 Everything the OpenAPI schema can say (types, enums, bounds) FastAPI checks; the rest is checked
 here and reported as a 422 in FastAPI's own error shape (``{"detail": [{"loc", "msg", "type"}]}``):
-``start`` after ``end``, unknown countries or categories, and query parameters the endpoint does
+``start`` after ``end``, unknown countries, and query parameters the endpoint does
 not have (a misspelt ``?countyr=Germany`` would otherwise silently return unfiltered numbers).
 """
 
@@ -18,7 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from sales_analytics.api.schemas import SEGMENT_BY_SLUG, Segment
+from sales_analytics.api.schemas import SegmentName
 from sales_analytics.api.service import Service
 from sales_analytics.metrics import Filters
 
@@ -93,8 +93,12 @@ Countries = Annotated[
     ),
 ]
 Segments = Annotated[
-    list[Segment] | None,
-    Query(alias="segment", description="RFM segment slug (repeat for several)"),
+    list[SegmentName] | None,
+    Query(
+        alias="segment",
+        description="RFM segment as of the window's end, spelled as the metrics spell it "
+        "(`Champions`, `Can't Lose Them`; repeat for several)",
+    ),
 ]
 
 
@@ -105,8 +109,10 @@ class Paging:
 
 
 def paging(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Page size: rows per response (API paging)")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip (API paging)")] = 0,
 ) -> Paging:
     return Paging(limit, offset)
 
@@ -147,28 +153,20 @@ def check_known(
     return values
 
 
-def window_filters(
+def filters(
     svc: ServiceDep,
     start: Start = None,
     end: End = None,
     country: Countries = None,
+    segment: Segments = None,
 ) -> Filters:
-    """Dates and countries (no segment): for the RFM endpoints, which compute the segments."""
+    """Dates, countries and RFM segments: what every metric can be narrowed to."""
     check_dates(start, end)
     countries = check_known(
         svc, country or (), table="customers", column="country", param="country"
     )
-    return Filters(start=start, end=end, countries=countries)
-
-
-def filters(
-    base: Annotated[Filters, Depends(window_filters)],
-    segment: Segments = None,
-) -> Filters:
-    """Dates, countries and RFM segments: what every metric can be narrowed to."""
-    names = tuple(dict.fromkeys(SEGMENT_BY_SLUG[s.value] for s in segment or ()))
-    return Filters(start=base.start, end=base.end, countries=base.countries, segments=names)
+    segments = tuple(dict.fromkeys(segment or ()))
+    return Filters(start=start, end=end, countries=countries, segments=segments)
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
-WindowFiltersDep = Annotated[Filters, Depends(window_filters)]

@@ -1,29 +1,22 @@
-"""Enums for query parameters and pydantic response models (they make the OpenAPI spec precise).
+"""Enums for query parameters and the fixed pydantic response models (the OpenAPI spec is exact).
 
-Money is a float (DECIMAL columns are converted), timestamps are ISO 8601 in the shop's local time
-without an offset (the database stores ``TIMESTAMP`` without a time zone), a missing or undefined
-value (no orders, division by zero, NaN) is ``null``.
+The metric endpoints' row models are built from the catalogue's declarations at app creation
+(:mod:`sales_analytics.api.declared`); this module holds what is fixed: the catalogue listing, the
+filter echo, errors, health and the saved models' answers. Money is a float (DECIMAL columns are
+converted), timestamps are ISO 8601 in the shop's local time without an offset (the database
+stores ``TIMESTAMP`` without a time zone), a missing or undefined value (no orders, division by
+zero, NaN) is ``null``.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from sales_analytics.metrics import GRAINS, SEGMENT_NAMES
-
-
-def slugify(name: str) -> str:
-    """``"Can't Lose Them"`` -> ``"cant-lose-them"``: the URL spelling of an RFM segment name."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-")
-
-
-#: URL slug -> RFM segment name, in rule order.
-SEGMENT_BY_SLUG: dict[str, str] = {slugify(name): name for name in SEGMENT_NAMES}
+from sales_analytics.metrics import SEGMENT_NAMES
 
 #: A timestamp as stored: ISO 8601 local shop time without an offset (``2024-03-01T14:05:00``).
 #: JSON Schema's ``date-time`` format demands an offset, so the schema gives the pattern instead.
@@ -39,55 +32,13 @@ LocalDateTime = Annotated[
     ),
 ]
 
-Grain = StrEnum("Grain", {g: g for g in GRAINS})
-Grain.__doc__ = "Time grain of a series: day, week (Monday start) or month."
-Segment = StrEnum("Segment", {slug.replace("-", "_"): slug for slug in SEGMENT_BY_SLUG})
-Segment.__doc__ = "RFM named segment, spelled as a URL slug (e.g. `cant-lose-them`)."
-
-
-class Level(StrEnum):
-    """Geographic level."""
-
-    country = "country"
-    region = "region"
-
-
-class GrowthKind(StrEnum):
-    """``yoy``: against the same period a year back; ``pop``: against the previous period."""
-
-    yoy = "yoy"
-    pop = "pop"
+#: An RFM named segment, spelled as the metrics spell it (``Can't Lose Them``).
+SegmentName = Literal[SEGMENT_NAMES]  # type: ignore[valid-type]
 
 
 class SortOrder(StrEnum):
     asc = "asc"
     desc = "desc"
-
-
-class CustomerSort(StrEnum):
-    customer_id = "customer_id"
-    total_spent = "total_spent"
-    order_count = "order_count"
-    avg_order_value = "avg_order_value"
-    last_order_at = "last_order_at"
-    created_at = "created_at"
-
-
-class ProductSort(StrEnum):
-    product_id = "product_id"
-    product_name = "product_name"
-    revenue = "revenue"
-    units_sold = "units_sold"
-    order_count = "order_count"
-    profit = "profit"
-    margin_pct = "margin_pct"
-    units_returned = "units_returned"
-
-
-class AbcClass(StrEnum):
-    A = "A"
-    B = "B"
-    C = "C"
 
 
 class ScoreSort(StrEnum):
@@ -130,189 +81,66 @@ class Health(Model):
     detail: str | None = None
 
 
-# ------------------------------------------------------------------------------------- sales
-class Kpis(Model):
-    revenue: float = Field(description="Net revenue: completed orders")
-    gross_revenue: float
-    returned_revenue: float
-    orders: int
-    aov: float | None
-    units: int
-    customers: int
-    new_customers: int
-    returning_customers: int
-    revenue_per_customer: float | None
-    gross_orders: int
-    cancelled_orders: int
-    returned_orders: int
-    cancel_rate: float | None
-    return_rate: float | None
-    first_order_at: LocalDateTime | None
-    last_order_at: LocalDateTime | None
+# ------------------------------------------------------------------------------------- catalogue
+class ParamInfo(Model):
+    """A metric parameter, as the endpoint takes it."""
+
+    name: str = Field(description="The parameter's name in the catalogue")
+    query: str = Field(
+        description="Its query parameter on `/v1/metrics/{name}` (`cap` for `limit`)"
+    )
+    type: Literal["string", "integer", "number", "boolean"]
+    default: Any = Field(description="Used when the query parameter is absent (null: none)")
+    description: str
+    choices: list[Any] | None = Field(description="Every allowed value (null: any in range)")
+    minimum: float | None
+    maximum: float | None
+    required: bool
 
 
-class RevenuePoint(Model):
-    period: date
-    orders: int
-    revenue: float
-    aov: float | None
-    units: int
-    customers: int
-    gross_orders: int
-    gross_revenue: float
-    cancelled_orders: int
-    returned_orders: int
-    returned_revenue: float
+class ColumnInfo(Model):
+    """An output column: its type, unit and meaning."""
 
-
-class RevenueSeries(Model):
-    grain: Grain
-    items: list[RevenuePoint]
-
-
-class GrowthPoint(Model):
-    period: date
-    revenue: float
-    revenue_comparison: float | None = Field(description="Revenue of the comparison period")
-    revenue_growth: float | None = Field(description="(revenue - comparison) / comparison")
-    orders: int
-    orders_comparison: int | None
-    orders_growth: float | None
-
-
-class GrowthSeries(Model):
-    kind: GrowthKind
-    grain: Grain
-    comparison: str = Field(description="Which period each row is compared with")
-    items: list[GrowthPoint]
-
-
-# ------------------------------------------------------------------------------------- customers
-class CustomerSummary(Model):
-    customer_id: int
-    first_name: str
-    last_name: str
-    email: str
-    country: str
-    region: str
-    city: str
-    created_at: LocalDateTime
-    order_count: int
-    cancelled_count: int
-    returned_count: int
-    total_spent: float
-    avg_order_value: float | None
-    first_order_at: LocalDateTime | None
-    last_order_at: LocalDateTime | None
-
-
-class Rfm(Model):
-    as_of: date
-    last_order_at: LocalDateTime
-    recency_days: int
-    frequency: int
-    monetary: float
-    r_score: int
-    f_score: int
-    m_score: int
-    rfm_score: int
-    segment: str
-    segment_slug: Segment
-
-
-class CustomerDetail(CustomerSummary):
-    rfm: Rfm | None = Field(
-        description="RFM over all customers and the whole history (null: no completed order)"
+    name: str
+    dtype: Literal["int64", "float64", "decimal", "string", "date", "timestamp", "boolean"]
+    unit: str = Field(
+        description="currency, count, ratio (0..1), percent, number, days, date, "
+        "timestamp, text or id"
+    )
+    label: str
+    description: str
+    higher_is_better: bool | None = Field(description="Which direction is good (null: neither)")
+    technical: bool = Field(description="A helper value (an id), hidden from owners' tables")
+    when: dict[str, list[Any]] = Field(
+        description="Only returned for these parameter values (empty: always)"
     )
 
 
-class SegmentRow(Model):
-    segment: str
-    segment_slug: Segment
-    customers: int
-    orders: int
-    revenue: float
-    aov: float | None
-    avg_recency_days: float | None
-    avg_frequency: float | None
-    avg_monetary: float | None
-    customer_share: float | None
-    revenue_share: float | None
+class MetricInfo(Model):
+    """One catalogue entry."""
+
+    name: str
+    path: str = Field(description="Its endpoint")
+    label: str
+    grain: str = Field(description="What one row is")
+    description: str
+    domain: str
+    params: list[ParamInfo]
+    columns: list[ColumnInfo]
 
 
-class SegmentSummary(Model):
-    items: list[SegmentRow]
+class Catalogue(Model):
+    currency: str = Field(description="ISO 4217 code of every `currency` column (SA_CURRENCY)")
+    items: list[MetricInfo]
 
 
-class SegmentMember(Rfm):
-    customer_id: int
-    first_name: str
-    last_name: str
-    country: str
+class FiltersEcho(Model):
+    """The filters a metric was computed for (absent ones are null / empty)."""
 
-
-class CohortRow(Model):
-    cohort: date
-    months_since: int
-    cohort_size: int
-    active_customers: int
-    retention: float | None
-    orders: int
-    revenue: float
-    revenue_per_customer: float | None
-    cumulative_revenue_per_customer: float | None
-
-
-class Cohorts(Model):
-    items: list[CohortRow]
-
-
-# ------------------------------------------------------------------------------------- products
-class ProductRow(Model):
-    product_id: int
-    product_name: str
-    category: str
-    brand: str
-    unit_price: float
-    unit_cost: float
-    stock_quantity: int
-    units_sold: int
-    order_count: int
-    units_returned: int
-    revenue: float
-    cost: float
-    profit: float
-    margin_pct: float | None
-
-
-class AbcRow(Model):
-    product_id: int
-    product_name: str
-    category: str
-    brand: str
-    revenue: float
-    rank: int
-    revenue_share: float | None
-    cumulative_share: float | None
-    abc_class: AbcClass
-
-
-class GeographyRow(Model):
-    country: str
-    region: str | None = None
-    revenue: float
-    orders: int
-    customers: int
-    aov: float | None
-    revenue_share: float | None
-    revenue_12m: float
-    revenue_prev_12m: float
-    growth_12m: float | None
-
-
-class Geography(Model):
-    level: Level
-    items: list[GeographyRow]
+    start: date | None = Field(description="First order day, inclusive")
+    end: date | None = Field(description="Last order day, inclusive")
+    countries: list[str]
+    segments: list[SegmentName]
 
 
 # ------------------------------------------------------------------------------------- models

@@ -1,14 +1,14 @@
-"""Helpers for the routers: paging an ibis expression, sort keys, documented error responses."""
+"""Helpers for the routers: paging an expression or a frame, documented error responses."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from sales_analytics.api.params import Paging
-from sales_analytics.api.schemas import Error, SortOrder
+from sales_analytics.api.schemas import Error
 from sales_analytics.api.service import records
 
 #: Responses every /v1 endpoint may give besides 200 and 422 (FastAPI documents 422 itself).
@@ -23,23 +23,27 @@ MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def sort_keys(t: ir.Table, column: str, order: SortOrder, tiebreak: str) -> list:
-    """``column`` in ``order`` with NULLs last on every backend, then ``tiebreak`` ascending."""
-    key = ibis.desc(t[column]) if order is SortOrder.desc else ibis.asc(t[column])
-    return [key] if column == tiebreak else [key, ibis.asc(t[tiebreak])]
-
-
-def page(expr: ir.Table, paging: Paging) -> dict[str, Any]:
-    """A :class:`~sales_analytics.api.schemas.Page` of an ordered expression."""
+def page(expr: ir.Table, paging: Paging, cap: int | None = None) -> dict[str, Any]:
+    """``{total, limit, offset, items}`` of an ordered expression, within its first ``cap`` rows
+    when given (``total`` is then at most ``cap``)."""
     total = int(expr.count().execute())
-    rows = (
-        expr.limit(paging.limit, offset=paging.offset).to_pandas()
-        if paging.offset < total
-        else None
-    )
+    total = min(total, cap) if cap is not None else total
+    size = min(paging.limit, total - paging.offset)
+    rows = expr.limit(size, offset=paging.offset).to_pandas() if size > 0 else None
     return {
         "total": total,
         "limit": paging.limit,
         "offset": paging.offset,
         "items": records(rows) if rows is not None else [],
+    }
+
+
+def page_frame(frame: pd.DataFrame, paging: Paging) -> dict[str, Any]:
+    """The same page of a computed frame."""
+    rows = frame.iloc[paging.offset : paging.offset + paging.limit]
+    return {
+        "total": len(frame),
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "items": records(rows),
     }

@@ -1,92 +1,77 @@
-"""Customers: the paginated customer summary and one customer with their RFM segment."""
+"""One customer: their ``customer_summary`` row and their ``rfm_segments`` row, both catalogue
+metrics narrowed to the customer (the list of customers is ``/v1/metrics/customer_summary``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import Field, create_model
 
 from sales_analytics import metrics as m
-from sales_analytics.api.params import (
-    MAX_ID,
-    End,
-    FiltersDep,
-    PagingDep,
-    ServiceDep,
-    Start,
-    check_dates,
-)
-from sales_analytics.api.routes._common import COMMON_RESPONSES, NOT_FOUND, page, sort_keys
-from sales_analytics.api.schemas import (
-    CustomerDetail,
-    CustomerSort,
-    CustomerSummary,
-    Page,
-    SortOrder,
-    slugify,
-)
+from sales_analytics.api.declared import row_model
+from sales_analytics.api.params import MAX_ID, End, ServiceDep, Start, check_dates
+from sales_analytics.api.routes._common import COMMON_RESPONSES, NOT_FOUND
 from sales_analytics.api.service import records
-
-router = APIRouter(responses=COMMON_RESPONSES, tags=["customers"])
+from sales_analytics.config import get_settings
 
 CustomerId = Annotated[int, Path(ge=1, le=MAX_ID, description="customer_id")]
+SUMMARY, RFM = "customer_summary", "rfm_segments"
 
 
-@router.get("/customers", response_model=Page[CustomerSummary], summary="Customer summary")
-def get_customers(
-    svc: ServiceDep,
-    f: FiltersDep,
-    paging: PagingDep,
-    sort: Annotated[
-        CustomerSort, Query(description="Sort column (ties by customer_id)")
-    ] = CustomerSort.customer_id,
-    order: Annotated[
-        SortOrder, Query(description="asc or desc; nulls always last")
-    ] = SortOrder.asc,
-) -> dict:
-    """One row per customer in the filtered countries/segments with their completed orders,
-    cancellations, returns and spend in the date window (customers without orders included)."""
+def one_row(db, name: str, filters: m.Filters, customer_id: int) -> dict[str, Any] | None:
+    """Metric ``name``'s row of the customer (``None``: the metric has no row for them)."""
+    t = m.expression(db, name, filters)
+    rows = records(t.filter(t.customer_id == customer_id).to_pandas())
+    return rows[0] if rows else None
+
+
+def customer(svc, customer_id: int, filters: m.Filters) -> dict[str, Any]:
+    """The customer's summary over ``filters``' window and their RFM (whole history), or a 404."""
 
     def query(db):
-        t = m.customer_summary(db, f)
-        return page(t.order_by(sort_keys(t, sort.value, order, "customer_id")), paging)
-
-    return svc.run(query)
-
-
-def customer_row(svc, customer_id: int, filters: m.Filters) -> dict:
-    """The customer's summary row and RFM, or a 404."""
-
-    def query(db):
-        t = m.customer_summary(db, filters)
-        row = t.filter(t.customer_id == customer_id).to_pandas()
-        if row.empty:
-            return None, None
-        r = m.rfm_segments(db)
-        return row, r.filter(r.customer_id == customer_id).to_pandas()
+        row = one_row(db, SUMMARY, filters, customer_id)
+        return row, one_row(db, RFM, m.NO_FILTERS, customer_id) if row is not None else None
 
     row, rfm = svc.run(query)
     if row is None:
         raise HTTPException(404, f"no customer with customer_id {customer_id}")
-    out = records(row)[0]
-    if rfm is not None and not rfm.empty:
-        scored = records(rfm)[0]
-        scored.pop("customer_id", None)
-        scored["segment_slug"] = slugify(scored["segment"])
-        out["rfm"] = scored
-    else:
-        out["rfm"] = None
-    return out
+    if rfm is not None:
+        rfm.pop("customer_id")
+    return row | {"rfm": rfm}
 
 
-@router.get(
-    "/customers/{customer_id}",
-    response_model=CustomerDetail,
-    responses=NOT_FOUND,
-    summary="One customer",
-)
-def get_customer(svc: ServiceDep, customer_id: CustomerId, start: Start = None, end: End = None):
-    """The customer's summary over the date window and their RFM segment (all customers, whole
-    history). 404 for an unknown `customer_id`."""
-    check_dates(start, end)
-    return customer_row(svc, customer_id, m.Filters(start=start, end=end))
+def build_router() -> APIRouter:
+    router = APIRouter(responses=COMMON_RESPONSES, tags=["customers"])
+    currency = get_settings().currency
+    summary = m.get(SUMMARY)
+    rfm = row_model(m.get(RFM), currency, name="CustomerRfm", skip=("customer_id",))
+    detail = create_model(
+        "CustomerDetail",
+        __base__=row_model(summary, currency),
+        __doc__="A customer's `customer_summary` row with their `rfm_segments` row.",
+        rfm=(
+            rfm | None,
+            Field(
+                description="RFM over all customers and the whole history "
+                "(null: no completed order)"
+            ),
+        ),
+    )
+
+    @router.get(
+        "/customers/{customer_id}",
+        response_model=detail,
+        responses=NOT_FOUND,
+        summary="One customer",
+    )
+    def get_customer(
+        svc: ServiceDep, customer_id: CustomerId, start: Start = None, end: End = None
+    ) -> dict:
+        """The customer's summary over the date window (`customer_summary`) and their RFM
+        scores and segment (`rfm_segments`: all customers, whole history). 404 for an unknown
+        `customer_id`."""
+        check_dates(start, end)
+        return customer(svc, customer_id, m.Filters(start=start, end=end))
+
+    return router
