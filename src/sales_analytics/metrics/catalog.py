@@ -6,14 +6,29 @@ Importing this module imports the builder modules, whose :func:`~.spec.declare` 
 
 from __future__ import annotations
 
-from sales_analytics.metrics import customers, detail, geography, products, sales  # noqa: F401
+from sales_analytics.metrics import (  # noqa: F401 - each module declares its metrics
+    baskets,
+    customers,
+    detail,
+    geography,
+    products,
+    sales,
+    stock,
+)
 from sales_analytics.metrics.spec import DECLARED, DOMAINS, Metric
 
 #: Metric name -> declaration, by domain (sales, customers, products, geography, detail,
-#: internal), then in declaration order.
-CATALOG: dict[str, Metric] = {
-    m.name: m for m in sorted(DECLARED, key=lambda m: DOMAINS.index(m.domain))
-}
+#: internal), then module, then declaration order.
+#: Modules in the order their metrics are listed within a domain.
+MODULES: tuple[str, ...] = ("sales", "customers", "products", "stock", "baskets", "geography", "detail")
+
+
+def _order(m: Metric) -> tuple[int, int]:
+    module = m.builder.__module__.rsplit(".", 1)[-1]
+    return DOMAINS.index(m.domain), MODULES.index(module) if module in MODULES else len(MODULES)
+
+
+CATALOG: dict[str, Metric] = {m.name: m for m in sorted(DECLARED, key=_order)}
 
 
 def get(name: str) -> Metric:

@@ -1,5 +1,5 @@
-"""Product metrics: performance, margin and profit, category/brand rollups, ABC classes, slow
-movers, days of stock cover and products bought together.
+"""Product metrics: performance, margin and profit, category/brand rollups, ABC classes (stock in
+:mod:`.stock`, products bought together in :mod:`.baskets`).
 
 Sales are completed orders (net); ``units_returned`` counts units of returned orders. Cost is units
 sold times the product's current ``unit_cost``; profit = revenue - cost.
@@ -13,13 +13,10 @@ import ibis.expr.types as ir
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
 from sales_analytics.metrics.rules import (
-    CANCELLED,
     RETURNED,
-    as_of_table,
     is_completed,
     items,
     money,
-    orders,
     ratio,
 )
 from sales_analytics.metrics.source import TableSource, table, use
@@ -233,192 +230,4 @@ def abc_classes(
         revenue_share=ratio(ranked.revenue_dec, ranked.total_dec),
         cumulative_share=ratio(ranked.cum_dec, ranked.total_dec),
         abc_class=cls,
-    )  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------ stock
-WINDOW_DAYS = Param(
-    "window_days", int, 90, "Days of demand before the as-of day", minimum=1, maximum=3650
-)
-
-
-def _window_units(db: TableSource, f: Filters, window_days: int, ref: ir.Table) -> ir.Table:
-    """Per product sold in the window: completed units of orders 1..``window_days`` days before
-    ``as_of`` (the orders are narrowed first, so only the window's items are aggregated)."""
-    o = orders(db, f, dates=False)
-    o = o.filter(is_completed(o)).cross_join(ref)
-    days_ago = o.as_of.delta(o.order_date.date(), unit="day")
-    recent = o.filter(days_ago >= 1, days_ago <= window_days).select("order_id")
-    it = table(db, "order_items").join(recent, "order_id")
-    return it.group_by("product_id").aggregate(units_window=it.quantity.sum().cast("int64"))
-
-
-def _last_sold(db: TableSource, f: Filters, ref: ir.Table) -> ir.Table:
-    """Per product ever sold before the as-of day: the last completed order's timestamp. Without
-    an end date every order counts, so it is ``product_sales.last_sold_at`` over all dates."""
-    if f.end is None:
-        s = use(db, "product_sales", f.without_dates())
-        return s.filter(s.last_sold_at.notnull()).select("product_id", "last_sold_at")
-    it = items(db, f, dates=False)
-    it = it.filter(is_completed(it)).cross_join(ref)
-    it = it.filter(it.as_of.delta(it.order_date.date(), unit="day") >= 1)
-    return it.group_by("product_id").aggregate(last_sold_at=it.order_date.max())
-
-
-STOCK_COLUMNS = cols(
-    "product_id", "product_name", "category", "brand", "stock_quantity", "stock_value",
-    "units_window", "daily_demand",
-) + (
-    Column("days_of_cover", "float64", "days", "Days of cover",
-           "Units in stock / units per day; empty without demand", True),
-    *cols("last_sold_at", "days_since_last_sale", "as_of"),
-)  # fmt: skip
-
-
-def _stock_base(db: TableSource, f: Filters, window_days: int) -> ir.Table:
-    p = table(db, "products")
-    ref = as_of_table(db, f)
-    w = _window_units(db, f, window_days, ref)
-    last = _last_sold(db, f, ref)
-    j = (
-        p.left_join(w, p.product_id == w.product_id)
-        .left_join(last, p.product_id == last.product_id)
-        .cross_join(ref)
-    )
-    units = j.units_window.fill_null(0)
-    demand = units.cast("float64") / window_days
-    return j.select(
-        product_id=p.product_id, product_name=p.product_name, category=p.category,
-        brand=p.brand, stock_quantity=p.stock_quantity.cast("int64"),
-        stock_value=(p.stock_quantity * p.unit_cost).cast("float64"),
-        units_window=units, daily_demand=demand,
-        days_of_cover=ratio(p.stock_quantity, demand),
-        last_sold_at=j.last_sold_at,
-        days_since_last_sale=j.as_of.delta(j.last_sold_at.date(), unit="day").cast("int64"),
-        as_of=j.as_of,
-    )  # fmt: skip
-
-
-@declare(
-    "stock_cover",
-    label="Days of stock cover",
-    domain="products",
-    grain="one row per product",
-    description="Units in stock / average daily units sold in the window_days before the as-of "
-    "day (the window's start does not apply); empty cover means no demand.",
-    columns=STOCK_COLUMNS,
-    params=(WINDOW_DAYS,),
-    sort=("days_of_cover", "product_id"),
-)
-def stock_cover(db: TableSource, f: Filters, *, window_days: int = 90) -> ir.Table:
-    return _stock_base(db, f, window_days)
-
-
-@declare(
-    "slow_movers",
-    label="Slow movers",
-    domain="products",
-    grain="one row per product in stock that sold at most max_units units in the demand window",
-    description="Capital tied up in stock that does not sell, largest first.",
-    columns=tuple(c for c in STOCK_COLUMNS if c.name != "days_of_cover"),
-    params=(WINDOW_DAYS, Param("max_units", int, 1, "Most units sold in the window", minimum=0)),
-    sort=("-stock_value", "product_id"),
-)
-def slow_movers(
-    db: TableSource, f: Filters, *, window_days: int = 90, max_units: int = 1
-) -> ir.Table:
-    b = _stock_base(db, f, window_days).drop("days_of_cover")
-    return b.filter(b.stock_quantity > 0, b.units_window <= max_units)
-
-
-# ------------------------------------------------------------------------------------ baskets
-def _pair_counts(db: TableSource, f: Filters, min_orders: int) -> ir.Table:
-    it = items(db, f)
-    basket = it.filter(it.status != CANCELLED).select("order_id", "product_id").distinct()
-    n = basket.aggregate(baskets=basket.order_id.nunique().cast("int64"))
-    single = basket.group_by("product_id").aggregate(orders=basket.count().cast("int64"))
-    a = basket
-    b = basket.view()
-    # (product ids can use all 64 bits, as imported ones do: no packing of a pair into one key)
-    pairs = a.join(b, [a.order_id == b.order_id, a.product_id < b.product_id]).select(
-        product_a=a.product_id, product_b=b.product_id
-    )
-    pairs = pairs.group_by(["product_a", "product_b"]).aggregate(
-        orders_together=pairs.count().cast("int64")
-    )
-    pairs = pairs.filter(pairs.orders_together >= min_orders)
-    sa = single.select(pa_id="product_id", orders_a="orders")
-    sb = single.select(pb_id="product_id", orders_b="orders")
-    j = (
-        pairs.join(sa, pairs.product_a == sa.pa_id)
-        .join(sb, pairs.product_b == sb.pb_id)
-        .cross_join(n)
-    )
-    return j.select("product_a", "product_b", "orders_together", "orders_a", "orders_b", "baskets")
-
-
-PAIR_COLUMNS = (
-    Column("product_a", "int64", "id", "Product A", technical=True),
-    Column("product_b", "int64", "id", "Product B", technical=True),
-    Column("orders_together", "int64", "count", "Orders with both", "", True),
-    Column("orders_a", "int64", "count", "Orders with A"),
-    Column("orders_b", "int64", "count", "Orders with B"),
-)
-
-
-@declare(
-    "pair_counts",
-    label="Baskets per product pair",
-    domain="internal",
-    grain="one row per pair of products (a < b) bought together in at least two baskets",
-    description="A basket is an order that was not cancelled; a product counts once per basket.",
-    columns=PAIR_COLUMNS + (Column("baskets", "int64", "count", "Baskets", "All baskets"),),
-    sort=("-orders_together", "product_a", "product_b"),
-    materialize=True,
-    key=("product_a", "product_b"),
-)
-def pair_counts(db: TableSource, f: Filters) -> ir.Table:
-    return _pair_counts(db, f, 2)
-
-
-@declare(
-    "product_pairs",
-    label="Bought together",
-    domain="products",
-    grain="one row per pair of products bought together in at least min_orders baskets",
-    description="support = baskets with both / all baskets; confidence_a_b = P(b | a); "
-    "lift = support / (support(a) * support(b)). Baskets are orders that were not cancelled.",
-    columns=PAIR_COLUMNS[:2] + (
-        Column("product_a_name", "string", "text", "Product A"),
-        Column("product_b_name", "string", "text", "Product B"),
-    ) + PAIR_COLUMNS[2:] + (
-        Column("support", "float64", "ratio", "Support", "Share of baskets with both", True),
-        Column("confidence_a_b", "float64", "ratio", "Confidence A -> B", "P(B | A)", True),
-        Column("confidence_b_a", "float64", "ratio", "Confidence B -> A", "P(A | B)", True),
-        Column("lift", "float64", "number", "Lift", "> 1: bought together more than by chance",
-               True),
-    ),  # fmt: skip
-    params=(
-        Param("min_orders", int, 2, "Fewest baskets with both products", minimum=1),
-        Param("limit", int, 100, "Most pairs returned, the most frequent first", minimum=1),
-    ),
-    sort=("-orders_together", "-lift", "product_a", "product_b"),
-)
-def product_pairs(db: TableSource, f: Filters, *, min_orders: int = 2) -> ir.Table:
-    if min_orders >= 2:  # the (materialized) counts keep the pairs of at least 2 baskets
-        pairs = use(db, "pair_counts", f)
-        pairs = pairs.filter(pairs.orders_together >= min_orders)
-    else:
-        pairs = _pair_counts(db, f, min_orders)
-    names = table(db, "products").select("product_id", "product_name")
-    na = names.select(na_id="product_id", product_a_name="product_name")
-    nb = names.select(nb_id="product_id", product_b_name="product_name")
-    j = pairs.join(na, pairs.product_a == na.na_id).join(nb, pairs.product_b == nb.nb_id)
-    return j.select(
-        "product_a", "product_b", "product_a_name", "product_b_name", "orders_together",
-        "orders_a", "orders_b",
-        support=ratio(j.orders_together, j.baskets),
-        confidence_a_b=ratio(j.orders_together, j.orders_a),
-        confidence_b_a=ratio(j.orders_together, j.orders_b),
-        lift=ratio(j.orders_together * j.baskets, j.orders_a * j.orders_b),
     )  # fmt: skip
