@@ -72,8 +72,8 @@ class Dialect(ABC):
         """Run one read statement on the driver connection ``raw`` and return all rows."""
 
     @abstractmethod
-    def columns(self, raw: Any, sql: str) -> list[str] | None:
-        """Column names of the query ``sql``, None if it fails (the connection stays usable)."""
+    def try_query(self, raw: Any, sql: str) -> list[tuple] | None:
+        """The rows of the read ``sql``, None if it fails (the connection stays usable)."""
 
     @abstractmethod
     def transaction(self, raw: Any) -> AbstractContextManager[Any]:
@@ -118,9 +118,9 @@ class DuckDBDialect(Dialect):
     def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
         return raw.execute(sql, params or []).fetchall()
 
-    def columns(self, raw: Any, sql: str) -> list[str] | None:
+    def try_query(self, raw: Any, sql: str) -> list[tuple] | None:
         try:
-            return [d[0] for d in raw.execute(sql).description]
+            return raw.execute(sql).fetchall()
         except Exception:  # noqa: BLE001 - missing or broken relation
             return None
 
@@ -193,13 +193,13 @@ class PostgresDialect(Dialect):
         raw.commit()
         return rows
 
-    def columns(self, raw: Any, sql: str) -> list[str] | None:
+    def try_query(self, raw: Any, sql: str) -> list[tuple] | None:
         try:
             with raw.cursor() as cur:
                 cur.execute(sql)
-                names = [d.name for d in cur.description]
+                rows = cur.fetchall()
             raw.commit()
-            return names
+            return rows
         except Exception:  # noqa: BLE001 - missing or broken relation
             raw.rollback()
             return None

@@ -44,9 +44,8 @@ class Copy(Protocol):
 
 def recorded(db: Database) -> dict[str, str]:
     """Copy name -> digest of the copies that exist now (empty before the first refresh)."""
-    if META not in db.existing_tables():
-        return {}
-    return {name: digest for name, digest in db.query(f"SELECT name, digest FROM {META}")}
+    rows = db.dialect.try_query(db.raw, f"SELECT name, digest FROM {META}")  # one query: every read asks
+    return dict(rows or [])
 
 
 def drop_copies(cur: Any, dialect: Dialect, names: Sequence[str]) -> None:
