@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sales_analytics import metrics
 from sales_analytics.storage import connect
 
 APP = Path(__file__).resolve().parents[2] / "src" / "sales_analytics" / "dashboard" / "app.py"
@@ -21,11 +22,12 @@ FAST_MODELS = {
 
 @pytest.fixture(scope="session")
 def shop_file(tmp_path_factory, small_frames) -> Path:
-    """A DuckDB file holding the small synthetic shop (closed: other processes may open it)."""
+    """A DuckDB file holding the small synthetic shop and the catalogue's materialized copies
+    (closed: other processes may open it)."""
     path = tmp_path_factory.mktemp("dash") / "shop.duckdb"
     with connect(f"duckdb:///{path}") as db:
         db.create_schema()
-        db.load(small_frames)
+        metrics.load(db, small_frames)
     return path
 
 

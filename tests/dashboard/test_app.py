@@ -1,5 +1,6 @@
 """AppTest: every page renders without an exception, filters drive the numbers, drill-downs and
-both states of the Predictions page."""
+their captions reconcile with the KPIs, both states of the Predictions page, and the metric
+explorer lists the catalogue (a metric added to it appears with no other edit)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sales_analytics import metrics
-from sales_analytics.metrics import Filters
+from sales_analytics.dashboard import data
+from sales_analytics.metrics import Column, Filters, Metric, Param
+from sales_analytics.present import captions
+from sales_analytics.present import format as fmt
 from sales_analytics.storage import connect
 from tests.dashboard.conftest import APP
 
-PAGES = ["revenue", "customers", "products", "geography", "predictions"]
+PAGES = {  # view file -> title
+    "revenue": "Revenue",
+    "customers": "Customers",
+    "products": "Products",
+    "geography": "Geography",
+    "predictions": "Predictions",
+    "explorer": "Metric explorer",
+}
 TIMEOUT = 120
 
 
@@ -34,6 +45,10 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def money(v) -> str:
+    return fmt.value(v, "currency")
+
+
 def default_filters(url: str) -> Filters:
     with connect(url) as db:
         k = metrics.kpis(db)
@@ -42,12 +57,18 @@ def default_filters(url: str) -> Filters:
     return Filters(start=max(first, last - pd.Timedelta(days=364).to_pytimedelta()), end=last)
 
 
-@pytest.mark.parametrize("page", PAGES)
+def caption_texts(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("page", list(PAGES))
 def test_page_renders(app_env, page):
     at = open_page(page)
-    assert [t.value for t in at.title] == [page.capitalize()]
+    assert [t.value for t in at.title] == [PAGES[page]]
     if page == "predictions":
         assert any("sales-analytics train" in i.value for i in at.info)
+    elif page == "explorer":
+        assert at.dataframe and at.get("download_button")
     else:
         assert at.get("plotly_chart"), "every page shows at least one chart"
         assert at.get("download_button"), "tables and charts can be exported"
@@ -59,10 +80,24 @@ def test_revenue_kpis_equal_the_metric_layer(app_env, shop_url):
     with connect(shop_url) as db:
         k = metrics.kpis(db, f)
     values = metric_values(at)
-    assert values["Net revenue"] == f"{k['revenue']:,.0f}"
-    assert values["Orders"] == f"{k['orders']:,.0f}"
+    labels = {c.name: c.label for c in metrics.get("kpis").columns}
+    assert values[labels["revenue"]] == money(k["revenue"]) and values["Net revenue"].startswith("$")
+    assert values[labels["orders"]] == fmt.value(k["orders"], "count")
+    assert values[labels["return_rate"]] == fmt.value(k["return_rate"], "ratio")
     deltas = {m.label: m.delta for m in at.metric}
-    assert deltas["Net revenue"].endswith("%")
+    assert deltas["Net revenue"].endswith("%") and deltas["Return rate"].endswith(" pts")
+
+
+def test_tables_are_formatted_and_exports_raw(app_env, shop_url):
+    at = open_page("revenue")
+    monthly = at.dataframe[2].value  # the data behind "orders and aov per month"
+    declared = metrics.get("revenue").columns
+    assert list(monthly.columns) == [c.label for c in declared]
+    f = default_filters(shop_url)
+    with connect(shop_url) as db:
+        raw = metrics.compute(db, "revenue", f, grain="month")
+    pd.testing.assert_frame_equal(monthly, fmt.frame(raw, declared))
+    assert monthly["Net revenue"].iloc[0].startswith("$")
 
 
 def test_filters_change_the_kpis(app_env, shop_url):
@@ -75,7 +110,7 @@ def test_filters_change_the_kpis(app_env, shop_url):
     f = default_filters(shop_url)
     with connect(shop_url) as db:
         k = metrics.kpis(db, Filters(start=f.start, end=f.end, countries=("Germany",)))
-    assert germany["Net revenue"] == f"{k['revenue']:,.0f}"
+    assert germany["Net revenue"] == money(k["revenue"])
     # a date range and a segment narrow it further; the other pages follow the same filters
     at.sidebar.date_input(key="f_dates").set_value((date(2024, 1, 1), date(2024, 12, 31))).run()
     at.sidebar.multiselect(key="f_segments").set_value(["Champions"]).run()
@@ -85,7 +120,7 @@ def test_filters_change_the_kpis(app_env, shop_url):
         k = metrics.kpis(
             db, Filters("2024-01-01", "2024-12-31", countries=("Germany",), segments=("Champions",))
         )
-    assert narrowed["Net revenue"] == f"{k['revenue']:,.0f}"
+    assert narrowed["Net revenue"] == money(k["revenue"])
     at.switch_page("views/customers.py").run()
     assert not at.exception
     assert "Germany" in at.caption[0].value and "Champions" in at.caption[0].value
@@ -101,29 +136,68 @@ def test_revenue_drill_down_shows_the_month_orders(app_env, shop_url):
     orders_table = at.dataframe[-1].value
     with connect(shop_url) as db:
         o = db.table("orders").to_pandas()
+        k = metrics.kpis(db, Filters(chosen.date(), end.date()))
     in_month = o[(o.order_date >= chosen) & (o.order_date < end + pd.Timedelta(days=1))]
     assert len(orders_table) == len(in_month) > 0
-    assert set(orders_table["order_id"]) == set(in_month["order_id"])
+    assert set(orders_table["Order"]) == {str(i) for i in in_month["order_id"]}
+    # the caption reconciles the rows with the Orders KPI of the same month
+    assert captions.orders(k, len(in_month)) in caption_texts(at)
+    assert len(in_month) == k["orders"] + k["cancelled_orders"] + k["returned_orders"]
 
 
-def test_customers_drill_down_by_segment(app_env):
+def test_customers_drill_down_by_segment(app_env, shop_url):
     at = open_page("customers")
+    f = default_filters(shop_url)
+    with connect(shop_url) as db:
+        seg = metrics.compute(db, "segment_summary", f).set_index("segment")
     box = at.selectbox(key="cust_segment")
     for segment in box.options[:2]:
         at.selectbox(key="cust_segment").set_value(segment).run()
         assert not at.exception
         table = at.dataframe[-1].value
-        assert len(table) > 0 and set(table["segment"]) == {segment}
+        row = seg.loc[segment]
+        assert len(table) == row["customers"] > 0 and set(table["Segment"]) == {segment}
+        text = captions.segment_customers(segment, row.to_dict(), f.end, len(table))
+        assert text in caption_texts(at)
 
 
-def test_products_and_geography_drill_downs(app_env):
+def test_germany_champions_q4_reconcile(app_env, shop_url):
+    """The issue's filter set on the small shop: the Customers KPI, the segment chart's data and
+    the segment drill-down tell one story."""
+    at = open_page("customers")
+    at.sidebar.multiselect(key="f_countries").set_value(["Germany"]).run()
+    at.sidebar.multiselect(key="f_segments").set_value(["Champions"]).run()
+    at.sidebar.date_input(key="f_dates").set_value((date(2025, 10, 1), date(2025, 12, 31))).run()
+    assert not at.exception and not at.error
+    f = Filters("2025-10-01", "2025-12-31", countries=("Germany",), segments=("Champions",))
+    with connect(shop_url) as db:
+        k = metrics.kpis(db, f)
+        seg = metrics.compute(db, "segment_summary", f)
+    assert list(seg["segment"]) == ["Champions"]
+    assert metric_values(at)["Customers"] == fmt.value(k["customers"], "count")
+    assert seg["active_customers"].sum() == k["customers"]
+    assert seg["revenue"].sum() == pytest.approx(k["revenue"])
+    members = at.dataframe[-1].value
+    assert len(members) == seg["customers"].iloc[0]
+    assert (members["Orders"] != "0").sum() == k["customers"]
+    row = seg.iloc[0].to_dict()
+    assert captions.segment_customers("Champions", row, f.end, len(members)) in caption_texts(at)
+
+
+def test_products_and_geography_drill_downs(app_env, shop_url):
     at = open_page("products")
     cat = at.selectbox(key="prod_category").options[-1]
     at.selectbox(key="prod_category").set_value(cat).run()
     assert not at.exception
     assert at.selectbox(key="prod_product").options
     lines = at.dataframe[-1].value
-    assert len(lines) > 0 and {"order_id", "quantity", "line_total"} <= set(lines.columns)
+    assert len(lines) > 0 and {"Order", "Units", "Line total"} <= set(lines.columns)
+    product_id = int(at.selectbox(key="prod_product").value)
+    f = default_filters(shop_url)
+    with connect(shop_url) as db:
+        perf = metrics.compute(db, "product_performance", f).set_index("product_id")
+    text = captions.product_lines(perf.loc[product_id].to_dict(), len(lines), len(lines))
+    assert any(c.endswith(text) for c in caption_texts(at))
 
     at = open_page("geography")
     config = json.loads(at.get("plotly_chart")[0].proto.config)  # the map's outlines: no CDN
@@ -132,7 +206,13 @@ def test_products_and_geography_drill_downs(app_env):
     at.selectbox(key="geo_country").set_value(country).run()
     assert not at.exception
     customers, orders = at.dataframe[-2].value, at.dataframe[-1].value
-    assert set(customers["country"]) == {country} and set(orders["country"]) == {country}
+    assert set(customers["Country"]) == {country} and set(orders["Country"]) == {country}
+    with connect(shop_url) as db:
+        k = metrics.kpis(db, Filters(f.start, f.end, countries=(country,)))
+    # "710 orders: 637 completed (the Orders KPI), ..." on the orders tab
+    assert captions.orders(k, len(orders)) in caption_texts(at)
+    assert len(orders) == k["orders"] + k["cancelled_orders"] + k["returned_orders"]
+    assert (customers["Orders"] != "0").sum() == k["customers"]
 
 
 def test_predictions_with_saved_models(app_env, monkeypatch, trained_models):
@@ -143,16 +223,75 @@ def test_predictions_with_saved_models(app_env, monkeypatch, trained_models):
     assert "Revenue forecast" in titles and "Customer value and churn risk" in titles
     assert len(at.get("plotly_chart")) >= 4  # forecast, accuracy, scatter, risk matrix
     tables = [d.value for d in at.dataframe]
-    backtest = next(t for t in tables if "mae_vs_naive" in t.columns)
-    assert {"model", "mae", "coverage_80", "coverage_95"} <= set(backtest.columns)
-    assert backtest.set_index("model").loc["seasonal_naive", "mae_vs_naive"] == 1.0
-    forecast = next(t for t in tables if "yhat" in t.columns)
-    assert {"lo_80", "hi_80", "lo_95", "hi_95"} <= set(forecast.columns) and len(forecast) == 28
+    backtest = next(t for t in tables if "MAE vs seasonal naive" in t.columns)
+    assert {"Model", "MAE", "80% coverage", "95% coverage"} <= set(backtest.columns)
+    assert backtest.set_index("Model").loc["seasonal_naive", "MAE vs seasonal naive"] == "1.00"
+    forecast = next(t for t in tables if "Forecast" in t.columns)
+    assert {"80% low", "80% high", "95% low", "95% high"} <= set(forecast.columns)
+    assert len(forecast) == 28
     at.selectbox(key="pred_value").set_value("high").run()
     at.selectbox(key="pred_risk").set_value("low").run()
     assert not at.exception
     cell = at.dataframe[-1].value
-    assert set(cell["value_tier"]) <= {"high"} and set(cell["risk_tier"]) <= {"low"}
+    assert set(cell["Value tier"]) <= {"high"} and set(cell["Churn risk"]) <= {"low"}
+
+
+# ------------------------------------------------------------------------------------ explorer
+def test_explorer_lists_the_catalogue_and_computes_with_params(app_env, shop_url):
+    at = open_page("explorer")
+    listed = at.table[-1].value
+    assert list(listed["Name"]) == [m.name for m in metrics.public()]
+    assert list(listed.index) == [m.label for m in metrics.public()]
+    options = at.selectbox(key="mx_metric").options
+    assert len(options) == len(metrics.public())
+    at.selectbox(key="mx_metric").set_value("geography").run()
+    at.selectbox(key="mx_geography_level").set_value("region").run()
+    assert not at.exception and not at.error
+    f = default_filters(shop_url)
+    with connect(shop_url) as db:
+        raw = metrics.compute(db, "geography", f, level="region")
+    pd.testing.assert_frame_equal(at.dataframe[0].value, fmt.frame(raw, metrics.get("geography").columns))
+    assert "Region" in at.dataframe[0].value.columns
+    # a required param without a value asks for it instead of failing
+    at.selectbox(key="mx_metric").set_value("product_lines").run()
+    assert not at.exception and any("product_id" in i.value for i in at.info)
+
+
+def _orders_by_status(source, filters, *, status: str = "all"):
+    """A test metric: orders per status (built on the catalogue's own orders drill-down)."""
+    o = metrics.get("orders").builder(source, filters)
+    o = o if status == "all" else o.filter(o.status == status)
+    return o.group_by("status").aggregate(orders=o.count().cast("int64"))
+
+
+def test_a_registered_metric_appears_with_no_other_edit(app_env):
+    metric = Metric(
+        name="test_orders_by_status",
+        builder=_orders_by_status,
+        label="Orders by status (test)",
+        grain="one row per order status",
+        description="Registered by a test.",
+        columns=(
+            Column("status", "string", "text", "Status"),
+            Column("orders", "int64", "count", "Orders"),
+        ),
+        params=(Param("status", str, "all", "Which orders", choices=("all", "returned")),),
+        sort=("status",),
+    )
+    metrics.register(metric)
+    try:
+        at = open_page("explorer")
+        assert any(o.startswith("Orders by status (test)") for o in at.selectbox(key="mx_metric").options)
+        at.selectbox(key="mx_metric").set_value("test_orders_by_status").run()
+        assert not at.exception and not at.error
+        assert at.selectbox(key="mx_test_orders_by_status_status").options == ["all", "returned"]
+        table = at.dataframe[0].value
+        assert list(table.columns) == ["Status", "Orders"] and len(table) == 3
+        at.selectbox(key="mx_test_orders_by_status_status").set_value("returned").run()
+        assert list(at.dataframe[0].value["Status"]) == ["returned"]
+    finally:
+        metrics.unregister("test_orders_by_status")
+        data.clear_caches()
 
 
 def test_missing_schema_is_one_line(monkeypatch, tmp_path):
@@ -174,7 +313,7 @@ def test_app_on_each_backend(loaded_db, monkeypatch, tmp_path):
     k = metrics.kpis(loaded_db)
     last, first = k["last_order_at"].date(), k["first_order_at"].date()
     f = Filters(start=max(first, last - pd.Timedelta(days=364).to_pytimedelta()), end=last)
-    assert metric_values(at)["Net revenue"] == f"{metrics.kpis(loaded_db, f)['revenue']:,.0f}"
+    assert metric_values(at)["Net revenue"] == money(metrics.kpis(loaded_db, f)["revenue"])
     at.switch_page("views/geography.py").run()
     assert not at.exception and at.get("plotly_chart")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from sales_analytics import metrics
 from sales_analytics.reports.executive import find_chromium
 from sales_analytics.storage import connect
 from tests.dashboard.conftest import APP
@@ -97,7 +98,7 @@ def server(tmp_path_factory, small_frames, trained_models) -> Iterator[str]:
     path = folder / "shop.duckdb"
     with connect(f"duckdb:///{path}") as db:
         db.create_schema()
-        db.load(small_frames)
+        metrics.load(db, small_frames)
     port = free_port()
     env = os.environ | {"DATABASE_URL": f"duckdb:///{path}", "SA_MODELS_DIR": str(trained_models)}
     cmd = [

@@ -22,6 +22,7 @@ pages = [
     st.Page(VIEWS / "products.py", title="Products", icon=":material/inventory_2:", url_path="products"),
     st.Page(VIEWS / "geography.py", title="Geography", icon=":material/public:", url_path="geography"),
     st.Page(VIEWS / "predictions.py", title="Predictions", icon=":material/query_stats:", url_path="predictions"),
+    st.Page(VIEWS / "explorer.py", title="Metric explorer", icon=":material/table_view:", url_path="metrics"),
 ]
 page = st.navigation(pages)
 

@@ -1,9 +1,10 @@
-"""All data access and caching of the dashboard.
+"""All data access and caching of the dashboard: every number comes from the metric catalogue.
 
 ``st.cache_resource`` holds one database connection per URL (with a lock: DuckDB and psycopg
 connections are not shared across threads safely); ``st.cache_data`` holds every result frame,
-keyed by the database URL, the metric and the filters. Pages call the functions here and never
-touch the database, the metric layer or the models directly.
+keyed by the database URL, the metric name, the filters and the params. Pages ask for catalogue
+metrics by name with :func:`metric` (drill-downs too: ``orders``, ``customers``, ``product_lines``)
+and :func:`kpis`, and never touch the database, the metric layer or the models directly.
 
 The database is ``DATABASE_URL`` and saved models are read from ``SA_MODELS_DIR`` (default
 ``data/models``, where ``sales-analytics train`` writes), both from
@@ -14,18 +15,17 @@ models folder (``st.cache_resource``) loads them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pandas as pd
 import streamlit as st
 
 from sales_analytics import insights, metrics
 from sales_analytics.config import get_settings
-from sales_analytics.metrics import Filters
+from sales_analytics.metrics import NO_FILTERS, Filters
 from sales_analytics.models import MODEL_NAMES as ALL_MODEL_NAMES
 from sales_analytics.models import LoadedModel, ModelMissing, ModelStore, ModelUnusable
 from sales_analytics.storage import Database, StorageError, connect
@@ -81,7 +81,7 @@ def _run(url: str, fn):
 
 def key(f: Filters) -> FilterKey:
     """A hashable cache key for a :class:`Filters`."""
-    return (f.start, f.end, tuple(f.countries), tuple(f.segments))
+    return f.key()
 
 
 def filters_of(k: FilterKey) -> Filters:
@@ -108,9 +108,9 @@ def _status(url: str) -> Status:
         bounds = insights.data_bounds(db)
         if bounds is None:
             raise DashboardError(f"no orders in {url}: load data with `sales-analytics build`")
-        c = db.table("customers")
-        countries = c.select("country").distinct().order_by("country").to_pandas()["country"]
-        return Status(url, db.kind, bounds[0], bounds[1], tuple(countries))
+        # every country with registered customers (one row each; one small aggregate)
+        areas = metrics.compute(db, "penetration", NO_FILTERS, level="country")
+        return Status(url, db.kind, bounds[0], bounds[1], tuple(sorted(areas["country"])))
 
     return _run(url, go)
 
@@ -126,35 +126,17 @@ def default_window(s: Status) -> tuple[date, date]:
 
 
 # ------------------------------------------------------------------------------------ metrics
-def _frame(result) -> pd.DataFrame:
-    return result if isinstance(result, pd.DataFrame) else metrics.to_pandas(result)
-
-
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _metric(url: str, name: str, k: FilterKey, params: tuple = ()) -> pd.DataFrame:
-    f = filters_of(k)
-    kw = dict(params)
-    calls = {
-        "timeseries": lambda db: metrics.revenue_timeseries(db, kw["grain"], f),
-        "weekday": lambda db: metrics.weekday_profile(db, f),
-        "segments": lambda db: metrics.segment_summary(db, None, f),
-        "rfm": lambda db: metrics.rfm_segments(db, None, f),
-        "cohorts": lambda db: metrics.cohorts(db, f),
-        "new_returning": lambda db: metrics.new_vs_returning(db, kw["grain"], f),
-        "categories": lambda db: metrics.category_rollup(db, f),
-        "brands": lambda db: metrics.brand_rollup(db, f),
-        "products": lambda db: metrics.product_performance(db, f),
-        "abc": lambda db: metrics.abc_classes(db, f),
-        "slow_movers": lambda db: metrics.slow_movers(db, f),
-        "pairs": lambda db: metrics.product_pairs(db, f, limit=50),
-        "geography": lambda db: metrics.geography(db, kw["level"], f),
-        "penetration": lambda db: metrics.penetration(db, "country", f),
-    }
-    return _run(url, lambda db: _frame(calls[name](db)))
+def _metric(url: str, name: str, k: FilterKey, params: tuple) -> pd.DataFrame:
+    return _run(url, lambda db: metrics.compute(db, name, filters_of(k), **dict(params)))
 
 
-def metric(name: str, f: Filters, **params: Any) -> pd.DataFrame:
-    """A metric frame for ``f`` (cached): see ``_metric`` for the names."""
+def metric(name: str, f: Filters = NO_FILTERS, **params: Any) -> pd.DataFrame:
+    """Catalogue metric ``name`` for ``f`` and ``params`` (cached): ``metrics.compute``.
+
+    Unknown names and invalid params raise ``ValueError`` with the valid ones (the catalogue's
+    message). Drill-downs are metrics too: ``metric("orders", f, limit=DRILL_LIMIT)``.
+    """
     return _metric(database_url(), name, key(f), tuple(sorted(params.items())))
 
 
@@ -164,7 +146,7 @@ def _kpis(url: str, k: FilterKey) -> dict[str, Any]:
 
 
 def kpis(f: Filters) -> dict[str, Any]:
-    """``metrics.kpis`` for ``f`` (cached)."""
+    """The ``kpis`` metric for ``f`` as plain values (``metrics.kpis``, cached)."""
     return _kpis(database_url(), key(f))
 
 
@@ -181,7 +163,7 @@ def kpi_comparison(f: Filters) -> pd.DataFrame:
 
 def anomalies(f: Filters) -> pd.DataFrame:
     """``insights.revenue_anomalies`` on the daily revenue of ``f``."""
-    return insights.revenue_anomalies(metric("timeseries", f, grain="day"))
+    return insights.revenue_anomalies(metric("revenue", f, grain="day"))
 
 
 def findings(f: Filters) -> list[insights.Finding]:
@@ -189,54 +171,14 @@ def findings(f: Filters) -> list[insights.Finding]:
     prev = previous(f)
     inputs = insights.InsightInputs(
         comparison=kpi_comparison(f),
-        categories=metric("categories", f),
-        categories_previous=metric("categories", prev),
+        categories=metric("category_rollup", f),
+        categories_previous=metric("category_rollup", prev),
         countries=metric("geography", f, level="country"),
         countries_previous=metric("geography", prev, level="country"),
-        segments=metric("segments", f),
-        daily=metric("timeseries", f, grain="day"),
+        segments=metric("segment_summary", f),
+        daily=metric("revenue", f, grain="day"),
     )
     return insights.findings_from(inputs)
-
-
-# ------------------------------------------------------------------------------------ drill-down
-def _ts(d: date) -> datetime:
-    return datetime.combine(d, time.min)
-
-
-def _orders_expr(db: Database, f: Filters) -> ibis.Table:
-    """Orders in the window of the filtered customers, with the customer's name and country."""
-    c = metrics.customer_summary(db, replace(f, start=None, end=None))
-    c = c.select("customer_id", "first_name", "last_name", "country", "city")
-    o = db.table("orders")
-    preds = []
-    if f.start is not None:
-        preds.append(o.order_date >= ibis.literal(_ts(f.start)))
-    if f.end is not None:
-        preds.append(o.order_date < ibis.literal(_ts(f.end + timedelta(days=1))))
-    o = o.filter(*preds) if preds else o
-    j = o.join(c, "customer_id")
-    return j.select(
-        "order_id", "order_date", "status", "payment_method",
-        total_amount=j.total_amount.cast("float64"),
-        customer_id=j.customer_id, first_name=j.first_name, last_name=j.last_name,
-        country=j.country, city=j.city,
-    )
-
-
-def _drill_orders(db: Database, f: Filters, limit: int) -> pd.DataFrame:
-    expr = _orders_expr(db, f).order_by([ibis.desc("order_date"), "order_id"])
-    return expr.limit(limit).to_pandas()
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _orders(url: str, k: FilterKey, limit: int) -> pd.DataFrame:
-    return _run(url, lambda db: _drill_orders(db, filters_of(k), limit))
-
-
-def orders(f: Filters, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
-    """The orders behind a summary: ``f`` narrowed to a month, a country or a segment."""
-    return _orders(database_url(), key(f), limit)
 
 
 def narrow(f: Filters, *, start: date | None = None, end: date | None = None,
@@ -251,52 +193,10 @@ def narrow(f: Filters, *, start: date | None = None, end: date | None = None,
     return Filters(start=new_start, end=new_end, countries=countries, segments=segments)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _customers(url: str, k: FilterKey, segment: str | None, limit: int) -> pd.DataFrame:
-    f = filters_of(k)
-
-    def go(db: Database) -> pd.DataFrame:
-        cs = metrics.customer_summary(db, f)
-        cs = cs.filter(cs.order_count > 0)
-        if segment is None:
-            return cs.order_by(ibis.desc("total_spent")).limit(limit).to_pandas()
-        r = metrics.rfm_segments(db, None, f)
-        r = r.filter(r.segment == segment).select(
-            "customer_id", "segment", "recency_days", "frequency", "monetary", "rfm_score"
-        )
-        j = cs.join(r, "customer_id")
-        return j.order_by(ibis.desc("monetary")).limit(limit).to_pandas()
-
-    return _run(url, go)
-
-
-def customers(f: Filters, *, segment: str | None = None, limit: int = DRILL_LIMIT) -> pd.DataFrame:
-    """Customers with a completed order in ``f`` (optionally those of one RFM segment)."""
-    return _customers(database_url(), key(f), segment, limit)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _product_lines(url: str, k: FilterKey, product_id: int, limit: int) -> pd.DataFrame:
-    f = filters_of(k)
-
-    def go(db: Database) -> pd.DataFrame:
-        it = db.table("order_items")
-        it = it.filter(it.product_id == ibis.literal(int(product_id)))
-        it = it.select(
-            "order_item_id", "order_id", "product_id", "quantity",
-            unit_price=it.unit_price.cast("float64"),
-        )
-        j = it.join(_orders_expr(db, f), "order_id")
-        j = j.mutate(line_total=j.quantity.cast("float64") * j.unit_price)
-        expr = j.order_by([ibis.desc("order_date"), "order_item_id"]).limit(limit)
-        return expr.to_pandas()
-
-    return _run(url, go)
-
-
-def product_lines(f: Filters, product_id: int, *, limit: int = DRILL_LIMIT) -> pd.DataFrame:
-    """The order lines of one product in ``f`` (with the order and customer)."""
-    return _product_lines(database_url(), key(f), int(product_id), limit)
+def row_count(name: str, f: Filters, **params: Any) -> int:
+    """How many rows drill-down ``name`` has for ``f`` (all of them, whatever ``DRILL_LIMIT``)."""
+    limit = metrics.get(name).param("limit").maximum
+    return len(metric(name, f, **params, limit=int(limit)))
 
 
 # ------------------------------------------------------------------------------------ models
@@ -363,18 +263,10 @@ def forecast() -> dict[str, Any]:
     return _forecast(str(folder), _stamp(folder))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _history(url: str) -> pd.DataFrame:
-    def go(db: Database) -> pd.DataFrame:
-        ts = metrics.revenue_timeseries(db, "day").to_pandas()
-        return pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
-
-    return _run(url, go)
-
-
 def revenue_history() -> pd.DataFrame:
     """Daily net revenue of the whole shop (``ds, y``), what the forecaster models."""
-    return _history(database_url())
+    ts = metric("revenue", NO_FILTERS, grain="day")
+    return pd.DataFrame({"ds": pd.to_datetime(ts["period"]), "y": ts["revenue"]})
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -384,12 +276,14 @@ def _customer_scores(folder: str, stamp: tuple) -> pd.DataFrame:
 
 
 def customer_risk(f: Filters) -> pd.DataFrame:
-    """CLV and churn risk per customer (saved models), for the customers in ``f``'s countries and
-    segments, with their RFM segment."""
+    """CLV and churn risk per customer (saved models), for the customers of ``f``'s countries and
+    segments (the whole history: the models score every customer as of the data's end), with
+    their RFM segment as of the data's end."""
     folder = models_dir()
     scores = _customer_scores(str(folder), _stamp(folder))
-    who = customers(replace(f, start=None, end=None), limit=10**9)[["customer_id", "country"]]
-    seg = metric("rfm", Filters())[["customer_id", "segment"]]
+    whole = f.without_dates()
+    who = metric("customer_summary", whole)[["customer_id", "country"]]
+    seg = metric("rfm_segments", whole)[["customer_id", "segment"]]
     out = scores.merge(who, on="customer_id", how="inner").merge(seg, on="customer_id", how="left")
     out["segment"] = out["segment"].fillna(metrics.OTHER_SEGMENT)
     return out

@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from sales_analytics import metrics
 from sales_analytics.dashboard import data
 from sales_analytics.insights import Finding
-from sales_analytics.metrics import SEGMENT_NAMES, Filters
+from sales_analytics.metrics import SEGMENT_NAMES, Column, Filters
+from sales_analytics.present import format as fmt
 from sales_analytics.reports import geo_assets
 
 FILTERS_KEY = "filters"
@@ -43,7 +46,7 @@ def sidebar_filters(status: data.Status) -> Filters:
     )
     segments = st.sidebar.multiselect(
         "Segment", options=list(SEGMENT_NAMES), key="f_segments", placeholder="All segments",
-        help="RFM segment of the customer over the whole history.",
+        help="The customer's RFM segment as of the end of the date range.",
     )
     f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))
     st.session_state[FILTERS_KEY] = f
@@ -78,33 +81,53 @@ def describe(f: Filters) -> str:
 
 
 # ------------------------------------------------------------------------------------ KPIs
-def _value(kind: str, x: float) -> str:
-    if not math.isfinite(x):
-        return "–"
-    if kind == "rate":
-        return f"{100 * x:.1f}%"
-    if kind == "money":
-        return f"{x:,.2f}" if abs(x) < 1000 else f"{x:,.0f}"
-    return f"{x:,.0f}"
+def kpi_unit(k: str) -> str:
+    """The unit of KPI ``k`` (the ``kpis`` metric's declared column)."""
+    return metrics.get("kpis").column(k).unit
 
 
-def _delta(kind: str, row) -> str | None:
-    if kind == "rate":
-        return f"{100 * row['change']:+.1f} pp" if math.isfinite(row["change"]) else None
-    return f"{100 * row['change_pct']:+.1f}%" if math.isfinite(row["change_pct"]) else None
+def _delta(row, unit: str) -> str | None:
+    """The change against the previous period: percentage points for rates, else relative."""
+    if unit == "ratio":
+        return fmt.change(row["change"], unit) if math.isfinite(row["change"]) else None
+    return fmt.pct_change(row["change_pct"]) if math.isfinite(row["change_pct"]) else None
+
+
+#: KPI cards per row at most: money has two decimals ("$5,283,219.20" needs about 210 px)
+KPIS_PER_ROW = 4
 
 
 def kpi_row(comparison: pd.DataFrame, keys: list[str]) -> None:
-    """One ``st.metric`` per KPI with the change against the previous period."""
+    """One ``st.metric`` per KPI with the change against the previous period; labels and units
+    from the catalogue's ``kpis`` metric. Rows of at most ``KPIS_PER_ROW`` cards, balanced."""
     rows = comparison.set_index("kpi")
-    for col, k in zip(st.columns(len(keys)), keys, strict=True):
-        r = rows.loc[k]
-        inverse = k in ("return_rate", "cancel_rate")
+    kpi_metric = metrics.get("kpis")
+    per_row = math.ceil(len(keys) / math.ceil(len(keys) / KPIS_PER_ROW))
+    cells = [c for i in range(0, len(keys), per_row) for c in st.columns(per_row)]
+    for col, k in zip(cells, keys, strict=False):
+        r, c = rows.loc[k], kpi_metric.column(k)
         col.metric(
-            r["label"], _value(r["kind"], r["current"]), _delta(r["kind"], r),
-            delta_color="inverse" if inverse else "normal",
-            help=f"previous period: {_value(r['kind'], r['previous'])}",
+            c.label, fmt.value(r["current"], c.unit), _delta(r, c.unit),
+            delta_color="normal" if c.higher_is_better is not False else "inverse",
+            help=f"{c.description}. Previous period: {fmt.value(r['previous'], c.unit)}."
+            if c.description else f"Previous period: {fmt.value(r['previous'], c.unit)}.",
         )
+
+
+def kpi_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Every compared KPI as text: label, this period, previous period, change."""
+    kpi_metric = metrics.get("kpis")
+    rows = []
+    for r in comparison.itertuples(index=False):
+        c = kpi_metric.column(r.kpi)
+        rows.append({
+            "KPI": c.label,
+            "Selected period": fmt.value(r.current, c.unit),
+            "Previous period": fmt.value(r.previous, c.unit),
+            "Change": fmt.change(r.change, c.unit),
+            "Change %": fmt.pct_change(r.change_pct),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------------ export
@@ -160,18 +183,54 @@ def plotly_config() -> dict:
     return {"displaylogo": False, "topojsonURL": geo_assets.static_url(base)}
 
 
-def chart(fig: go.Figure, df: pd.DataFrame, name: str) -> None:
-    """A Plotly chart with the export of the data behind it."""
+Columns = str | Iterable[Column]
+#: Units shown right-aligned (numbers line up by their last digit).
+_NUMERIC = {"currency", "count", "ratio", "percent", "number", "days"}
+
+
+def declared(columns: Columns) -> tuple[Column, ...]:
+    """``columns`` as Column declarations: a catalogue metric's name gives its declared columns.
+
+    An id column sharing its label with another column (``product_id`` and ``product_name`` are
+    both "Product") is shown as "<label> id" rather than with its technical name.
+    """
+    cols = metrics.get(columns).columns if isinstance(columns, str) else tuple(columns)
+    visible = [c.label for c in cols if not c.technical]
+    return tuple(
+        c.but(label=f"{c.label} id") if c.unit == "id" and visible.count(c.label) > 1 else c
+        for c in cols
+    )
+
+
+def shown(df: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict]:
+    """``df`` as text with plain labels (``present.format.frame``: technical columns hidden) and
+    the column config that right-aligns its numbers."""
+    cols = declared(columns)
+    text = fmt.frame(df, cols)
+    visible = [c for c in cols if c.name in df.columns and not c.technical]
+    config = {
+        label: st.column_config.TextColumn(label, help=c.description or None,
+                                           alignment="right" if c.unit in _NUMERIC else None)
+        for label, c in zip(text.columns, visible, strict=True)
+    }  # fmt: skip
+    return text, config
+
+
+def chart(fig: go.Figure, df: pd.DataFrame, name: str, columns: Columns) -> None:
+    """A Plotly chart with the data behind it (formatted) and its raw export."""
     st.plotly_chart(fig, key=f"chart_{_slug(name)}", config=plotly_config())
     with st.expander(f"Data: {name}"):
-        st.dataframe(df, hide_index=True)
+        text, config = shown(df, columns)
+        st.dataframe(text, hide_index=True, column_config=config)
         export_buttons(df, name)
 
 
-def table(df: pd.DataFrame, name: str, *, height: int | None = None) -> None:
-    """A table with CSV/Excel export."""
-    kw = {"height": height} if height else {}
-    st.dataframe(df, hide_index=True, **kw)
+def table(df: pd.DataFrame, name: str, columns: Columns, *, height: int | None = None) -> None:
+    """A table formatted by its declared columns (plain labels, units), with CSV/Excel export of
+    the raw columns. ``columns``: a catalogue metric's name, or Column declarations."""
+    text, config = shown(df, columns)
+    kw = {"height": height} if height and len(df) > height // 40 else {}  # else: fit the rows
+    st.dataframe(text, hide_index=True, column_config=config, **kw)
     export_buttons(df, name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import data, ui
+from sales_analytics.present import captions
 from sales_analytics.reports import charts
 
 
@@ -18,26 +19,28 @@ def body() -> None:
     st.subheader("Segments at risk")
     ui.findings(data.findings(f), kinds=("segment_risk",))
 
-    seg = data.metric("segments", f)
-    ui.chart(charts.segment_fig(seg), seg, "segment distribution")
+    seg = data.metric("segment_summary", f)
+    ui.chart(charts.segment_fig(seg), seg, "segment distribution", "segment_summary")
 
     left, right = st.columns(2)
     with left:
         cohorts = data.metric("cohorts", f)
-        ui.chart(charts.cohort_fig(cohorts), cohorts, "cohort retention")
+        ui.chart(charts.cohort_fig(cohorts), cohorts, "cohort retention", "cohorts")
     with right:
-        nvr = data.metric("new_returning", f, grain="month")
-        ui.chart(charts.new_returning_fig(nvr), nvr, "new vs returning")
+        nvr = data.metric("new_vs_returning", f, grain="month")
+        ui.chart(charts.new_returning_fig(nvr), nvr, "new vs returning", "new_vs_returning")
 
     st.subheader("Drill down: customers of a segment")
-    options = list(seg["segment"]) if not seg.empty else []
+    options = list(seg.loc[seg["customers"] > 0, "segment"]) if not seg.empty else []
     if not options:
         st.caption("No customers in the selected window.")
         return
     segment = st.selectbox("Segment", options, key="cust_segment")
-    rows = data.customers(f, segment=segment)
-    st.caption(f"{len(rows):,} customers in {segment} (at most {data.DRILL_LIMIT:,} shown)")
-    ui.table(rows, f"customers {segment}", height=360)
+    rows = data.metric("customers", data.narrow(f, segment=segment), limit=data.DRILL_LIMIT)
+    summary = seg.set_index("segment").loc[segment].to_dict()
+    as_of = f.end or data.status().last_day
+    st.caption(captions.segment_customers(segment, summary, as_of, len(rows)))
+    ui.table(rows, f"customers {segment}", "customers", height=360)
 
 
 ui.guard(body)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sales_analytics.dashboard import data, ui
+from sales_analytics.dashboard import columns, data, ui
 from sales_analytics.insights import RISK_TIERS, VALUE_TIERS, risk_matrix, value_at_risk
+from sales_analytics.present import format as fmt
 from sales_analytics.reports import charts
 
 
@@ -24,15 +25,20 @@ def forecast_section() -> None:
         f"filters do not apply."
     )
     history = data.revenue_history()
-    ui.chart(charts.forecast_fig(history, fc["forecast"]), fc["forecast"], "revenue forecast")
+    ui.chart(
+        charts.forecast_fig(history, fc["forecast"]), fc["forecast"], "revenue forecast",
+        columns.FORECAST,
+    )
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Backtest accuracy** (rolling origin, vs the seasonal-naive baseline)")
-        ui.table(fc["table"], "forecast backtest")
+        ui.table(fc["table"], "forecast backtest", columns.BACKTEST)
     with right:
         st.markdown("**Interval coverage** (share of actual days inside the band)")
-        ui.table(fc["coverage"], "forecast coverage")
-        ui.chart(charts.accuracy_fig(fc["table"]), fc["table"], "backtest error")
+        ui.table(fc["coverage"], "forecast coverage", columns.COVERAGE)
+        ui.chart(
+            charts.accuracy_fig(fc["table"]), fc["table"], "backtest error", columns.BACKTEST
+        )
 
 
 def customer_section(f) -> None:
@@ -42,9 +48,9 @@ def customer_section(f) -> None:
         st.info("No scored customers for the selected countries and segments.")
         return
     ui.findings(value_at_risk(risk))
-    ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk")
+    ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk", columns.CUSTOMER_RISK)
     matrix = risk_matrix(risk)
-    ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix")
+    ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix", columns.RISK_MATRIX)
 
     st.subheader("Drill down: customers of a risk-matrix cell")
     c1, c2 = st.columns(2)
@@ -52,8 +58,10 @@ def customer_section(f) -> None:
     tier = c2.selectbox("Churn risk", RISK_TIERS[::-1], key="pred_risk")
     cell = risk[(risk["value_tier"] == value) & (risk["risk_tier"] == tier)]
     cell = cell.sort_values("clv", ascending=False)
-    st.caption(f"{len(cell):,} customers with {value} value and {tier} churn risk")
-    ui.table(cell, f"customers {value} value {tier} risk", height=320)
+    st.caption(f"{fmt.value(len(cell), 'count')} customers with {value} value and {tier} churn risk")
+    ui.table(
+        cell, f"customers {value} value {tier} risk", columns.CUSTOMER_RISK, height=320
+    )
 
 
 def _section(fn) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import data, ui
+from sales_analytics.present import captions
 from sales_analytics.reports import charts
+
+PAIRS = 50  # product pairs listed
 
 
 def body() -> None:
@@ -19,25 +22,30 @@ def body() -> None:
     movers = [x for x in data.findings(f) if x.kind == "mover" and x.data.get("key") == "category"]
     ui.findings(movers)
 
-    cats = data.metric("categories", f)
+    cats = data.metric("category_rollup", f)
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.category_fig(cats), cats, "revenue by category")
+        ui.chart(charts.category_fig(cats), cats, "revenue by category", "category_rollup")
     with right:
-        brands = data.metric("brands", f)
-        ui.chart(charts.category_fig(brands, key="brand"), brands, "revenue by brand")
-    products = data.metric("products", f)
-    ui.chart(charts.treemap_fig(products), products, "product performance")
+        brands = data.metric("brand_rollup", f)
+        ui.chart(
+            charts.category_fig(brands, key="brand"), brands, "revenue by brand", "brand_rollup"
+        )
+    products = data.metric("product_performance", f)
+    ui.chart(
+        charts.treemap_fig(products), products, "product performance", "product_performance"
+    )
 
     left, right = st.columns(2)
     with left:
-        abc = data.metric("abc", f)
-        ui.chart(charts.abc_fig(abc), abc, "abc classes")
+        abc = data.metric("abc_classes", f)
+        ui.chart(charts.abc_fig(abc), abc, "abc classes", "abc_classes")
     with right:
         st.subheader("Slow movers")
-        ui.table(data.metric("slow_movers", f), "slow movers")
+        ui.table(data.metric("slow_movers", f), "slow movers", "slow_movers")
     st.subheader("Bought together")
-    ui.table(data.metric("pairs", f), "product pairs", height=280)
+    pairs = data.metric("product_pairs", f, limit=PAIRS)
+    ui.table(pairs, "product pairs", "product_pairs", height=280)
 
     st.subheader("Drill down: a category and a product")
     cat_options = list(cats.loc[cats["revenue"] > 0, "category"])
@@ -46,17 +54,22 @@ def body() -> None:
         return
     category = st.selectbox("Category", cat_options, key="prod_category")
     in_cat = products[products["category"] == category].sort_values("revenue", ascending=False)
-    ui.table(in_cat, f"products {category}", height=300)
+    ui.table(in_cat, f"products {category}", "product_performance", height=300)
     sold = in_cat[in_cat["units_sold"] > 0]
     if sold.empty:
         return
-    labels = dict(zip(sold["product_id"], sold["product_name"], strict=True))
+    names = dict(zip(sold["product_id"], sold["product_name"], strict=True))
     product_id = st.selectbox(
-        "Product", list(labels), format_func=lambda p: f"{labels[p]} (#{p})", key="prod_product"
+        "Product", list(names), format_func=lambda p: f"{names[p]} (#{p})", key="prod_product"
     )
-    lines = data.product_lines(f, product_id)
-    st.caption(f"{len(lines):,} order lines of {labels[product_id]}")
-    ui.table(lines, f"order lines product {product_id}", height=300)
+    product_id = int(product_id)
+    lines = data.metric("product_lines", f, product_id=product_id, limit=data.DRILL_LIMIT)
+    total = len(lines)
+    if total >= data.DRILL_LIMIT:
+        total = data.row_count("product_lines", f, product_id=product_id)
+    row = sold.set_index("product_id").loc[product_id].to_dict()
+    st.caption(f"{names[product_id]}: " + captions.product_lines(row, total, len(lines)))
+    ui.table(lines, f"order lines product {product_id}", "product_lines", height=300)
 
 
 ui.guard(body)

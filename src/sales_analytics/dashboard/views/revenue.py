@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sales_analytics.dashboard import data, ui
+from sales_analytics import metrics
+from sales_analytics.dashboard import columns, data, ui
+from sales_analytics.present import captions
 from sales_analytics.reports import charts
 
 
@@ -16,28 +18,30 @@ def body() -> None:
     cmp = data.kpi_comparison(f)
     ui.kpi_row(cmp, ["revenue", "orders", "aov", "customers", "new_customers", "return_rate"])
     with st.expander("All KPIs against the previous period"):
-        ui.table(cmp.drop(columns=["kind"]), "kpis")
+        st.dataframe(ui.kpi_table(cmp), hide_index=True)
+        ui.export_buttons(cmp, "kpis")
 
     st.subheader("Findings")
     ui.findings(data.findings(f), kinds=("kpi", "anomaly", "mover"))
 
-    grain = st.segmented_control("Grain", ["day", "week", "month"], default="day", key="rev_grain") or "day"
-    ts = data.metric("timeseries", f, grain=grain)
+    grains = list(metrics.get("revenue").param("grain").choices)
+    grain = st.segmented_control("Grain", grains, default="day", key="rev_grain") or "day"
+    ts = data.metric("revenue", f, grain=grain)
     anomalies = data.anomalies(f) if grain == "day" else None
-    ui.chart(charts.revenue_fig(ts, grain, anomalies), ts, f"revenue per {grain}")
+    ui.chart(charts.revenue_fig(ts, grain, anomalies), ts, f"revenue per {grain}", "revenue")
 
     left, right = st.columns(2)
     with left:
-        monthly = data.metric("timeseries", f, grain="month")
-        ui.chart(charts.orders_aov_fig(monthly), monthly, "orders and aov per month")
+        monthly = data.metric("revenue", f, grain="month")
+        ui.chart(charts.orders_aov_fig(monthly), monthly, "orders and aov per month", "revenue")
     with right:
-        weekday = data.metric("weekday", f)
-        ui.chart(charts.weekday_fig(weekday), weekday, "weekday profile")
+        weekday = data.metric("weekday_profile", f)
+        ui.chart(charts.weekday_fig(weekday), weekday, "weekday profile", "weekday_profile")
 
     if anomalies is not None:
         hits = anomalies[anomalies["is_anomaly"]].sort_values("z", key=abs, ascending=False)
         st.subheader(f"Anomalous days ({len(hits)})")
-        ui.table(hits, "anomalous days")
+        ui.table(hits, "anomalous days", columns.ANOMALIES)
 
     st.subheader("Drill down: orders of a month")
     months = sorted(pd.to_datetime(monthly["period"]).dt.date.unique(), reverse=True)
@@ -46,9 +50,10 @@ def body() -> None:
         return
     month = st.selectbox("Month", months, format_func=lambda d: d.strftime("%B %Y"), key="rev_month")
     end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
-    orders = data.orders(data.narrow(f, start=month, end=end))
-    st.caption(f"{len(orders):,} orders (at most {data.DRILL_LIMIT:,} shown and exported)")
-    ui.table(orders, f"orders {month:%Y-%m}", height=360)
+    narrowed = data.narrow(f, start=month, end=end)
+    orders = data.metric("orders", narrowed, limit=data.DRILL_LIMIT)
+    st.caption(captions.orders(data.kpis(narrowed), len(orders)))
+    ui.table(orders, f"orders {month:%Y-%m}", "orders", height=360)
 
 
 ui.guard(body)

@@ -1,0 +1,84 @@
+"""Display columns of the frames the dashboard shows that are not catalogue metrics.
+
+Catalogue metrics carry their own declarations (``metrics.get(name).columns``); the frames here
+come from insights (anomalous days) and the saved models (forecast, backtest, customer risk).
+They are declared with the catalogue's :class:`~sales_analytics.metrics.Column` (label, unit) so
+that :func:`sales_analytics.present.format.frame` formats them like every metric table.
+"""
+
+from __future__ import annotations
+
+from sales_analytics.metrics import COLUMNS, Column
+
+
+def _c(name: str, dtype: str, unit: str, label: str, description: str = "", **kw) -> Column:
+    return Column(name, dtype, unit, label, description, **kw)  # type: ignore[arg-type]
+
+
+#: ``insights.revenue_anomalies``
+ANOMALIES = (
+    COLUMNS["period"].but(label="Day"),
+    COLUMNS["revenue"],
+    _c("expected_revenue", "float64", "currency", "Expected revenue",
+       "Median of the same weekday in the 3 weeks before and after"),
+    _c("z_revenue", "float64", "number", "Revenue z-score"),
+    COLUMNS["orders"],
+    _c("expected_orders", "float64", "number", "Expected orders"),
+    _c("z_orders", "float64", "number", "Orders z-score"),
+    _c("z", "float64", "number", "z-score", "The larger of the two in absolute value"),
+    _c("direction", "string", "text", "Direction", "high or low"),
+    _c("is_anomaly", "boolean", "text", "Anomaly", technical=True),
+)  # fmt: skip
+
+#: ``RevenueForecaster.predict()``
+FORECAST = (
+    _c("ds", "date", "date", "Day"),
+    _c("yhat", "float64", "currency", "Forecast", "Predicted net revenue of the day"),
+    _c("lo_80", "float64", "currency", "80% low"),
+    _c("hi_80", "float64", "currency", "80% high"),
+    _c("lo_95", "float64", "currency", "95% low"),
+    _c("hi_95", "float64", "currency", "95% high"),
+    _c("model", "string", "text", "Model"),
+)
+
+#: ``RevenueForecaster.evaluate().table``
+BACKTEST = (
+    _c("model", "string", "text", "Model"),
+    _c("mae", "float64", "currency", "MAE", "Mean absolute error of a day's revenue"),
+    _c("rmse", "float64", "currency", "RMSE", "Root mean squared error of a day's revenue"),
+    _c("mape", "float64", "percent", "MAPE", "Mean absolute percentage error"),
+    _c("coverage_80", "float64", "percent", "80% coverage", "Actual days inside the 80% band"),
+    _c("coverage_95", "float64", "percent", "95% coverage", "Actual days inside the 95% band"),
+    _c("mae_vs_naive", "float64", "number", "MAE vs seasonal naive", "Below 1: better"),
+)  # fmt: skip
+
+#: the forecaster's interval calibration (``evaluate().details["coverage"]``)
+COVERAGE = (
+    _c("level", "int64", "id", "Interval", technical=True),
+    _c("nominal", "float64", "percent", "Nominal"),
+    _c("raw", "float64", "percent", "Backtest coverage"),
+    _c("factor", "float64", "number", "Widening factor"),
+    _c("widened_out_of_window", "float64", "percent", "Coverage after widening",
+       "Out-of-window coverage of the widened band"),
+)  # fmt: skip
+
+#: ``insights.customer_risk`` with the customer's country and segment
+CUSTOMER_RISK = (
+    COLUMNS["customer_id"],
+    COLUMNS["country"],
+    COLUMNS["segment"],
+    _c("clv", "float64", "currency", "Predicted CLV", "Net revenue expected over the horizon"),
+    _c("p_alive", "float64", "ratio", "P(alive)", "Probability the customer still buys"),
+    _c("churn_probability", "float64", "ratio", "Churn probability", "In the next window"),
+    _c("value_tier", "string", "text", "Value tier"),
+    _c("risk_tier", "string", "text", "Churn risk"),
+)
+
+#: ``insights.risk_matrix``
+RISK_MATRIX = (
+    _c("value_tier", "string", "text", "Value tier"),
+    _c("risk_tier", "string", "text", "Churn risk"),
+    COLUMNS["customers"].but(description="Customers in the cell"),
+    _c("clv", "float64", "currency", "Predicted CLV", "Sum over the cell's customers"),
+    _c("clv_share", "float64", "ratio", "Share of CLV"),
+)
