@@ -128,6 +128,25 @@ def test_germany_champions_q4_in_numbers(shop):
     assert set(people.segment) == {"Champions"} and set(people.country) == {"Germany"}
 
 
+@pytest.mark.parametrize("case", ["germany-champions-q4", "everything"])
+def test_dashboard_data_layer_agrees(shop, monkeypatch, case):
+    """The dashboard's cached data functions (what its KPI cards, charts and drill-downs show)."""
+    from sales_analytics.dashboard import data
+
+    monkeypatch.setenv("DATABASE_URL", shop.url)
+    data.clear_caches()
+    f = FILTER_SETS[case]
+    k = metrics.kpis(shop, f)
+    assert {key: data.kpis(f)[key] for key in KPIS} == pytest.approx({key: k[key] for key in KPIS})
+    seg = data.metric("segment_summary", f)
+    assert seg.active_customers.sum() == k["customers"] and seg.orders.sum() == k["orders"]
+    top = seg.iloc[0]
+    narrowed = data.narrow(f, segment=top.segment)
+    assert data.row_count("customers", narrowed) == top.customers
+    assert data.row_count("orders", f) == k["orders"] + k["cancelled_orders"] + k["returned_orders"]
+    data.clear_caches()
+
+
 @pytest.mark.parametrize("case", ["germany-champions-q4", "2025"])
 def test_report_and_cli_show_the_kpis(shop, tmp_path, case):
     from sales_analytics.cli import app

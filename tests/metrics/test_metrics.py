@@ -237,6 +237,7 @@ class TestMetrics:
         assert counts.get("cancelled", 0) == k["cancelled_orders"]
         assert counts.get("returned", 0) == k["returned_orders"]
         assert len(rows) == len(R.orders(ref, filt))
+        assert M.count(loaded_db, "orders", filt) == len(rows)  # counted in the database
         assert_ordered(rows, ["order_date", "order_id"], [False, True])
 
     def test_customers_drilldown(self, loaded_db, ref, filt):

@@ -162,6 +162,16 @@ def compute(
     return frame.head(limit) if limit is not None else frame
 
 
+def count(source: TableSource, name: str, filters: Filters = NO_FILTERS, **params: Any) -> int:
+    """How many rows metric ``name`` has for ``filters`` and ``params``, counted in the database
+    (its ``limit`` param does not apply: every row counts)."""
+    metric = get(name)
+    values = metric.resolve(params)
+    if metric.engine != "sql":
+        return len(compute(source, name, filters, **params))
+    return int(build(source, name, filters, values).count().execute())
+
+
 def kpis(source: TableSource, filters: Filters = NO_FILTERS) -> dict[str, Any]:
     """The ``kpis`` metric's one row as plain Python values (``None`` for missing)."""
     row = compute(source, "kpis", filters).iloc[0]
