@@ -28,6 +28,7 @@ from sales_analytics.config import get_settings
 from sales_analytics.metrics import NO_FILTERS, Filters
 from sales_analytics.models import MODEL_NAMES as ALL_MODEL_NAMES
 from sales_analytics.models import LoadedModel, ModelMissing, ModelStore, ModelUnusable
+from sales_analytics.present import format as fmt
 from sales_analytics.storage import Database, StorageError, connect
 
 TTL = 3600  # seconds a cached result lives (the data changes only when reloaded)
@@ -148,6 +149,17 @@ def _kpis(url: str, k: FilterKey) -> dict[str, Any]:
 def kpis(f: Filters) -> dict[str, Any]:
     """The ``kpis`` metric for ``f`` as plain values (``metrics.kpis``, cached)."""
     return _kpis(database_url(), key(f))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
+def _formatted(frame: pd.DataFrame, columns: tuple[metrics.Column, ...], code: str) -> pd.DataFrame:
+    return fmt.frame(frame, columns)
+
+
+def formatted(frame: pd.DataFrame, columns: tuple[metrics.Column, ...]) -> pd.DataFrame:
+    """``present.format.frame(frame, columns)``, cached by the frame's content (and the shop's
+    currency): a rerun shows a table without formatting its thousands of values again."""
+    return _formatted(frame, tuple(columns), fmt.currency())
 
 
 def previous(f: Filters) -> Filters:

@@ -206,7 +206,7 @@ def shown(df: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict]:
     """``df`` as text with plain labels (``present.format.frame``: technical columns hidden) and
     the column config that right-aligns its numbers."""
     cols = declared(columns)
-    text = fmt.frame(df, cols)
+    text = data.formatted(df, cols)
     visible = [c for c in cols if c.name in df.columns and not c.technical]
     config = {
         label: st.column_config.TextColumn(label, help=c.description or None,
