@@ -205,10 +205,15 @@ def narrow(f: Filters, *, start: date | None = None, end: date | None = None,
     return Filters(start=new_start, end=new_end, countries=countries, segments=segments)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _row_count(url: str, name: str, k: FilterKey, params: tuple) -> int:
+    return _run(url, lambda db: metrics.count(db, name, filters_of(k), **dict(params)))
+
+
 def row_count(name: str, f: Filters, **params: Any) -> int:
-    """How many rows drill-down ``name`` has for ``f`` (all of them, whatever ``DRILL_LIMIT``)."""
-    limit = metrics.get(name).param("limit").maximum
-    return len(metric(name, f, **params, limit=int(limit)))
+    """How many rows metric ``name`` has for ``f`` (``metrics.count``, cached): a drill-down's
+    full size, whatever ``DRILL_LIMIT`` it is shown with."""
+    return _row_count(database_url(), name, key(f), tuple(sorted(params.items())))
 
 
 # ------------------------------------------------------------------------------------ models

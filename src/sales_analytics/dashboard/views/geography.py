@@ -50,22 +50,24 @@ def body() -> None:
     k = data.kpis(narrowed)
     customers = data.metric("customers", narrowed, limit=data.DRILL_LIMIT)
     orders = data.metric("orders", narrowed, limit=data.DRILL_LIMIT)
+    base = len(customers)  # the country's customer base (all of it unless the list is cut)
+    if base >= data.DRILL_LIMIT:
+        base = data.row_count("customers", narrowed)
+    all_orders = k["orders"] + k["cancelled_orders"] + k["returned_orders"]
     tab1, tab2 = st.tabs([
-        f"Customers ({fmt.value(len(customers), 'count')})",
-        f"Orders ({fmt.value(len(orders), 'count')})",
+        f"Customers ({fmt.value(base, 'count')})", f"Orders ({fmt.value(all_orders, 'count')})",
     ])  # fmt: skip
     with tab1:
-        listed = fmt.value(len(customers), "count")
-        whom = f"The first {listed}" if len(customers) >= data.DRILL_LIMIT else listed
         st.caption(
-            f"{whom} customers of {country} with a completed order by {fmt.value(f.end, 'date')} "
-            f"(the window's best first): {fmt.value(k['customers'], 'count')} bought in the "
-            "window (the Customers KPI)."
-        )
+            f"{fmt.value(base, 'count')} customers of {country} with a completed order by "
+            f"{fmt.value(f.end, 'date')}: {fmt.value(k['customers'], 'count')} of them bought in "
+            "the window (the Customers KPI)."
+            + (f" The {fmt.value(len(customers), 'count')} who spent most in the window are listed."
+               if base > len(customers) else "")
+        )  # fmt: skip
         ui.table(customers, f"customers {country}", "customers", height=320)
     with tab2:
         st.caption(captions.orders(k, len(orders)))
         ui.table(orders, f"orders {country}", "orders", height=320)
-
 
 ui.guard(body)
