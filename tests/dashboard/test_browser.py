@@ -39,9 +39,13 @@ PAGES = {  # url path -> page title
     "products": "Products",
     "geography": "Geography",
     "predictions": "Predictions",
+    "metrics": "Metric explorer",
 }
 #: Plotly charts each page draws at least (a chart has one or more .main-svg layers)
-MIN_CHARTS = {"Revenue": 3, "Customers": 3, "Products": 4, "Geography": 2, "Predictions": 4}
+MIN_CHARTS = {
+    "Revenue": 3, "Customers": 3, "Products": 4, "Geography": 2, "Predictions": 4,
+    "Metric explorer": 0,  # tables only
+}  # fmt: skip
 WIDTH, HEIGHT = 1440, 2200
 PAGE_TIMEOUT = 120.0
 CHROMIUM_FLAGS = [
@@ -272,7 +276,7 @@ def test_page_in_chromium(server, browser, path, tmp_path):
     shot = browser.call("Page.captureScreenshot", format="png")
     import base64
 
-    png = tmp_path / f"{title.lower()}.png"
+    png = tmp_path / f"{path or 'revenue'}.png"
     png.write_bytes(base64.b64decode(shot["data"]))
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(png, SHOTS / png.name)
