@@ -189,17 +189,8 @@ _NUMERIC = {"currency", "count", "ratio", "percent", "number", "days"}
 
 
 def declared(columns: Columns) -> tuple[Column, ...]:
-    """``columns`` as Column declarations: a catalogue metric's name gives its declared columns.
-
-    An id column sharing its label with another column (``product_id`` and ``product_name`` are
-    both "Product") is shown as "<label> id" rather than with its technical name.
-    """
-    cols = metrics.get(columns).columns if isinstance(columns, str) else tuple(columns)
-    visible = [c.label for c in cols if not c.technical]
-    return tuple(
-        c.but(label=f"{c.label} id") if c.unit == "id" and visible.count(c.label) > 1 else c
-        for c in cols
-    )
+    """``columns`` as Column declarations: a catalogue metric's name gives its declared columns."""
+    return metrics.get(columns).columns if isinstance(columns, str) else tuple(columns)
 
 
 def shown(df: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict]:

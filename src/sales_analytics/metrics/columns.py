@@ -59,7 +59,7 @@ COLUMNS: dict[str, Column] = {
         _c("revenue_index", "float64", "number", "Revenue index", "Average revenue of this "
            "weekday or month over the overall average (1 = average)", True),
         # ------------------------------------------------------------------ customers
-        _c("customer_id", "int64", "id", "Customer", "Customer id"),
+        _c("customer_id", "int64", "id", "Customer id"),
         _c("first_name", "string", "text", "First name"),
         _c("last_name", "string", "text", "Last name"),
         _c("email", "string", "text", "Email"),
@@ -79,7 +79,7 @@ COLUMNS: dict[str, Column] = {
         _c("rfm_score", "int64", "id", "RFM score", "Recency, frequency and monetary scores, "
            "e.g. 545"),
         # ------------------------------------------------------------------ products
-        _c("product_id", "int64", "id", "Product", "Product id"),
+        _c("product_id", "int64", "id", "Product id"),
         _c("product_name", "string", "text", "Product"),
         _c("category", "string", "text", "Category"),
         _c("brand", "string", "text", "Brand"),

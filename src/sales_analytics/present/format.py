@@ -101,11 +101,12 @@ def frame(data: pd.DataFrame, columns: Iterable[Column], *, technical: bool = Fa
     """``data`` as text with plain labels as headers: every declared column that ``data`` has,
     formatted by its unit; technical columns left out unless ``technical``."""
     out = {}
+    code = currency()  # once per table: the settings are read from the environment each time
     for c in columns:
         if c.name not in data.columns or (c.technical and not technical):
             continue
         out[c.label if c.label not in out else f"{c.label} ({c.name})"] = [
-            value(v, c.unit) for v in data[c.name]
+            value(v, c.unit, code=code) for v in data[c.name]
         ]
     return pd.DataFrame(out, index=data.index)
 
