@@ -165,17 +165,7 @@ def _raw_findings(results: dict[tuple, object], f: Filters, prev: Filters) -> No
     def get(name: str, filters: Filters, **params):
         return results[(name, filters.key(), tuple(sorted(params.items())))]
 
-    insights.findings_from(
-        insights.InsightInputs(
-            comparison=insights.kpi_comparison(get("kpis", f), get("kpis", prev)),
-            categories=get("category_rollup", f),
-            categories_previous=get("category_rollup", prev),
-            countries=get("geography", f, level="country"),
-            countries_previous=get("geography", prev, level="country"),
-            segments=get("segment_summary", f),
-            daily=get("revenue", f, grain="day"),
-        )
-    )
+    insights.findings_from(insights.inputs_from(get, lambda ff: get("kpis", ff), f, prev))
 
 
 def _raw_predictions(folder: Path | None) -> None:

@@ -180,17 +180,7 @@ def anomalies(f: Filters) -> pd.DataFrame:
 
 def findings(f: Filters) -> list[insights.Finding]:
     """All automated findings for ``f`` (computed from the cached metric frames)."""
-    prev = previous(f)
-    inputs = insights.InsightInputs(
-        comparison=kpi_comparison(f),
-        categories=metric("category_rollup", f),
-        categories_previous=metric("category_rollup", prev),
-        countries=metric("geography", f, level="country"),
-        countries_previous=metric("geography", prev, level="country"),
-        segments=metric("segment_summary", f),
-        daily=metric("revenue", f, grain="day"),
-    )
-    return insights.findings_from(inputs)
+    return insights.findings_from(insights.inputs_from(metric, kpis, f, previous(f)))
 
 
 def narrow(f: Filters, *, start: date | None = None, end: date | None = None,

@@ -48,6 +48,7 @@ from sales_analytics.insights.summary import (
     data_bounds,
     findings_from,
     gather,
+    inputs_from,
 )
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "fmt_signed_money",
     "fmt_signed_pct",
     "gather",
+    "inputs_from",
     "headline",
     "kpi_comparison",
     "mover_table",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -56,20 +58,47 @@ def data_bounds(db: TableSource) -> tuple[date, date] | None:
     return k["first_order_at"].date(), k["last_order_at"].date()
 
 
+#: The metric frames the findings read: InsightInputs field -> (metric, period, params), where the
+#: period is the filter window ("current") or the one of the same length before it ("previous").
+INPUTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "categories": ("category_rollup", "current", {}),
+    "categories_previous": ("category_rollup", "previous", {}),
+    "countries": ("geography", "current", {"level": "country"}),
+    "countries_previous": ("geography", "previous", {"level": "country"}),
+    "segments": ("segment_summary", "current", {}),
+    "daily": ("revenue", "current", {"grain": "day"}),
+}
+
+
+def inputs_from(
+    frame: Callable[..., pd.DataFrame],
+    kpis: Callable[[Filters], dict[str, Any]],
+    filters: Filters,
+    previous: Filters,
+) -> InsightInputs:
+    """The findings' inputs for ``filters`` and its ``previous`` period, from any source of metric
+    frames: ``frame(name, filters, **params)`` and ``kpis(filters)`` (the database, or a surface's
+    cached copies of the same metrics)."""
+    windows = {"current": filters, "previous": previous}
+    return InsightInputs(
+        comparison=kpi_comparison(kpis(filters), kpis(previous)),
+        **{
+            field: frame(name, windows[period], **params)
+            for field, (name, period, params) in INPUTS.items()
+        },
+    )
+
+
 def gather(db: TableSource, filters: Filters = metrics.NO_FILTERS) -> InsightInputs:
     """Run the metrics the findings need for ``filters`` and the previous period."""
     bounds = data_bounds(db)
     if bounds is None:
         return InsightInputs()
-    prev = previous_period(filters, *bounds)
-    return InsightInputs(
-        comparison=kpi_comparison(metrics.kpis(db, filters), metrics.kpis(db, prev)),
-        categories=metrics.compute(db, "category_rollup", filters),
-        categories_previous=metrics.compute(db, "category_rollup", prev),
-        countries=metrics.compute(db, "geography", filters, level="country"),
-        countries_previous=metrics.compute(db, "geography", prev, level="country"),
-        segments=metrics.compute(db, "segment_summary", filters),
-        daily=metrics.compute(db, "revenue", filters, grain="day"),
+    return inputs_from(
+        lambda name, f, **params: metrics.compute(db, name, f, **params),
+        lambda f: metrics.kpis(db, f),
+        filters,
+        previous_period(filters, *bounds),
     )
 
 
