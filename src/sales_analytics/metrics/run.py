@@ -59,7 +59,7 @@ def definition(source: TableSource, name: str) -> Definition:
     if name not in cache:
         metric = get(name)
         with live_only():
-            expr = metric.builder(source, NO_FILTERS, **_builder_params(metric, metric.defaults()))
+            expr = metric.builder(source, NO_FILTERS, **_builder_params(metric.defaults()))
         sql = str(ibis.to_sql(expr))
         text = "\n".join([sql, repr(metric.key), repr(metric.indexed)])
         cache[name] = Definition(
@@ -94,7 +94,7 @@ def load(db, frames) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------------ computing
-def _builder_params(metric: Metric, params: Mapping[str, Any]) -> dict[str, Any]:
+def _builder_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in _AFTER}
 
 
@@ -102,24 +102,27 @@ def _use_copy(metric: Metric, filters: Filters, params: Mapping[str, Any]) -> bo
     return (
         metric.materialize
         and filters.is_empty
-        and _builder_params(metric, params) == _builder_params(metric, metric.defaults())
+        and _builder_params(params) == _builder_params(metric.defaults())
     )
 
 
 def build(
-    source: TableSource, name: str, filters: Filters = NO_FILTERS, params: Mapping[str, Any] = {}
+    source: TableSource,
+    name: str,
+    filters: Filters = NO_FILTERS,
+    params: Mapping[str, Any] | None = None,
 ) -> ir.Table:
     """Metric ``name`` as an unsorted ibis expression: its materialized copy where that serves
     (see the module docstring), else the live expression. SQL metrics only."""
     metric = get(name)
     if metric.engine != "sql":
         raise ValueError(f"metric {name!r} is computed in pandas: use compute()")
-    values = metric.resolve(params)
+    values = metric.resolve(params or {})
     if _use_copy(metric, filters, values):
         copy = materialized_table(source, name)
         if copy is not None:
             return copy.select(*[c.name for c in metric.output(values)])
-    return metric.builder(source, filters, **_builder_params(metric, values))
+    return metric.builder(source, filters, **_builder_params(values))
 
 
 def _sort_keys(metric: Metric, t: ir.Table) -> list:
@@ -152,7 +155,7 @@ def compute(
     if metric.engine == "sql":
         return to_pandas(expression(source, name, filters, **params))
     values = metric.resolve(params)
-    frame = metric.builder(source, filters, **_builder_params(metric, values))
+    frame = metric.builder(source, filters, **_builder_params(values))
     if metric.sort and not callable(metric.sort):
         by = [k.lstrip("-") for k in metric.sort]
         ascending = [not k.startswith("-") for k in metric.sort]
