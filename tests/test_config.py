@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ VARIABLES = (
     "SA_API_KEY",
     "SA_CURRENCY",
     "SA_TIMEZONE",
+    "SA_MIN_ORDER_DATE",
+    "SA_MAX_FUTURE_DAYS",
 )
 
 
@@ -69,6 +72,14 @@ def test_read_from_the_environment(env):
     assert (s.currency, s.timezone, s.tz.key) == ("EUR", "Europe/Berlin", "Europe/Berlin")
 
 
+def test_import_date_window(env):
+    s = get_settings()
+    assert (s.min_order_date, s.max_future_days) == (date(1990, 1, 1), 1)
+    env(SA_MIN_ORDER_DATE=" 2001-02-03 ", SA_MAX_FUTURE_DAYS="0")
+    s = get_settings()
+    assert (s.min_order_date, s.max_future_days) == (date(2001, 2, 3), 0)
+
+
 def test_empty_variables_count_as_unset(env):
     env(DATABASE_URL="", SA_API_KEY="", SA_CURRENCY="")
     s = get_settings()
@@ -84,6 +95,9 @@ def test_empty_variables_count_as_unset(env):
         ("SA_TIMEZONE", "Mars/Olympus", "SA_TIMEZONE: unknown time zone 'Mars/Olympus'"),
         ("ENVIRONMENT", "staging", "ENVIRONMENT: Input should be 'development' or 'production'"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: log level must be one of DEBUG, INFO"),
+        ("SA_MIN_ORDER_DATE", "0", "SA_MIN_ORDER_DATE: must be a date written YYYY-MM-DD"),
+        ("SA_MIN_ORDER_DATE", "1990-02-30", "SA_MIN_ORDER_DATE: "),
+        ("SA_MAX_FUTURE_DAYS", "-1", "SA_MAX_FUTURE_DAYS: Input should be greater than"),
     ],
 )
 def test_bad_values_are_one_line(env, name, value, message):

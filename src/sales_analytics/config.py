@@ -14,6 +14,14 @@ variable           default             meaning
 ``SA_TIMEZONE``    ``UTC``             IANA time zone of the shop (``Europe/Berlin``)
 =================  ==================  ===========================================================
 
+======================  ==============  ==========================================================
+variable                default         meaning
+======================  ==============  ==========================================================
+``SA_MIN_ORDER_DATE``   ``1990-01-01``  import: earlier order dates are rejected (YYYY-MM-DD)
+``SA_MAX_FUTURE_DAYS``  ``1``           import: order dates after now + this many days are
+                                        rejected
+======================  ==============  ==========================================================
+
 An empty variable counts as unset. A bad value raises :class:`SettingsError` (a ``ValueError``
 with a one-line message naming the variable).
 """
@@ -24,7 +32,7 @@ import json
 import logging
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +83,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, alias="SA_API_KEY")
     currency: str = Field("USD", alias="SA_CURRENCY")
     timezone: str = Field("UTC", alias="SA_TIMEZONE")
+    min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
+    max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -105,6 +115,16 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
             ) from None
         return name
+
+    @field_validator("min_order_date", mode="before")
+    @classmethod
+    def _min_order_date(cls, value: object) -> object:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(f"must be a date written YYYY-MM-DD, not {value!r}")
+        return text
 
     # ------------------------------------------------------------------ derived
     @property

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.formats import FORMATS, FormatSpec
 from sales_analytics.ingest.importer import ImportResult, import_csv
@@ -14,6 +15,7 @@ from sales_analytics.ingest.schema import PLACEHOLDER_EMAIL, PLACEHOLDERS
 
 __all__ = [
     "FORMATS",
+    "DateWindow",
     "PLACEHOLDERS",
     "PLACEHOLDER_EMAIL",
     "FormatSpec",

@@ -5,7 +5,8 @@ dataclass to the next, see :mod:`.stages`):
 
 1. read      every record as strings, with the physical line it starts on (:mod:`.reader`)
 2. parse     typed values per line: ids, date, quantity, price, status, ... (:mod:`.stages.parse`)
-3. validate  each line on its own; exact duplicate lines; (order, product) keys used twice
+3. validate  each line on its own (order dates within a plausible window, :mod:`.dates`); exact
+             duplicate lines; (order, product) keys used twice
 4. entities  a customer's / product's attributes must agree within the file and with the database
 5. orders    an order's lines must agree (customer, date, status, payment); an order with any
              rejected line is rejected whole; an order already in the database must be identical
@@ -23,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.formats import Layout, get_format
 from sales_analytics.ingest.frozen import frozen_dict
@@ -77,6 +79,7 @@ def import_csv(
     reject_path: str | Path | None = None,
     *,
     encoding: str = "utf-8",
+    window: DateWindow | None = None,
 ) -> ImportResult:
     """Import a CSV export into ``db``: validate, reject bad lines with reasons, load the rest.
 
@@ -94,6 +97,10 @@ def import_csv(
         was rejected, so it never describes an older run.
     encoding
         Text encoding of the file (default UTF-8, a byte-order mark is fine).
+    window
+        Plausible order dates; default ``SA_MIN_ORDER_DATE`` .. now + ``SA_MAX_FUTURE_DAYS``
+        days (:meth:`~sales_analytics.ingest.dates.DateWindow.from_settings`). A line dated
+        outside is rejected as ``implausible order_date``.
 
     Returns
     -------
@@ -115,7 +122,7 @@ def import_csv(
         db.create_schema()
 
     lines = parse(raw, Layout(spec, frozen_dict(columns)))
-    validated = validate(lines)
+    validated = validate(lines, window or DateWindow.from_settings())
     entities = resolve_entities(validated, db)
     orders = check_orders(entities, db)
     rows = new_rows(orders)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sales_analytics.ingest.dates import beyond_pandas
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.formats import FormatSpec, Layout
 from sales_analytics.ingest.frozen import frozen_dict, readonly
@@ -53,6 +54,7 @@ class ParsedLines:
     customer_id: np.ndarray  # int64
     product_id: np.ndarray  # int64
     order_date: np.ndarray  # datetime64[us], NaT where missing or unparseable
+    order_date_beyond: np.ndarray  # int8: -1/+1 a date before/after pandas' range (NaT above)
     quantity: np.ndarray  # int64, signed as written
     quantity_code: np.ndarray  # int8 parse code
     units: np.ndarray  # int64, |quantity|: what order_items stores
@@ -120,6 +122,7 @@ def parse(raw: RawFile, layout: Layout) -> ParsedLines:
             raise IngestError(f"{layout.name(canonical)}: {exc}; please report this file") from None
         ids[attr] = values
 
+    order_date = parse_dates(text["order_date"], spec.date_formats)
     quantity, quantity_code = parse_integer(text["quantity"])
     cents, price_code = parse_money(text["unit_price"])
 
@@ -165,7 +168,10 @@ def parse(raw: RawFile, layout: Layout) -> ParsedLines:
         order_id=readonly(ids["order_id"]),
         customer_id=readonly(ids["customer_id"]),
         product_id=readonly(product_id),
-        order_date=readonly(parse_dates(text["order_date"], spec.date_formats)),
+        order_date=readonly(order_date),
+        order_date_beyond=readonly(
+            beyond_pandas(text["order_date"], spec.date_formats, order_date)
+        ),
         quantity=readonly(quantity),
         quantity_code=readonly(quantity_code),
         units=readonly(np.abs(quantity)),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.parse import (
     INT32_MAX,
     MISSING,
@@ -43,15 +44,18 @@ class ValidatedLines:
         return self.rejects.valid
 
 
-def validate(lines: ParsedLines) -> ValidatedLines:
-    """Stage 2: reject the lines that are wrong on their own, exact duplicates, repeated keys."""
+def validate(lines: ParsedLines, window: DateWindow | None = None) -> ValidatedLines:
+    """Stage 2: reject the lines that are wrong on their own, exact duplicates, repeated keys.
+
+    Order dates outside ``window`` (default :meth:`DateWindow.from_settings`) are implausible.
+    """
     rejects = Rejects(lines.n)
-    _check_fields(lines, rejects)
+    _check_fields(lines, rejects, window or DateWindow.from_settings())
     _check_duplicates(lines, rejects)
     return ValidatedLines(lines=lines, rejects=rejects.freeze())
 
 
-def _check_fields(lines: ParsedLines, rej: Rejects) -> None:
+def _check_fields(lines: ParsedLines, rej: Rejects, window: DateWindow) -> None:
     layout, text = lines.layout, lines.text
     name = layout.name
     width = len(lines.raw.header)
@@ -72,10 +76,22 @@ def _check_fields(lines: ParsedLines, rej: Rejects) -> None:
         "ISO 8601 like 2024-03-01 14:05:00" if f == "ISO8601" else f
         for f in layout.spec.date_formats
     )
+    beyond = lines.order_date_beyond
     rej.add(
-        ~missing & np.isnat(lines.order_date),
+        ~missing & np.isnat(lines.order_date) & (beyond == 0),
         f"unparseable {name('order_date')}",
         each_quoted(s, f" (expected {expected})"),
+    )
+    implausible = f"implausible {name('order_date')}"
+    rej.add(
+        window.too_early(lines.order_date) | (beyond < 0),
+        implausible,
+        each_quoted(s, f" {window.before_text}"),
+    )
+    rej.add(
+        window.too_late(lines.order_date) | (beyond > 0),
+        implausible,
+        each_quoted(s, f" {window.after_text}"),
     )
 
     # quantity: its sign is the format's business
