@@ -14,6 +14,10 @@ variable           default             meaning
 ``SA_TIMEZONE``    ``UTC``             IANA time zone of the shop (``Europe/Berlin``)
 =================  ==================  ===========================================================
 
+Tests only: ``SA_TEST_PAUSE_AT`` names a storage write step (``after_drop``, ``after_load``,
+``after_copies``, ``before_commit``, ``before_swap``) where every write pauses forever, so a
+reliability test can kill it there (``tests/reliability``). Never set it otherwise.
+
 ======================  ==============  ==========================================================
 variable                default         meaning
 ======================  ==============  ==========================================================
@@ -83,6 +87,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, alias="SA_API_KEY")
     currency: str = Field("USD", alias="SA_CURRENCY")
     timezone: str = Field("UTC", alias="SA_TIMEZONE")
+    #: tests only (tests/reliability): the write step where storage pauses to be killed
+    test_pause_at: str | None = Field(None, alias="SA_TEST_PAUSE_AT")
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
 
