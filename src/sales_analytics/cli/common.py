@@ -132,13 +132,15 @@ def resolve_models_dir(folder: Path | None) -> Path:
     return folder if folder is not None else settings().models_dir
 
 
-def open_db(url: str | None):
-    return connect(resolve_database_url(url))
+def open_db(url: str | None, write: bool = False):
+    """The database of ``--database-url`` / ``DATABASE_URL``: read-only unless ``write`` (only
+    ``build``, ``load``, ``import`` and ``refresh`` write). Reading creates no file or folder."""
+    return connect(resolve_database_url(url), read_only=not write)
 
 
 def require_schema(db) -> None:
     if not db.has_schema():
-        fail(f"no sales-analytics schema in {db.url}: run `sales-analytics build` first")
+        fail(f"no sales-analytics schema in {db.display_url}: run `sales-analytics build` first")
 
 
 def print_counts(title: str, counts: dict[str, int]) -> None:

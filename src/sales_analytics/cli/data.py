@@ -67,7 +67,7 @@ def load(
     if missing:
         fail(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
     frames = {n: pq.read_table(folder / f"{n}.parquet") for n in TABLES}
-    with open_db(database_url) as db:
+    with open_db(database_url, write=True) as db:
         _load_frames(db, frames, replace)
 
 
@@ -84,7 +84,7 @@ def import_(
     """Import a CSV export: bad lines to a reject file with reasons, the rest in one transaction."""
     from sales_analytics.ingest import import_csv
 
-    with open_db(database_url) as db:
+    with open_db(database_url, write=True) as db:
         result = import_csv(db, file, fmt, rejects, encoding=encoding)
     table = Table(title=f"imported {file} ({result.fmt})")
     table.add_column("table")
@@ -110,7 +110,7 @@ def build(
 
     from sales_analytics.synth import generate as synth_generate
 
-    with open_db(database_url) as db:
+    with open_db(database_url, write=True) as db:
         if db.has_schema() and not replace and db.counts()["orders"] > 0:
             fail("the database already holds orders: pass --replace to rebuild it")
         with progress() as bar:
@@ -129,10 +129,11 @@ def refresh(database_url: DbUrl = None) -> None:
     """Rebuild the materialized copies of the metrics (one transaction)."""
     from sales_analytics import metrics
 
-    with open_db(database_url) as db:
+    with open_db(database_url, write=True) as db:
         require_schema(db)
-        metrics.refresh(db)
-    console.print("materialized views refreshed")
+        names = metrics.refresh(db)
+        version = db.data_version()
+    console.print(f"{len(names)} materialized copies refreshed{_as_of(version)}")
 
 
 @friendly
@@ -145,7 +146,8 @@ def info(database_url: DbUrl = None) -> None:
         require_schema(db)
         counts = db.counts()
         kpis = metrics.kpis(db)
-        table = Table(title=f"{db.kind}: {db.url}")
+        version = db.data_version()
+        table = Table(title=f"{db.kind}: {db.display_url}")
         table.add_column("item")
         table.add_column("value", justify="right")
         for name, n in counts.items():
@@ -154,20 +156,30 @@ def info(database_url: DbUrl = None) -> None:
         for key in ("first_order_at", "last_order_at", "revenue", "orders"):
             column = columns.column(key)
             table.add_row(column.label, fmt.value(kpis[key], column.unit))
+        if version is not None:
+            table.add_row("Data version", f"{version.version} ({_when(version)})")
         console.print(table)
 
 
 # ------------------------------------------------------------------------------------ helpers
 def _load_frames(db, frames, replace: bool) -> None:
+    """Replace (or append), load and materialize in ONE transaction (``metrics.load``)."""
     from sales_analytics import metrics
 
+    what = "replacing, loading" if replace else "loading"
     with progress() as bar:
-        task = bar.add_task("creating schema", total=2)
-        db.create_schema(replace=replace)
-        bar.update(task, advance=1, description="loading and materializing (one transaction)")
-        counts = metrics.load(db, frames)
+        task = bar.add_task(f"{what} and materializing (one transaction)", total=1)
+        counts = metrics.load(db, frames, replace=replace)
         bar.advance(task)
-    print_counts(f"loaded into {db.kind}", counts)
+    print_counts(f"loaded into {db.kind}{_as_of(db.data_version())}", counts)
+
+
+def _when(version) -> str:
+    return version.committed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _as_of(version) -> str:
+    return "" if version is None else f" (data version {version.version}, {_when(version)})"
 
 
 def _params_doc(data) -> dict:

@@ -81,16 +81,25 @@ def definitions(source: TableSource) -> list[Definition]:
 
 
 def refresh(db) -> list[str]:
-    """Rebuild every materialized copy in ``db`` in one transaction; returns their table names."""
+    """Rebuild every materialized copy in ``db`` in one transaction (which bumps the data
+    version); returns their table names."""
     defs = definitions(db)
     db.refresh(defs)
     return [d.name for d in defs]
 
 
-def load(db, frames) -> dict[str, int]:
-    """``db.load(frames)`` with every materialized copy rebuilt in the same transaction."""
+def load(db, frames, *, replace: bool = False) -> dict[str, int]:
+    """Write ``frames`` to ``db`` with every materialized copy rebuilt, all in ONE transaction
+    (``replace`` drops and recreates the schema first, in that transaction): a failure or a kill
+    leaves the previous data and copies as they were.
+
+    The copies are compiled from the tables, so a database without the schema gets it first, in
+    its own transaction (there is nothing to lose then).
+    """
+    if not db.has_schema():
+        db.create_schema()
     forget(db)  # the schema may have been recreated since the tables were looked up
-    return db.load(frames, materialize=definitions(db))
+    return db.write(frames, replace=replace, materialize=definitions(db))
 
 
 # ------------------------------------------------------------------------------------ computing

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from sales_analytics.storage.connection import Database, DatabaseURL, connect, parse_url
+from sales_analytics.storage.connection import (
+    Database,
+    DatabaseURL,
+    DataVersion,
+    connect,
+    parse_url,
+    redact,
+)
 from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.materialized import Copy
 from sales_analytics.storage.schema import ORDER_STATUSES, PAYMENT_METHODS, TABLES
@@ -13,8 +20,10 @@ __all__ = [
     "TABLES",
     "Copy",
     "Database",
+    "DataVersion",
     "DatabaseURL",
     "StorageError",
     "connect",
     "parse_url",
+    "redact",
 ]

@@ -1,25 +1,32 @@
 """Connections: URL parsing, :func:`connect` and the :class:`Database` every other package uses.
 
 What differs between DuckDB and PostgreSQL lives in :mod:`~sales_analytics.storage.dialects`; the
-schema DDL in :mod:`~sales_analytics.storage.ddl`, bulk loads in :mod:`~sales_analytics.storage.load`
-and the materialized copies in :mod:`~sales_analytics.storage.materialized`. ``Database`` delegates to them.
+schema DDL in :mod:`~sales_analytics.storage.ddl`, writes (one transaction each, with the data
+version) in :mod:`~sales_analytics.storage.load`, the materialized copies in
+:mod:`~sales_analytics.storage.materialized` and the DuckDB file swap in
+:mod:`~sales_analytics.storage.swap`. ``Database`` delegates to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from urllib.parse import urlparse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ibis
 import pyarrow as pa
 
-from sales_analytics.storage import ddl, materialized
+from sales_analytics.storage import ddl, materialized, swap
+from sales_analytics.storage.ddl import VERSION_TABLE
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
-from sales_analytics.storage.load import load as load_frames
+from sales_analytics.storage.load import write as write_frames
 from sales_analytics.storage.schema import TABLES
+
+REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -29,12 +36,20 @@ class DatabaseURL:
     host: str | None = None
     port: int | None = None
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     database: str | None = None
+    #: the URL's query options (sslmode, application_name, options, ...), passed to libpq as given
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def conninfo(self) -> str:
-        """A libpq connection string (PostgreSQL only)."""
+        """A libpq connection string (PostgreSQL only; holds the password)."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo("", **self.connect_kwargs())
+
+    def connect_kwargs(self) -> dict[str, str | int]:
+        """The libpq keywords: host, port, user, password, dbname and every query option."""
         parts = {
             "host": self.host,
             "port": self.port,
@@ -42,16 +57,51 @@ class DatabaseURL:
             "password": self.password,
             "dbname": self.database,
         }
-        return " ".join(f"{k}={v}" for k, v in parts.items() if v not in (None, ""))
+        kwargs = {k: v for k, v in parts.items() if v not in (None, "")}
+        return kwargs | dict(self.options)
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The data a database holds: bumped by every committed write (load, replace, refresh)."""
+
+    version: int
+    committed_at: datetime  # UTC, timezone-aware
+
+
+def redact(url: str) -> str:
+    """``url`` fit to show: the password (in the user part or a ``password=`` option) as ``***``.
+
+    >>> redact("postgresql://ann:secret@db.example.com:5432/shop?sslmode=require")
+    'postgresql://ann:***@db.example.com:5432/shop?sslmode=require'
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            if ":" in userinfo:
+                userinfo = userinfo.split(":", 1)[0] + ":" + REDACTED
+            netloc = f"{userinfo}@{hostport}"
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = parts.query
+        if any(k.lower() == "password" for k, _ in pairs):
+            query = urlencode(
+                [(k, REDACTED if k.lower() == "password" else v) for k, v in pairs], safe="*"
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return f"<{url.split(':', 1)[0]} URL>"
 
 
 def parse_url(url: str) -> DatabaseURL:
-    """Parse ``duckdb:///path``, ``duckdb://`` (in memory) or ``postgresql://user@host/db``."""
-    parts = urlparse(url)
+    """Parse ``duckdb:///path``, ``duckdb://`` (in memory) or
+    ``postgresql://user:password@host:port/db?option=value&...`` (every option goes to libpq)."""
+    parts = urlsplit(url)
     dialect = DIALECTS.get(parts.scheme.lower())
     if dialect is None:
         raise StorageError(
-            f"unsupported database URL {url!r}: use duckdb:///path/to/file.duckdb "
+            f"unsupported database URL {redact(url)!r}: use duckdb:///path/to/file.duckdb "
             "or postgresql://user@host:port/dbname"
         )
     return DatabaseURL(kind=dialect.kind, **dialect.url_fields(url, parts))
@@ -62,21 +112,52 @@ class Database:
 
     Use :func:`connect` to make one. ``db.table(name)`` gives an ibis table expression;
     ``db.kind`` is ``"duckdb"`` or ``"postgres"`` and ``db.dialect`` its
-    :class:`~sales_analytics.storage.dialects.Dialect`.
+    :class:`~sales_analytics.storage.dialects.Dialect`. ``db.url`` is for connecting (it may hold
+    a password); show ``db.display_url``.
+
+    A DuckDB file is always read through a read-only attachment, so any number of processes may
+    read it while one writes: every write (:meth:`write`, :meth:`transaction` and what uses them)
+    goes to a copy that is swapped in on commit (see :mod:`~sales_analytics.storage.swap`).
     """
 
-    def __init__(self, url: str, parsed: DatabaseURL, backend: ibis.BaseBackend):
+    def __init__(
+        self, url: str, parsed: DatabaseURL, backend: ibis.BaseBackend, *, read_only: bool = False
+    ):
         self.url = url
         self.parsed = parsed
         self.kind = parsed.kind
         self.dialect = BY_KIND[parsed.kind]
         self.ibis = backend
+        self.read_only = read_only
+        #: seconds a DuckDB writer waits for another writer of the same file
+        self.write_lock_timeout = swap.LOCK_TIMEOUT
+        self._stamp: swap.FileStamp | None = None
+        if self.is_file:
+            self._stamp = swap.attach(self.raw, self.path)
 
     # ------------------------------------------------------------------ basics
     @property
     def raw(self):
         """The driver connection (duckdb.DuckDBPyConnection or psycopg.Connection)."""
         return self.ibis.con
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password (for titles, messages and logs)."""
+        return redact(self.url)
+
+    @property
+    def is_file(self) -> bool:
+        """A DuckDB file (not in memory, not a server)."""
+        return self.kind == "duckdb" and self.parsed.path != ":memory:"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.parsed.path)
+
+    def __repr__(self) -> str:
+        mode = " read-only" if self.read_only else ""
+        return f"<Database {self.display_url}{mode}>"
 
     def close(self) -> None:
         try:
@@ -103,7 +184,14 @@ class Database:
         return self.dialect.query(self.raw, sql, params)
 
     def transaction(self) -> AbstractContextManager:
-        """A cursor inside BEGIN ... COMMIT; anything raised rolls the whole block back."""
+        """A cursor inside BEGIN ... COMMIT; anything raised rolls the whole block back.
+
+        On a DuckDB file the block runs on a copy that is swapped in when it commits.
+        """
+        if self.read_only:
+            raise StorageError(f"{self.display_url} was opened read-only: nothing was changed")
+        if self.is_file:
+            return swap.file_transaction(self, self.write_lock_timeout)
         return self.dialect.transaction(self.raw)
 
     def existing_tables(self) -> set[str]:
@@ -119,13 +207,45 @@ class Database:
     def counts(self) -> dict[str, int]:
         return {name: int(self.query(f"SELECT count(*) FROM {name}")[0][0]) for name in TABLES}
 
+    # ------------------------------------------------------------------ data version, swaps
+    def data_version(self) -> DataVersion | None:
+        """The version of the data as this connection sees it (one query), None before the
+        first write. Every committed write bumps it; key caches on it, show "data as of" from it."""
+        rows = self.dialect.try_query(
+            self.raw, f"SELECT version, committed_at FROM {VERSION_TABLE} ORDER BY version DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        version, at = rows[0]
+        return DataVersion(int(version), at.replace(tzinfo=UTC) if at.tzinfo is None else at)
+
+    def changed_on_disk(self) -> bool:
+        """True when a writer swapped a new DuckDB file in since this connection opened it
+        (reopen, or open a new Database, to see it). Always False on PostgreSQL and in memory:
+        there every query sees the last commit."""
+        if not self.is_file:
+            return False
+        return swap.FileStamp.of(self.path) != self._stamp
+
+    def reopen(self) -> None:
+        """Read the DuckDB file that is there now (no-op elsewhere). Not thread-safe: do not
+        call it while another thread queries this Database (open a new one instead)."""
+        if self.is_file:
+            self._stamp = swap.attach(self.raw, self.path)
+
     # ------------------------------------------------------------------ schema
     def drop_all(self) -> None:
-        ddl.drop_all(self)
+        """Drop the copies, the tables and the status type (the data version is kept)."""
+        self.write({}, replace=True, create=False)
 
     def create_schema(self, replace: bool = False) -> None:
-        """Create tables, constraints and indexes (``replace`` drops what exists first)."""
-        ddl.create_schema(self, replace)
+        """Create tables, constraints and indexes (``replace`` drops what exists first, in the
+        same transaction)."""
+        if replace:
+            self.write({}, replace=True)
+        elif not self.has_schema():
+            with self.transaction() as cur:
+                ddl.create(cur, self.dialect)
 
     # ------------------------------------------------------------------ materialized copies
     def materialized_digests(self) -> dict[str, str]:
@@ -134,32 +254,58 @@ class Database:
 
     def refresh(self, copies: Sequence[materialized.Copy]) -> None:
         """Rebuild the materialized ``copies`` (from the metric layer) in one transaction."""
-        materialized.refresh(self, copies)
+        self.write({}, materialize=copies, kind="refresh")
 
-    # ------------------------------------------------------------------ loading
+    # ------------------------------------------------------------------ writing
+    def write(
+        self,
+        frames: Mapping[str, pa.Table],
+        *,
+        replace: bool = False,
+        materialize: Sequence[materialized.Copy] | None = None,
+        kind: str | None = None,
+        create: bool = True,
+    ) -> dict[str, int]:
+        """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
+        ``frames`` (parents first), rebuild the materialized copies from ``materialize`` (or drop
+        them without it: no copy is ever older than its tables) and bump the data version.
+
+        A failure (or a kill) at any point leaves the data, copies, indexes and data version as
+        they were; the :class:`StorageError` says "nothing was changed" (for an append without
+        replace: "nothing was written"). ``kind`` is recorded with the version (default
+        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). Returns rows per table.
+        """
+        return write_frames(
+            self, frames, replace=replace, materialize=materialize, kind=kind, create=create
+        )
+
     def load(
         self,
         frames: Mapping[str, pa.Table],
         *,
         materialize: Sequence[materialized.Copy] | None = None,
     ) -> dict[str, int]:
-        """Append Arrow tables to the schema's tables, all in ONE transaction.
-
-        ``frames`` maps table names to Arrow tables (any subset of :data:`TABLES`); they are loaded
-        parents first. Nothing is kept if any row breaks a constraint. The materialized copies
-        are rebuilt from ``materialize`` in the same transaction, or dropped without it (so no
-        copy is ever older than its tables).
-        """
-        return load_frames(self, frames, materialize=materialize)
+        """Append Arrow tables in ONE transaction: ``write(frames, materialize=materialize)``."""
+        return self.write(frames, materialize=materialize)
 
 
-def connect(url: str | None = None) -> Database:
+def connect(url: str | None = None, *, read_only: bool = False) -> Database:
     """Open the database at ``url`` (default: ``DATABASE_URL`` or the embedded DuckDB file).
 
-    Raises :class:`StorageError` with a one-line reason for a bad URL or an unreachable server.
+    ``read_only=True`` for readers: a missing DuckDB file is an error (nothing is created) and
+    writes raise. Without it, a missing DuckDB file is created by the first write. A DuckDB file
+    is read read-only either way (writers write a copy and swap it in).
+
+    Raises :class:`StorageError` with a one-line reason (never the password) for a bad URL, an
+    unreachable server, a wrong password or a missing file.
     """
     from sales_analytics.config import get_settings
 
     url = url or get_settings().database_url
     parsed = parse_url(url)
-    return Database(url, parsed, BY_KIND[parsed.kind].open(parsed))
+    backend = BY_KIND[parsed.kind].open(parsed, read_only=read_only)
+    try:
+        return Database(url, parsed, backend, read_only=read_only)
+    except BaseException:
+        backend.disconnect()
+        raise

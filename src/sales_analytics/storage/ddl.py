@@ -1,37 +1,39 @@
-"""Create and drop the schema: the status type, tables, constraints and indexes."""
+"""Create and drop the schema (the status type, tables, constraints and indexes) inside the
+caller's transaction: a replace drops and recreates it in the same transaction as its load."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sales_analytics.storage import materialized
 from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
 
 if TYPE_CHECKING:
-    from sales_analytics.storage.connection import Database
+    from sales_analytics.storage.dialects import Dialect
+
+VERSION_TABLE = "sa_data_version"
+VERSION_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} ("
+    "version BIGINT PRIMARY KEY, committed_at TIMESTAMP NOT NULL, kind VARCHAR(16) NOT NULL, "
+    "rows BIGINT NOT NULL)"
+)
 
 
-def drop_all(db: Database) -> None:
-    """Drop the materialized copies, the tables and the status type."""
-    dialect = db.dialect
-    with db.transaction() as cur:
-        materialized.drop_all(cur, dialect)
-        for name in reversed(list(TABLES)):
-            cur.execute(dialect.drop_table.format(name=name))
-        cur.execute(dialect.drop_status_type)
+def drop(cur: Any, dialect: Dialect) -> None:
+    """Drop the materialized copies, the tables and the status type (the data version stays:
+    it only ever grows, so a cache keyed on it never mistakes new data for old)."""
+    materialized.drop_all(cur, dialect)
+    for name in reversed(list(TABLES)):
+        cur.execute(dialect.drop_table.format(name=name))
+    cur.execute(dialect.drop_status_type)
 
 
-def create_schema(db: Database, replace: bool = False) -> None:
-    """Create tables, constraints and indexes (``replace`` drops what exists first)."""
-    if replace:
-        drop_all(db)
-    elif db.has_schema():
-        return
-    dialect = db.dialect
-    with db.transaction() as cur:
-        cur.execute(dialect.create_status_type)
-        for stmt in statements(TABLE_DDL.format(money=dialect.money)):
-            cur.execute(stmt)
-        for stmt in statements(INDEX_DDL):
-            cur.execute(stmt)
-        cur.execute(materialized.META_DDL)
+def create(cur: Any, dialect: Dialect) -> None:
+    """Create the status type, tables, constraints, indexes and the bookkeeping tables."""
+    cur.execute(dialect.create_status_type)
+    for stmt in statements(TABLE_DDL.format(money=dialect.money)):
+        cur.execute(stmt)
+    for stmt in statements(INDEX_DDL):
+        cur.execute(stmt)
+    cur.execute(materialized.META_DDL)
+    cur.execute(VERSION_DDL)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import ParseResult, unquote
+from urllib.parse import SplitResult, parse_qsl, unquote
 
 import ibis
 import pyarrow as pa
@@ -60,12 +60,12 @@ class Dialect(ABC):
         return f"<{type(self).__name__} {self.kind}>"
 
     @abstractmethod
-    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+    def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
         """The :class:`DatabaseURL` fields (besides ``kind``) of ``url``, split as ``parts``."""
 
     @abstractmethod
-    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
-        """Connect, or raise :class:`StorageError` with a one-line reason."""
+    def open(self, parsed: DatabaseURL, *, read_only: bool = False) -> ibis.BaseBackend:
+        """Connect, or raise :class:`StorageError` with a one-line reason (never the password)."""
 
     @abstractmethod
     def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
@@ -96,7 +96,7 @@ class DuckDBDialect(Dialect):
     drop_materialized = "DROP TABLE IF EXISTS {name}"
     create_copy = "CREATE TABLE {name} AS {sql}"
 
-    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+    def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
         path = unquote(parts.netloc + parts.path)
         if url.startswith("duckdb:////"):
             path = "/" + path.lstrip("/")  # duckdb:////abs/file -> /abs/file
@@ -104,16 +104,21 @@ class DuckDBDialect(Dialect):
             path = path[1:]  # duckdb:///rel/file -> rel/file
         return {"path": path or ":memory:"}
 
-    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
+    def open(self, parsed: DatabaseURL, *, read_only: bool = False) -> ibis.BaseBackend:
+        """An in-memory DuckDB; a file is ATTACHed read-only by ``Database`` (see ``swap``).
+        Creates nothing: a missing file is an error for a reader, made by a writer's first write."""
         if parsed.path != ":memory:":
             path = Path(parsed.path)
-            if path.exists() and path.is_dir():
+            if path.is_dir():
                 raise StorageError(f"{path} is a directory, not a DuckDB file")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only and not path.exists():
+                raise StorageError(
+                    f"no DuckDB database at {path}: create one with `sales-analytics build`"
+                )
         try:
-            return ibis.duckdb.connect(parsed.path)
+            return ibis.duckdb.connect(":memory:")
         except Exception as exc:  # noqa: BLE001
-            raise StorageError(f"cannot open DuckDB file {parsed.path}: {first_line(exc)}") from exc
+            raise StorageError(f"cannot open DuckDB: {first_line(exc)}") from exc
 
     def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
         return raw.execute(sql, params or []).fetchall()
@@ -156,21 +161,28 @@ class PostgresDialect(Dialect):
     # fresh planner statistics: right after a bulk load the tables have none, and the basket
     # self-join of mv_pair_counts then gets a plan that runs for many minutes
     analyze = (f"ANALYZE {', '.join(TABLES)}",)
+    #: seconds to wait for the server when the URL gives no ``connect_timeout``
+    connect_timeout = 5
 
-    def url_fields(self, url: str, parts: ParseResult) -> dict[str, Any]:
+    def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
         try:
             port = parts.port or 5432
         except ValueError as exc:
-            raise StorageError(f"bad database URL {url!r}: {exc}") from None
+            from sales_analytics.storage.connection import redact
+
+            raise StorageError(f"bad database URL {redact(url)!r}: {exc}") from None
         return {
-            "host": parts.hostname or "localhost",
+            "host": unquote(parts.hostname) if parts.hostname else "localhost",
             "port": port,
             "user": unquote(parts.username) if parts.username else None,
             "password": unquote(parts.password) if parts.password else None,
-            "database": parts.path.lstrip("/") or None,
+            "database": unquote(parts.path.lstrip("/")) or None,
+            "options": tuple(parse_qsl(parts.query, keep_blank_values=True)),
         }
 
-    def open(self, parsed: DatabaseURL) -> ibis.BaseBackend:
+    def open(self, parsed: DatabaseURL, *, read_only: bool = False) -> ibis.BaseBackend:
+        options = dict(parsed.options)
+        options.setdefault("connect_timeout", str(self.connect_timeout))
         try:
             return ibis.postgres.connect(
                 host=parsed.host,
@@ -178,13 +190,16 @@ class PostgresDialect(Dialect):
                 user=parsed.user,
                 password=parsed.password,
                 database=parsed.database,
-                connect_timeout=5,
+                **options,
             )
         except Exception as exc:  # noqa: BLE001
+            reason = first_line(exc)
+            if parsed.password:
+                reason = reason.replace(parsed.password, "***")
             raise StorageError(
                 f"cannot connect to PostgreSQL at {parsed.host}:{parsed.port}"
-                f"/{parsed.database or ''}: {first_line(exc)}"
-            ) from exc
+                f"/{parsed.database or ''}: {reason}"
+            ) from None
 
     def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
         with raw.cursor() as cur:

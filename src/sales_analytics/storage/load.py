@@ -1,4 +1,4 @@
-"""Bulk loads of Arrow tables: all tables in one transaction, all-or-nothing.
+"""Writes: replace, bulk load of Arrow tables, copies and data version in one transaction.
 
 DuckDB inserts straight from the Arrow tables; PostgreSQL streams them as CSV through COPY, and into
 empty tables it drops the keys, foreign keys and secondary indexes first and restores them before
@@ -9,43 +9,86 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sales_analytics.storage import materialized
+from sales_analytics.storage import ddl, materialized
+from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
+from sales_analytics.storage.faults import pauser
 from sales_analytics.storage.schema import FOREIGN_KEYS, KEYS, TABLES, secondary_indexes
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
+    from sales_analytics.storage.dialects import Dialect
 
 _COPY_CHUNK = 8 << 20
 
 
-def load(
+#: what a write records as its kind in the data version, and how its failure reads
+FAILED = {
+    "load": "load failed, nothing was written",
+    "replace": "replace failed, nothing was changed (the previous data is still there)",
+    "refresh": "refresh failed, nothing was changed",
+    "drop": "drop failed, nothing was changed",
+}
+
+
+def write(
     db: Database,
     frames: Mapping[str, pa.Table],
     *,
+    replace: bool = False,
     materialize: Sequence[materialized.Copy] | None = None,
+    kind: str | None = None,
+    create: bool = True,
 ) -> dict[str, int]:
-    """Append Arrow tables to the schema's tables and rebuild the materialized copies (or drop
-    them, without ``materialize``), all in ONE transaction (see ``Database.load``)."""
+    """The one write (see ``Database.write``): replace, append, copies and the data version in
+    ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``)."""
+    kind = kind or ("replace" if replace else "load")
+    if replace and not create:
+        kind = "drop"
     unknown = set(frames) - set(TABLES)
     if unknown:
         raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
     ordered = [(name, _conform(name, frames[name])) for name in TABLES if name in frames]
+    rows = sum(table.num_rows for _, table in ordered)
+    pause = pauser()
+    dialect = db.dialect
     try:
         with db.transaction() as cur:
-            db.dialect.write(cur, ordered)
-            if materialize is None:  # stale copies would be read: they go until the next refresh
-                materialized.drop_copies(cur, db.dialect, materialized.recorded_names(cur))
-            else:
+            if replace:
+                ddl.drop(cur, dialect)
+                pause("after_drop")
+                if create:
+                    ddl.create(cur, dialect)
+            if ordered:
+                dialect.write(cur, ordered)
+            pause("after_load")
+            if materialize is not None:
                 materialized.build_copies(cur, db, materialize)
-    except Exception as exc:  # driver errors -> one clear line, nothing loaded
-        raise StorageError(f"load failed, nothing was written: {first_line(exc)}") from exc
+            elif create:  # stale copies would be read: they go until the next refresh
+                materialized.drop_copies(cur, dialect, materialized.recorded_names(cur))
+            pause("after_copies")
+            bump_version(cur, dialect, kind, rows)
+            pause("before_commit")
+    except Exception as exc:  # driver errors -> one clear line, nothing changed
+        raise StorageError(f"{FAILED.get(kind, FAILED['load'])}: {first_line(exc)}") from exc
     return {name: table.num_rows for name, table in ordered}
+
+
+def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
+    """Record this write's data version (the last one + 1) inside its transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    cur.execute(VERSION_DDL)
+    cur.execute(
+        f"INSERT INTO {VERSION_TABLE} (version, committed_at, kind, rows) "
+        f"SELECT coalesce(max(version), 0) + 1, TIMESTAMP '{now}', '{kind}', {int(rows)} "
+        f"FROM {VERSION_TABLE}"
+    )
 
 
 def _conform(name: str, table: pa.Table) -> pa.Table:

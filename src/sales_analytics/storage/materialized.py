@@ -84,12 +84,6 @@ def recorded_names(cur: Any) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
-def refresh(db: Database, copies: Sequence[Copy]) -> None:
-    """Rebuild every copy in one transaction: readers see the old copies or the new ones."""
-    with db.transaction() as cur:
-        build_copies(cur, db, copies)
-
-
 def drop_all(cur: Any, dialect: Dialect) -> None:
     """Drop every copy (before the tables go)."""
     drop_copies(cur, dialect, recorded_names(cur))
