@@ -2,12 +2,14 @@
 
 Everything the OpenAPI schema can say (types, enums, bounds) FastAPI checks; the rest is checked
 here and reported as a 422 in FastAPI's own error shape (``{"detail": [{"loc", "msg", "type"}]}``):
-``start`` after ``end``, unknown countries, and query parameters the endpoint does
-not have (a misspelt ``?countyr=Germany`` would otherwise silently return unfiltered numbers).
+``start`` after ``end``, dates not written ``YYYY-MM-DD`` (``start=0`` is not 1970-01-01), unknown
+countries, and query parameters the endpoint does not have (a misspelt ``?countyr=Germany`` would
+otherwise silently return unfiltered numbers).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +19,7 @@ from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from sales_analytics.api.schemas import SegmentName
 from sales_analytics.api.service import Service
@@ -68,19 +71,43 @@ def service(request: Request) -> Service:
 
 ServiceDep = Annotated[Service, Depends(service)]
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` from :data:`MIN_DATE` to :data:`MAX_DATE`: pydantic alone would read
+    ``0`` or ``20250101`` as a Unix timestamp. (The bounds are checked here, not with
+    ``Query(ge=, le=)``, which would put non-standard ``ge``/``le`` keys into the schema.)"""
+    if value is None:
+        return value
+    if not isinstance(value, date):
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError(f"dates are YYYY-MM-DD, not {value!r}")
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value  # 2025-13-01: pydantic's own "Input should be a valid date"
+    if value < MIN_DATE:
+        raise ValueError(f"Input should be greater than or equal to {MIN_DATE}")
+    if value > MAX_DATE:
+        raise ValueError(f"Input should be less than or equal to {MAX_DATE}")
+    return value
+
+
+#: Validates a date query parameter as ``YYYY-MM-DD`` and nothing else (every date param has it).
+IsoDate = BeforeValidator(iso_date)
+
 Start = Annotated[
     date | None,
+    IsoDate,
     Query(
-        ge=MIN_DATE,
-        le=MAX_DATE,
         description="First order day, inclusive (ISO date, 1900-01-01 .. 2999-12-31)",
     ),
 ]
 End = Annotated[
     date | None,
+    IsoDate,
     Query(
-        ge=MIN_DATE,
-        le=MAX_DATE,
         description="Last order day, inclusive; must not be before `start`",
     ),
 ]
