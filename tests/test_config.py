@@ -19,6 +19,7 @@ VARIABLES = (
     "SA_API_KEY",
     "SA_CURRENCY",
     "SA_TIMEZONE",
+    "SA_API_KEY_FILE",
     "SA_MIN_ORDER_DATE",
     "SA_MAX_FUTURE_DAYS",
 )

@@ -5,11 +5,11 @@ variable           default             meaning
 =================  ==================  ===========================================================
 ``DATABASE_URL``   ``duckdb:///data/   ``duckdb:///path/to/file.duckdb`` or
                    sales.duckdb``      ``postgresql://user@host:port/dbname``
-``ENVIRONMENT``    ``development``     ``production``: JSON log lines, no tracebacks, no
-                                       unauthenticated API off loopback
+``ENVIRONMENT``    ``development``     ``production``: JSON log lines, no tracebacks
 ``LOG_LEVEL``      ``WARNING``         DEBUG, INFO, WARNING, ERROR or CRITICAL
 ``SA_MODELS_DIR``  ``data/models``     folder of the models saved by ``sales-analytics train``
-``SA_API_KEY``     none                key API clients send in the ``X-API-Key`` header
+``SA_API_KEY``     none                key API clients send in the ``X-API-Key`` header (at
+                                       least 32 characters)
 ``SA_CURRENCY``    ``USD``             ISO 4217 code of the shop's currency (three letters)
 ``SA_TIMEZONE``    ``UTC``             IANA time zone of the shop (``Europe/Berlin``)
 =================  ==================  ===========================================================
@@ -21,6 +21,7 @@ reliability test can kill it there (``tests/reliability``). Never set it otherwi
 ======================  ==============  ==========================================================
 variable                default         meaning
 ======================  ==============  ==========================================================
+``SA_API_KEY_FILE``     none            a file holding the API key instead (content stripped)
 ``SA_MIN_ORDER_DATE``   ``1990-01-01``  import: earlier order dates are rejected (YYYY-MM-DD)
 ``SA_MAX_FUTURE_DAYS``  ``1``           import: order dates after now + this many days are
                                         rejected
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", alias="SA_TIMEZONE")
     #: tests only (tests/reliability): the write step where storage pauses to be killed
     test_pause_at: str | None = Field(None, alias="SA_TEST_PAUSE_AT")
+    api_key_file: Path | None = Field(None, alias="SA_API_KEY_FILE")
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
 

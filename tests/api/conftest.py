@@ -20,7 +20,7 @@ from sales_analytics import metrics
 from sales_analytics.api import create_app
 from sales_analytics.api.service import records
 
-KEY = "test-key-0123456789"
+KEY = "test-key-0123456789-abcdefghijkl"  # 32 characters: the shortest key accepted
 AUTH = {"X-API-Key": KEY}
 
 

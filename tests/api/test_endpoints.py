@@ -71,12 +71,14 @@ def test_open_endpoints_and_docs(client):
 
 def test_no_key_configured_refuses_unless_auth_disabled(loaded_db, make_client, monkeypatch):
     monkeypatch.delenv("SA_API_KEY", raising=False)
+    monkeypatch.delenv("SA_API_KEY_FILE", raising=False)
     with pytest.raises(MissingApiKeyError, match="--no-auth"):
         create_app(loaded_db.url)
-    monkeypatch.setenv("SA_API_KEY", "from-env")
+    monkeypatch.setenv("SA_API_KEY", "from-env-" + "e" * 23)  # 32 characters, the least
     c = make_client(loaded_db.url, api_key=None)
     assert c.get("/v1/metrics/kpis").status_code == 401
-    assert c.get("/v1/metrics/kpis", headers={"X-API-Key": "from-env"}).status_code == 200
+    auth = {"X-API-Key": "from-env-" + "e" * 23}
+    assert c.get("/v1/metrics/kpis", headers=auth).status_code == 200
     monkeypatch.delenv("SA_API_KEY")
     c = make_client(loaded_db.url, api_key=None, require_auth=False)
     assert c.get("/v1/metrics/kpis", headers={"X-API-Key": ""}).status_code == 200

@@ -3,9 +3,9 @@
 ``create_app()`` builds one app over one database (opened in the lifespan, ``DATABASE_URL`` by
 default) and one models folder (``SA_MODELS_DIR``, default ``data/models``), both from
 :func:`sales_analytics.config.get_settings`. Every ``/v1`` endpoint needs the API key in the
-``X-API-Key`` header (``SA_API_KEY`` by default); ``/health`` and the docs (``/docs``, ``/redoc``,
-``/openapi.json``) are open. With ``ENVIRONMENT=production`` an app without authentication is
-refused unless it listens on loopback only. Run it with ``sales-analytics serve`` or
+``X-API-Key`` header (``SA_API_KEY``, or the content of the file ``SA_API_KEY_FILE``, by default; at
+least 32 characters); ``/health`` and the docs (``/docs``, ``/redoc``, ``/openapi.json``) are open.
+An app without authentication is refused unless it listens on loopback only. Run it with ``sales-analytics serve`` or
 ``uvicorn --factory sales_analytics.api:create_app``.
 """
 
@@ -33,6 +33,11 @@ from sales_analytics.storage import StorageError
 API_KEY_ENV = "SA_API_KEY"
 MODELS_DIR_ENV = "SA_MODELS_DIR"
 API_KEY_HEADER = "X-API-Key"
+API_KEY_FILE_ENV = "SA_API_KEY_FILE"
+#: Shortest API key accepted (``secrets.token_urlsafe(32)`` gives 43 characters).
+MIN_API_KEY_LENGTH = 32
+#: How to make a good key (in every message about a bad one).
+MAKE_A_KEY = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 try:
     __version__ = version("sales-analytics")
@@ -45,7 +50,15 @@ class MissingApiKeyError(ValueError):
 
 
 class InsecureBindError(ValueError):
-    """``ENVIRONMENT=production``, no authentication and an address other than loopback."""
+    """No authentication and an address other than loopback."""
+
+
+class WeakApiKeyError(ValueError):
+    """An API key shorter than :data:`MIN_API_KEY_LENGTH` characters."""
+
+
+class ApiKeyFileError(ValueError):
+    """The API key file is missing, unreadable or empty (one-line message)."""
 
 
 def default_models_dir() -> Path:
@@ -64,14 +77,49 @@ def is_loopback(host: str) -> bool:
 
 
 def check_exposure(host: str, *, require_auth: bool, settings: Settings | None = None) -> None:
-    """Refuse (:class:`InsecureBindError`) to serve ``/v1`` without a key off loopback in
-    production; in development it is the caller's choice (``--no-auth`` on a trusted network)."""
-    settings = settings or get_settings()
-    if settings.is_production and not require_auth and not is_loopback(host):
+    """Refuse (:class:`InsecureBindError`) to serve ``/v1`` without a key off loopback, in every
+    environment: anyone who can reach the address could read the shop's data. (``settings`` is
+    accepted for compatibility; the rule no longer depends on ``ENVIRONMENT``.)"""
+    if not require_auth and not is_loopback(host):
         raise InsecureBindError(
-            f"ENVIRONMENT=production: refusing to serve without authentication on {host}; "
-            "listen on 127.0.0.1, ::1 or localhost, or require an API key"
+            f"refusing to serve without authentication on {host}: anyone who can reach that "
+            "address could read the shop's data; listen on 127.0.0.1, ::1 or localhost, "
+            "or require an API key"
         )
+
+
+def check_api_key(key: str) -> str:
+    """``key`` unchanged, or :class:`WeakApiKeyError` when it is shorter than
+    :data:`MIN_API_KEY_LENGTH` characters (a short key can be guessed)."""
+    if len(key) < MIN_API_KEY_LENGTH:
+        raise WeakApiKeyError(
+            f"the API key has {len(key)} characters, at least {MIN_API_KEY_LENGTH} are needed; "
+            + MAKE_A_KEY
+        )
+    return key
+
+
+def read_api_key_file(path: str | Path) -> str:
+    """The key in the file at ``path``, stripped (:class:`ApiKeyFileError` when missing,
+    unreadable or empty)."""
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise ApiKeyFileError(f"cannot read the API key file {path}: {reason}") from None
+    if not key:
+        raise ApiKeyFileError(f"the API key file {path} is empty; {MAKE_A_KEY}")
+    return key
+
+
+def configured_api_key(settings: Settings | None = None) -> str | None:
+    """The key from the environment: ``SA_API_KEY``, or the file ``SA_API_KEY_FILE`` (not both)."""
+    settings = settings or get_settings()
+    if settings.api_key_file is not None:
+        if settings.api_key_value is not None:
+            raise ApiKeyFileError(f"set either {API_KEY_ENV} or {API_KEY_FILE_ENV}, not both")
+        return read_api_key_file(settings.api_key_file)
+    return settings.api_key_value
 
 
 def api_key_dependency(expected: str):
@@ -112,7 +160,8 @@ def create_app(
         Default ``DATABASE_URL`` (or the embedded DuckDB file). The connection is opened when the
         app starts; if that fails the app still starts and ``/v1`` answers 503 until it works.
     api_key
-        The key clients send in ``X-API-Key``; default ``SA_API_KEY``.
+        The key clients send in ``X-API-Key``; default ``SA_API_KEY`` or the content of the file
+        ``SA_API_KEY_FILE``. Shorter than 32 characters: :class:`WeakApiKeyError`.
     models_dir
         Folder of saved models; default ``SA_MODELS_DIR`` or ``data/models``.
     require_auth
@@ -121,19 +170,20 @@ def create_app(
         accident.
     host
         The address the app will listen on, when known (``serve --host``): with
-        ``ENVIRONMENT=production`` and ``require_auth=False`` anything but loopback raises
-        :class:`InsecureBindError`.
+        ``require_auth=False`` anything but loopback raises :class:`InsecureBindError`.
     """
     settings = get_settings()
     if host is not None:
         check_exposure(host, require_auth=require_auth, settings=settings)
     url = database_url or settings.database_url
-    key = api_key if api_key is not None else settings.api_key_value
+    key = api_key if api_key is not None else configured_api_key(settings) if require_auth else None
     if require_auth and not key:
         raise MissingApiKeyError(
-            f"no API key: pass api_key / --api-key or set {API_KEY_ENV}, "
-            "or disable authentication explicitly (--no-auth)"
+            f"no API key: pass api_key / --api-key, set {API_KEY_ENV} or {API_KEY_FILE_ENV}, "
+            f"or disable authentication explicitly (--no-auth); {MAKE_A_KEY}"
         )
+    if require_auth and key:
+        check_api_key(key)
     service = Service(url, models_dir if models_dir is not None else settings.models_dir)
 
     @asynccontextmanager
@@ -204,12 +254,19 @@ def create_app(
 
 __all__ = [
     "API_KEY_ENV",
+    "API_KEY_FILE_ENV",
     "API_KEY_HEADER",
+    "MIN_API_KEY_LENGTH",
     "MODELS_DIR_ENV",
+    "ApiKeyFileError",
     "Error",
     "InsecureBindError",
     "MissingApiKeyError",
+    "WeakApiKeyError",
+    "check_api_key",
     "check_exposure",
+    "configured_api_key",
     "create_app",
     "is_loopback",
+    "read_api_key_file",
 ]

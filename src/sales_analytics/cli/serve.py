@@ -121,39 +121,142 @@ def serve(
         str | None,
         typer.Option(
             "--api-key",
-            help="Key clients must send in the X-API-Key header [default: SA_API_KEY]",
+            help="Key clients must send in the X-API-Key header (shows in the process list and "
+            "the shell history: prefer SA_API_KEY or --api-key-file) [default: SA_API_KEY]",
             show_default=False,
         ),
     ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-key-file",
+            help="File holding the key (content stripped) [default: SA_API_KEY_FILE]",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ] = None,
     no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="Serve /v1 without any key (trusted networks only)")
+        bool,
+        typer.Option("--no-auth", help="Serve /v1 without any key (loopback host only)"),
     ] = False,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="TLS certificate (PEM) to serve https", show_default=False, metavar="FILE"
+        ),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="TLS private key (PEM) of the certificate", show_default=False, metavar="FILE"
+        ),
+    ] = None,
+    ssl_keyfile_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the password of an encrypted --ssl-keyfile",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ] = None,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Serve the REST API (FastAPI + uvicorn); OpenAPI docs at /docs. Needs --api-key or --no-auth.
+    """Serve the REST API (FastAPI + uvicorn); OpenAPI docs at /docs.
 
-    With ENVIRONMENT=production, --no-auth is refused unless --host is loopback.
+    Needs an API key of at least 32 characters (SA_API_KEY, SA_API_KEY_FILE, --api-key-file or
+    --api-key), or --no-auth on a loopback host. --ssl-certfile/--ssl-keyfile serve https.
     """
     import uvicorn
 
     from sales_analytics.api import create_app
+    from sales_analytics.api.app import (
+        MAKE_A_KEY,
+        check_api_key,
+        check_exposure,
+        configured_api_key,
+        read_api_key_file,
+    )
 
     current = settings()
-    api_key = api_key or current.api_key_value
-    if no_auth and api_key:
-        fail("give either --api-key (or SA_API_KEY) or --no-auth, not both")
-    if not no_auth and not api_key:
-        fail(
-            "no API key: pass --api-key or set SA_API_KEY "
-            "(or --no-auth to serve without one, on a trusted network only)"
-        )
+    if api_key is not None and api_key_file is not None:
+        fail("give either --api-key or --api-key-file, not both")
+    if no_auth:
+        given = api_key is not None or api_key_file is not None
+        if given or current.api_key_value is not None or current.api_key_file is not None:
+            fail(
+                "give either an API key (--api-key, --api-key-file, SA_API_KEY or "
+                "SA_API_KEY_FILE) or --no-auth, not both"
+            )
+        check_exposure(host, require_auth=False)  # loopback only: one line saying why
+    else:
+        if api_key is not None:
+            err_console.print(
+                "[yellow]warning:[/] --api-key shows the key in the process list and the shell "
+                "history; prefer SA_API_KEY or --api-key-file",
+                highlight=False,
+            )
+        elif api_key_file is not None:
+            api_key = read_api_key_file(api_key_file)
+        else:
+            api_key = configured_api_key(current)  # SA_API_KEY or SA_API_KEY_FILE
+        if not api_key:
+            fail(
+                "no API key: set SA_API_KEY or SA_API_KEY_FILE, or pass --api-key-file "
+                f"(or --no-auth to serve without one, on a loopback host only); {MAKE_A_KEY}"
+            )
+        check_api_key(api_key)  # too short: one line with how to make a good one
+    ssl = tls_options(ssl_certfile, ssl_keyfile, ssl_keyfile_password_file)
+
     with open_db(database_url) as db:  # fail fast on a bad URL or a missing schema
         require_schema(db)
         url = db.url
     folder = resolve_models_dir(models_dir)
     api = create_app(url, api_key, models_dir=folder, require_auth=not no_auth, host=host)
     auth = "WITHOUT authentication" if no_auth else "API key required in the X-API-Key header"
-    console.print(f"serving on http://{host}:{port} ({auth}); docs at http://{host}:{port}/docs")
+    scheme = "https" if ssl else "http"
+    console.print(
+        f"serving on {scheme}://{host}:{port} ({auth}); docs at {scheme}://{host}:{port}/docs"
+    )
     # production: uvicorn's records go through our JSON handler (configure_logging) as well
     log_config = {} if not current.is_production else {"log_config": None}
-    uvicorn.run(api, host=host, port=port, log_level="info", **log_config)
+    uvicorn.run(api, host=host, port=port, log_level="info", **log_config, **ssl)
+
+
+def tls_options(
+    certfile: Path | None, keyfile: Path | None, password_file: Path | None
+) -> dict[str, str]:
+    """uvicorn's ``ssl_*`` arguments, after checking the files exist and the key loads (every
+    problem one line: ``ValueError``)."""
+    import ssl
+
+    if certfile is None:
+        if keyfile or password_file:
+            raise ValueError("--ssl-keyfile and --ssl-keyfile-password-file need --ssl-certfile")
+        return {}
+    for option, path in (
+        ("--ssl-certfile", certfile),
+        ("--ssl-keyfile", keyfile),
+        ("--ssl-keyfile-password-file", password_file),
+    ):
+        if path is not None and not path.is_file():
+            raise ValueError(f"{option} {path}: no such file")
+    options = {"ssl_certfile": str(certfile)}
+    if keyfile is not None:
+        options["ssl_keyfile"] = str(keyfile)
+    password = None
+    if password_file is not None:
+        try:
+            password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ValueError(
+                f"cannot read --ssl-keyfile-password-file {password_file}: {reason}"
+            ) from None
+        options["ssl_keyfile_password"] = password
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(certfile), str(keyfile) if keyfile else None, password)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(f"cannot load the TLS certificate {certfile}: {reason}") from None
+    return options
