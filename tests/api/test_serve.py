@@ -315,3 +315,41 @@ def test_serves_https_on_loopback(duck_url, certificate, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+# ----------------------------------------------------------------------- report's filters
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--country", "Germny"], "unknown country 'Germny': this shop's customers are in "),
+        (["--country", "Germany", "--country", "Atlantis"], "unknown country 'Atlantis'"),
+        (["--segment", "Champs"], "unknown segment(s) 'Champs': use Champions, "),
+    ],
+)
+def test_report_names_the_valid_filter_values(duck_url, tmp_path, args, message):
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["report", "-d", duck_url, "--out", str(out), *args], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 1 and not out.exists()
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    if "country" in message:
+        from sales_analytics.metrics import compute
+        from sales_analytics.storage import connect
+
+        with connect(duck_url) as db:
+            known = sorted(compute(db, "penetration")["country"])
+        assert ", ".join(known) in lines[0]  # every valid one named
+
+
+def test_report_with_known_filters_still_writes(duck_url, tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app,
+        ["report", "-d", duck_url, "--out", str(out), "--country", "Germany",
+         "--segment", "Champions", "--models-dir", str(tmp_path / "none")],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "Germany" in out.read_text()

@@ -85,8 +85,11 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print a PDF with chromium")] = False,
     models_dir: ModelsDir = None,
 ) -> None:
-    """Write the executive report: a self-contained HTML file (KPIs, charts, insights)."""
-    from sales_analytics.metrics import Filters
+    """Write the executive report: a self-contained HTML file (KPIs, charts, insights).
+
+    An unknown --country or --segment is an error naming the valid ones.
+    """
+    from sales_analytics.cli.analytics import filters_from
     from sales_analytics.reports.executive import ReportError, default_filters, write_report
 
     with open_db(database_url) as db:
@@ -94,11 +97,12 @@ def report(
         try:
             filters = default_filters(db)
             if start or end or country or segment:
-                filters = Filters(
-                    start=start or (None if end else filters.start),
-                    end=end or filters.end,
-                    countries=tuple(country or ()),
-                    segments=tuple(segment or ()),
+                filters = filters_from(  # unknown countries and segments named (ValueError)
+                    db,
+                    start or (None if end else filters.start),
+                    end or filters.end,
+                    country,
+                    segment,
                 )
             result = write_report(
                 db, out, filters, pdf=pdf, models_dir=resolve_models_dir(models_dir)
