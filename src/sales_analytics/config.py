@@ -27,6 +27,10 @@ variable                default         meaning
                                         rejected
 ======================  ==============  ==========================================================
 
+API serving: ``SA_STATEMENT_TIMEOUT`` (seconds, default 30) cancels a query that runs, or waits on a
+lock, longer than that (HTTP 503); ``SA_CORS_ORIGINS`` (comma-separated origins, default none) is the
+CORS allow-list of browser origins (none: no CORS headers).
+
 An empty variable counts as unset. A bad value raises :class:`SettingsError` (a ``ValueError``
 with a one-line message naming the variable).
 """
@@ -88,6 +92,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, alias="SA_API_KEY")
     currency: str = Field("USD", alias="SA_CURRENCY")
     timezone: str = Field("UTC", alias="SA_TIMEZONE")
+    statement_timeout: float = Field(30.0, gt=0, le=86400, alias="SA_STATEMENT_TIMEOUT")
+    cors_origins: str = Field("", alias="SA_CORS_ORIGINS")
     #: tests only (tests/reliability): the write step where storage pauses to be killed
     test_pause_at: str | None = Field(None, alias="SA_TEST_PAUSE_AT")
     api_key_file: Path | None = Field(None, alias="SA_API_KEY_FILE")

@@ -19,13 +19,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
+from sales_analytics.api import cache
 from sales_analytics.api.params import reject_unknown_query
 from sales_analytics.api.routes import customers, metrics, models
 from sales_analytics.api.schemas import Error, Health
-from sales_analytics.api.service import ModelMissing, ModelUnusable, Service
+from sales_analytics.api.service import POOL_SIZE, ModelMissing, ModelUnusable, Service
 from sales_analytics.config import Settings, get_settings
 from sales_analytics.storage import StorageError
 
@@ -151,6 +153,7 @@ def create_app(
     models_dir: str | Path | None = None,
     require_auth: bool = True,
     host: str | None = None,
+    pool_size: int = POOL_SIZE,
 ) -> FastAPI:
     """Build the API.
 
@@ -171,6 +174,9 @@ def create_app(
     host
         The address the app will listen on, when known (``serve --host``): with
         ``require_auth=False`` anything but loopback raises :class:`InsecureBindError`.
+    pool_size
+        Database connections (PostgreSQL) or cursors (DuckDB) serving requests at once. Every
+        statement is cancelled after ``SA_STATEMENT_TIMEOUT`` seconds (503).
     """
     settings = get_settings()
     if host is not None:
@@ -184,7 +190,12 @@ def create_app(
         )
     if require_auth and key:
         check_api_key(key)
-    service = Service(url, models_dir if models_dir is not None else settings.models_dir)
+    service = Service(
+        url,
+        models_dir if models_dir is not None else settings.models_dir,
+        pool_size=pool_size,
+        statement_timeout=settings.statement_timeout,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -211,11 +222,13 @@ def create_app(
     )
     app.state.service = service
     app.state.auth = require_auth
+    app.state.cache = cache.ResponseCache()
 
     deps = [Depends(api_key_dependency(key))] if require_auth and key else []
     deps.append(Depends(reject_unknown_query))
     v1 = APIRouter(prefix="/v1", dependencies=deps)
-    v1.include_router(metrics.build_router())  # one route per catalogue metric, as it is now
+    # one route per catalogue metric, as it is now; answers cached by data version (api/cache.py)
+    v1.include_router(metrics.build_router(), dependencies=[Depends(cache.lookup)])
     v1.include_router(customers.build_router())
     v1.include_router(models.router)
     app.include_router(v1)
@@ -224,18 +237,23 @@ def create_app(
         "/health",
         response_model=Health,
         tags=["service"],
-        responses={503: {"model": Health, "description": "The database does not answer"}},
+        responses={503: {"model": Health, "description": "The database is slow or unreachable"}},
         summary="Liveness and database check (no API key)",
     )
     def health() -> JSONResponse:
-        ok, detail = service.health()
+        """Reads every table and the data version within 2 s: `ok` (200), else `degraded` (no
+        answer in time: a table lock, overload) or `unavailable` (unreachable, corrupt, no
+        schema), both 503."""
+        report = service.health()
         body = Health(
-            status="ok" if ok else "unavailable",
-            database=service.kind,
+            status=report.status,
+            database=report.database,
             version=__version__,
-            detail=detail,
+            data_version=report.data_version,
+            data_as_of=report.data_as_of,
+            detail=report.detail,
         )
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        return JSONResponse(body.model_dump(mode="json"), status_code=200 if report.ok else 503)
 
     @app.exception_handler(StorageError)
     async def storage_error(_request: Request, exc: StorageError) -> JSONResponse:
@@ -249,6 +267,17 @@ def create_app(
     async def model_unusable(_request: Request, exc: ModelUnusable) -> JSONResponse:
         return _error(409, str(exc))
 
+    app.add_exception_handler(cache.CacheHit, cache.cache_hit_handler)
+    app.add_middleware(cache.CacheMiddleware, get_state=lambda: (service, app.state.cache))
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # SA_CORS_ORIGINS: the browser origins allowed to call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET"],
+            allow_headers=[API_KEY_HEADER, "If-None-Match"],
+            expose_headers=["ETag", "X-Data-Version", "X-Data-As-Of"],
+        )
     return app
 
 

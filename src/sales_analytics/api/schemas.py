@@ -75,9 +75,16 @@ class Error(Model):
 
 
 class Health(Model):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok; degraded: the database did not answer within the health timeout (a "
+        "table lock, overload); unavailable: unreachable, corrupt or without schema"
+    )
     database: str | None = Field(description="duckdb or postgres")
-    version: str
+    version: str = Field(description="The API's version")
+    data_version: int | None = Field(
+        None, description="The data version (one per committed load or refresh)"
+    )
+    data_as_of: datetime | None = Field(None, description="When that data version was committed")
     detail: str | None = None
 
 

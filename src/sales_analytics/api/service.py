@@ -1,11 +1,15 @@
-"""What the endpoints share: the serialised database connection, saved models, frame -> JSON rows.
+"""What the endpoints share: the pooled database readers, saved models, frame -> JSON rows.
 
 One :class:`Service` per app; its saved models are one
 :class:`~sales_analytics.models.store.ModelStore` (re-exported here with its errors, which the app
-maps to 404 and 409). The database is used by one request at a time (a DuckDB connection
-must not be shared between threads; FastAPI runs the endpoints in a thread pool). A lost connection
-(a DB-API ``OperationalError``/``InterfaceError``) becomes a :class:`StorageError` (HTTP 503) and the
-next request reconnects.
+maps to 404 and 409). Requests read the database in parallel, each borrowing a connection from
+:mod:`sales_analytics.api.readers` (a psycopg pool on PostgreSQL, cursors of one read-only
+connection on DuckDB) for the duration of its queries. Every borrowed connection runs under the
+statement timeout (``SA_STATEMENT_TIMEOUT``, 30 s): a statement that runs longer, or waits on a
+table lock, is cancelled and becomes a :class:`StatementTimeout` (HTTP 503). A lost connection
+(a DB-API ``OperationalError``/``InterfaceError``) becomes a :class:`StorageError` (HTTP 503); the
+pool replaces it, so the next request works again. :meth:`Service.health` answers within its own
+short timeout whatever the database does.
 """
 
 from __future__ import annotations
@@ -13,25 +17,76 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from sales_analytics.api.readers import (
+    Busy,
+    Readers,
+    first_line,
+    is_connection_error,
+    is_timeout,
+    open_readers,
+)
 from sales_analytics.models.store import LoadedModel, ModelMissing, ModelStore, ModelUnusable
-from sales_analytics.storage import Database, StorageError, connect
+from sales_analytics.storage import TABLES, Database, StorageError
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
-#: DB-API exception class names that mean "the connection is gone", whatever the driver.
-_CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "ConnectionException"})
+#: Defaults of :class:`Service` (the statement timeout's setting is ``SA_STATEMENT_TIMEOUT``).
+POOL_SIZE = 8
+STATEMENT_TIMEOUT = 30.0
+HEALTH_TIMEOUT = 2.0
+#: A data version is asked at most this often per Service (seconds): a request that only needs
+#: the version (a cache hit) then costs no query. Loads are minutes apart; 0.5 s of staleness
+#: delays the new version, never mixes two (the cache stores an answer only when the version
+#: read before and after computing it agree).
+VERSION_TTL = 0.5
+
+HealthStatus = Literal["ok", "degraded", "unavailable"]
+
+
+class StatementTimeout(StorageError):
+    """A statement ran longer than the statement timeout (or waited that long on a lock)."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """The data version of the database (``None`` fields: storage records none)."""
+
+    version: int | None
+    as_of: datetime | None
+
+
+NO_VERSION = Version(None, None)
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What ``/health`` answers."""
+
+    status: HealthStatus
+    database: str | None
+    data_version: int | None = None
+    data_as_of: datetime | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
 def plain(value: Any) -> Any:
@@ -65,88 +120,214 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    return any(cls.__name__ in _CONNECTION_ERRORS for cls in type(exc).__mro__)
+def data_version(db: Database) -> Version:
+    """``db.data_version()`` as a :class:`Version` (storage without versions: :data:`NO_VERSION`)."""
+    read = getattr(db, "data_version", None)
+    found = read() if callable(read) else None
+    if found is None:
+        return NO_VERSION
+    return Version(int(found.version), getattr(found, "committed_at", None))
+
+
+#: One statement touching every table: it waits (and times out) while any of them is locked.
+_PROBE = "SELECT " + ", ".join(f"(SELECT 1 FROM {name} LIMIT 1)" for name in TABLES)
 
 
 class Service:
-    """The app's database (opened lazily, reopened after a lost connection) and its models."""
+    """The app's database readers (opened lazily, reopened after a failure) and its models.
 
-    def __init__(self, database_url: str, models_dir: str | Path):
+    Parameters
+    ----------
+    database_url
+        The database every request reads.
+    models_dir
+        Folder of saved models.
+    pool_size
+        Connections (PostgreSQL) or cursors (DuckDB) in use at once; more requests wait for one,
+        at most ``statement_timeout`` seconds.
+    statement_timeout
+        Seconds a statement may run (or wait on a lock) before it is cancelled (503).
+    health_timeout
+        Seconds ``health()`` waits for the database before it answers ``degraded``.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        models_dir: str | Path,
+        *,
+        pool_size: int = POOL_SIZE,
+        statement_timeout: float = STATEMENT_TIMEOUT,
+        health_timeout: float = HEALTH_TIMEOUT,
+        version_ttl: float = VERSION_TTL,
+    ):
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size}")
+        if statement_timeout <= 0 or health_timeout <= 0:
+            raise ValueError("timeouts must be positive")
         self.database_url = database_url
         self.models = ModelStore(models_dir)
-        self._db: Database | None = None
-        self._lock = threading.Lock()
+        self.pool_size = pool_size
+        self.statement_timeout = float(statement_timeout)
+        self.health_timeout = float(health_timeout)
+        self.version_ttl = float(version_ttl)
         self.kind: str | None = None
+        self._readers: Readers | None = None
+        self._lock = threading.Lock()
+        self._version: tuple[float, Version] | None = None
+        self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sa-health")
 
     # ------------------------------------------------------------------ connection
     def open(self) -> None:
         """Connect now (at startup); a failure is logged and retried on the next request."""
         try:
-            with self._lock:
-                self._connect()
+            self._ready()
         except StorageError as exc:
             log.warning("API started without a database: %s", exc)
 
-    def _connect(self) -> Database:
-        if self._db is None:
-            db = connect(self.database_url)
-            self.kind = db.kind
-            try:
-                ok = db.has_schema()
-            except Exception as exc:  # noqa: BLE001 - any driver error: one line, 503
-                db.close()
-                raise StorageError(f"cannot read {db.kind} database: {exc}") from exc
-            if not ok:
-                db.close()
-                raise StorageError(
-                    f"no sales-analytics schema in the {db.kind} database: "
-                    "run `sales-analytics build` first"
+    def _ready(self) -> Readers:
+        readers = self._readers
+        if readers is not None:
+            return readers
+        with self._lock:
+            if self._readers is None:
+                readers = open_readers(
+                    self.database_url, size=self.pool_size, timeout=self.statement_timeout
                 )
-            self._db = db
-        return self._db
+                self.kind = readers.kind
+                try:
+                    self._check_schema(readers)
+                except BaseException:
+                    readers.close()
+                    raise
+                self._readers = readers
+            return self._readers
+
+    def _check_schema(self, readers: Readers) -> None:
+        try:
+            with readers.borrow(wait=self.statement_timeout, timeout=self.statement_timeout) as db:
+                ok = db.has_schema()
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any driver error: one line, 503
+            raise StorageError(f"cannot read {readers.kind} database: {first_line(exc)}") from exc
+        if not ok:
+            raise StorageError(
+                f"no sales-analytics schema in the {readers.kind} database: "
+                "run `sales-analytics build` first"
+            )
+
+    def _drop(self, readers: Readers) -> None:
+        """Close ``readers`` after a failure they cannot recover from (DuckDB: reopen)."""
+        with self._lock:
+            if self._readers is readers:
+                self._readers = None
+        readers.close()
 
     def close(self) -> None:
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.close()
+        self._checker.shutdown(wait=False, cancel_futures=True)
 
     @contextmanager
-    def database(self) -> Iterator[Database]:
-        """The open database, held exclusively for the ``with`` block."""
-        with self._lock:
-            db = self._connect()
-            try:
+    def database(
+        self, *, wait: float | None = None, timeout: float | None = None
+    ) -> Iterator[Database]:
+        """A database connection of the pool, held for the ``with`` block.
+
+        ``wait`` bounds the wait for a free connection, ``timeout`` every statement in the block
+        (both default to the statement timeout). Driver errors become one-line
+        :class:`StorageError` (a timeout: :class:`StatementTimeout`).
+        """
+        wait = self.statement_timeout if wait is None else wait
+        timeout = self.statement_timeout if timeout is None else timeout
+        readers = self._ready()
+        try:
+            with readers.borrow(wait=wait, timeout=timeout) as db:
                 yield db
-            except Exception as exc:
-                if not _is_connection_error(exc):
-                    raise
-                log.warning("database connection lost: %s", exc)
-                db.close()
-                self._db = None
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise StorageError(f"database unavailable: {first}") from exc
+        except StorageError:
+            raise
+        except Exception as exc:
+            if is_timeout(exc):
+                raise StatementTimeout(
+                    f"the query ran longer than the {timeout:g} s statement timeout "
+                    "(a table may be locked by a load, or the database is overloaded); "
+                    "try again later"
+                ) from exc
+            if not is_connection_error(exc):
+                raise
+            log.warning("database connection lost: %s", first_line(exc))
+            if readers.kind == "duckdb":  # the pool of a PostgreSQL server heals itself
+                self._drop(readers)
+            raise StorageError(f"database unavailable: {first_line(exc)}") from exc
 
     def run(self, fn: Callable[[Database], R]) -> R:
         with self.database() as db:
             return fn(db)
 
-    def health(self) -> tuple[bool, str | None]:
+    # ------------------------------------------------------------------ data version
+    def data_version(self, *, fresh: bool = False) -> Version:
+        """The database's data version (read at most every ``version_ttl`` s unless ``fresh``)."""
+        now = time.monotonic()
+        cached = self._version
+        if not fresh and cached is not None and now - cached[0] < self.version_ttl:
+            return cached[1]
+        with self.database(wait=self.health_timeout) as db:
+            version = data_version(db)
+        self._version = (now, version)
+        return version
+
+    # ------------------------------------------------------------------ health
+    def health(self) -> HealthReport:
+        """The database checked within ``health_timeout`` seconds: every table readable and the
+        data version known (``ok``), slow or locked (``degraded``), or unreachable, corrupt or
+        without schema (``unavailable``)."""
+        limit = self.health_timeout
+        future = self._checker.submit(self._check)
         try:
-            with self.database() as db:
-                db.query("SELECT 1")
+            return future.result(timeout=limit + 0.5)
+        except FutureTimeout:
+            return HealthReport(
+                "degraded" if self._readers is not None else "unavailable",
+                self.kind,
+                detail=f"the database did not answer within {limit:g} s",
+            )
+
+    def _check(self) -> HealthReport:
+        limit = self.health_timeout
+        try:
+            with self.database(wait=limit, timeout=limit) as db:
+                db.query(_PROBE)
+                version = data_version(db)
+        except (StatementTimeout, Busy) as exc:
+            reason = "a table is locked or the database is overloaded"
+            if isinstance(exc, Busy):
+                reason = str(exc)
+            return HealthReport(
+                "degraded",
+                self.kind,
+                detail=f"the database did not answer within {limit:g} s: {reason}",
+            )
         except StorageError as exc:
-            return False, str(exc)
-        return True, None
+            return HealthReport("unavailable", self.kind, detail=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken file or schema: one line
+            return HealthReport("unavailable", self.kind, detail=first_line(exc))
+        self._version = (time.monotonic(), version)
+        return HealthReport("ok", self.kind, version.version, version.as_of)
 
 
 __all__ = [
+    "HealthReport",
     "LoadedModel",
     "ModelMissing",
     "ModelStore",
     "ModelUnusable",
     "Service",
+    "StatementTimeout",
+    "Version",
+    "data_version",
     "plain",
     "records",
 ]

@@ -1,0 +1,340 @@
+"""Concurrent read connections for the API: one pool per database kind, each lending a
+:class:`~sales_analytics.storage.Database` to one request at a time.
+
+=============  ===================================================  ===============================
+kind           connections                                          statement timeout
+=============  ===================================================  ===============================
+PostgreSQL     a ``psycopg_pool.ConnectionPool`` (checked on each   ``statement_timeout`` set on
+               borrow: a terminated backend is replaced, not lent)  each connection by the server
+DuckDB         one read-only connection, a cursor per slot; the     a ``threading.Timer`` calls
+               file reopened when a writer swapped it               ``interrupt()`` on the cursor
+=============  ===================================================  ===============================
+
+``borrow(wait=..., timeout=...)`` lends a Database for a ``with`` block: ``wait`` bounds the wait for
+a free connection (:class:`Busy`), ``timeout`` the statements run in the block. Each pooled
+connection keeps its own ``Database`` wrapper, so the metric layer's per-source caches (table
+schemas, compiled definitions) survive from one request to the next.
+
+On DuckDB the root connection is storage's ``connect(url, read_only=True)`` (an in-memory DuckDB
+with the file attached read-only); a writer never touches that file but swaps a new one in, which
+``Database.changed_on_disk()`` reports: the next borrow then opens the new file, and the old one is
+closed once the requests reading it are done.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Protocol
+
+import ibis
+
+from sales_analytics.storage import Database, StorageError, connect, parse_url
+
+log = logging.getLogger(__name__)
+
+#: How often (seconds) a DuckDB reader asks whether the file was swapped.
+SWAP_CHECK_INTERVAL = 0.25
+#: libpq connect timeout of a pooled connection (seconds) unless the URL gives one.
+CONNECT_TIMEOUT = 5
+#: ``application_name`` of the pooled connections unless the URL gives one (pg_stat_activity).
+APP_NAME = "sales-analytics-api"
+
+
+class Busy(StorageError):
+    """No connection became free within the wait."""
+
+
+class Readers(Protocol):
+    """What :class:`~sales_analytics.api.service.Service` needs of a pool."""
+
+    kind: str
+    size: int
+
+    def borrow(self, *, wait: float, timeout: float) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def open_readers(url: str, *, size: int, timeout: float) -> Readers:
+    """The pool for ``url``'s kind (``timeout``: the default statement timeout, seconds)."""
+    kind = parse_url(url).kind
+    return READERS[kind](url, size=size, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------ PostgreSQL
+class PostgresReaders:
+    """``size`` pooled psycopg connections, each with ``statement_timeout`` and a Database."""
+
+    kind = "postgres"
+
+    def __init__(self, url: str, *, size: int, timeout: float):
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.size = size
+        self.timeout = timeout
+        parsed = parse_url(url)
+        self._parsed = parsed
+        self._wrappers: weakref.WeakKeyDictionary[Any, Database] = weakref.WeakKeyDictionary()
+        self._wrap_lock = threading.Lock()
+        conninfo = _conninfo(parsed)
+        given = dict(getattr(parsed, "options", ()))
+        kwargs = {
+            k: v
+            for k, v in (("connect_timeout", CONNECT_TIMEOUT), ("application_name", APP_NAME))
+            if k not in given
+        }
+        try:  # one direct attempt first: a refused or wrong server fails at once, in one line
+            psycopg.connect(conninfo, **kwargs).close()
+        except psycopg.Error as exc:
+            where = f"{parsed.host}:{parsed.port}/{parsed.database or ''}"
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {where}: {first_line(exc)}"
+            ) from exc
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=size,
+            kwargs=kwargs,
+            configure=self._configure,
+            check=ConnectionPool.check_connection,
+            reconnect_timeout=3600,
+            open=False,
+            name="sales-analytics-api",
+        )
+        try:
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT + 1)
+        except Exception as exc:  # noqa: BLE001 - PoolTimeout: the server does not answer
+            self.pool.close(timeout=0)
+            where = f"{parsed.host}:{parsed.port}/{parsed.database or ''}"
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {where}: {first_line(exc)}"
+            ) from exc
+
+    def _configure(self, conn) -> None:
+        conn.execute(f"SET statement_timeout = {int(self.timeout * 1000)}")
+        conn.commit()
+
+    def _database(self, conn) -> Database:
+        with self._wrap_lock:
+            db = self._wrappers.get(conn)
+            if db is None:
+                backend = ibis.postgres.from_connection(conn)
+                db = Database(self.url, self._parsed, backend, read_only=True)
+                self._wrappers[conn] = db
+            return db
+
+    @contextmanager
+    def borrow(self, *, wait: float, timeout: float) -> Iterator[Database]:
+        from psycopg_pool import PoolTimeout
+
+        try:
+            conn = self.pool.getconn(timeout=wait)
+        except PoolTimeout as exc:
+            raise Busy(f"all {self.size} database connections stayed busy for {wait:g} s") from exc
+        try:
+            if timeout != self.timeout:
+                _set_timeout(conn, timeout)
+            yield self._database(conn)
+        finally:
+            if timeout != self.timeout and not conn.closed:
+                try:
+                    conn.rollback()
+                    _set_timeout(conn, self.timeout)
+                except Exception:  # noqa: BLE001 - broken: putconn discards it
+                    pass
+            self.pool.putconn(conn)  # rolls back an open transaction, discards a broken one
+
+    def close(self) -> None:
+        self.pool.close(timeout=1)
+
+
+def _set_timeout(conn, seconds: float) -> None:
+    conn.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+    conn.commit()
+
+
+def _conninfo(parsed) -> str:
+    conninfo = getattr(parsed, "conninfo", None)
+    return conninfo if isinstance(conninfo, str) else ""
+
+
+# ------------------------------------------------------------------------------------ DuckDB
+def _cursor_database(root: Database) -> Database:
+    """A Database over a new cursor of ``root`` (same DuckDB instance, same attached file).
+
+    The wrapper is made as for an in-memory database, so that its constructor does not attach
+    the file again (a re-ATTACH would detach it under the other cursors); the cursor is then
+    pointed at the file ``root`` attached.
+    """
+    cursor = root.raw.cursor()
+    catalog = root.raw.execute("SELECT current_database()").fetchone()[0]
+    cursor.execute(f'USE "{catalog}"')
+    parsed = replace(root.parsed, path=":memory:")
+    return Database(root.url, parsed, ibis.duckdb.from_connection(cursor), read_only=True)
+
+
+class _Generation:
+    """One open DuckDB file: its root connection and the cursors lent from it."""
+
+    def __init__(self, url: str, size: int):
+        self.url = url
+        self.size = size
+        self.root = connect(url, read_only=True)
+        self.free: queue.LifoQueue[Database] = queue.LifoQueue()
+        self.made = 0
+        self.out = 0
+        self.retired = False
+        self.lock = threading.Lock()
+
+    def take(self, wait: float) -> Database:
+        with self.lock:
+            if self.free.empty() and self.made < self.size:
+                self.made += 1
+                self.free.put(_cursor_database(self.root))
+            self.out += 1
+        try:
+            return self.free.get(timeout=wait)
+        except queue.Empty:
+            with self.lock:
+                self.out -= 1
+            raise Busy(f"all {self.size} database readers stayed busy for {wait:g} s") from None
+
+    def give(self, db: Database, *, broken: bool = False) -> None:
+        with self.lock:
+            self.out -= 1
+            if broken:
+                self.made -= 1
+                db.close()
+            else:
+                self.free.put(db)
+            done = self.retired and self.out == 0
+        if done:
+            self.close()
+
+    def retire(self) -> None:
+        with self.lock:
+            self.retired = True
+            done = self.out == 0
+        if done:
+            self.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.free.get_nowait().close()
+            except queue.Empty:
+                break
+        self.root.close()
+
+
+class DuckDBReaders:
+    """One read-only DuckDB connection, up to ``size`` cursors in use at once."""
+
+    kind = "duckdb"
+
+    def __init__(self, url: str, *, size: int, timeout: float):
+        self.url = url
+        self.size = size
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._gen = _Generation(url, size)
+        self._checked = time.monotonic()
+
+    def _current(self) -> _Generation:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= SWAP_CHECK_INTERVAL:
+                self._checked = now
+                old = self._gen
+                if old.root.changed_on_disk():
+                    log.info("DuckDB file %s was replaced: reopening", old.root.parsed.path)
+                    self._gen = _Generation(self.url, self.size)
+                    old.retire()
+            return self._gen
+
+    def reopen(self) -> None:
+        """Open the file again now (after an error that may come from a stale file)."""
+        with self._lock:
+            old, self._gen = self._gen, _Generation(self.url, self.size)
+        old.retire()
+
+    @contextmanager
+    def borrow(self, *, wait: float, timeout: float) -> Iterator[Database]:
+        gen = self._current()
+        db = gen.take(wait)
+        guard = threading.Lock()
+        active = [True]
+
+        def interrupt() -> None:
+            with guard:
+                if active[0]:
+                    db.raw.interrupt()
+
+        timer = threading.Timer(timeout, interrupt)
+        timer.daemon = True
+        timer.start()
+        broken = False
+        try:
+            yield db
+        except BaseException as exc:
+            broken = is_connection_error(exc) and not is_timeout(exc)
+            raise
+        finally:
+            with guard:
+                active[0] = False
+            timer.cancel()
+            gen.give(db, broken=broken)
+
+    def close(self) -> None:
+        with self._lock:
+            self._gen.retire()
+
+
+# ------------------------------------------------------------------------------------ errors
+#: DB-API exception class names that mean "the connection is gone", whatever the driver.
+CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "ConnectionException"})
+#: ... and those that mean "the statement ran out of time" (checked first: psycopg's
+#: QueryCanceled is an OperationalError).
+TIMEOUT_ERRORS = frozenset({"QueryCanceled", "InterruptException", "LockNotAvailable"})
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def is_timeout(exc: BaseException) -> bool:
+    return bool(_names(exc) & TIMEOUT_ERRORS)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    return bool(_names(exc) & CONNECTION_ERRORS)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+READERS: dict[str, type] = {"postgres": PostgresReaders, "duckdb": DuckDBReaders}
+
+__all__ = [
+    "CONNECTION_ERRORS",
+    "TIMEOUT_ERRORS",
+    "Busy",
+    "first_line",
+    "is_connection_error",
+    "is_timeout",
+    "DuckDBReaders",
+    "PostgresReaders",
+    "Readers",
+    "open_readers",
+]
