@@ -9,12 +9,13 @@ version) in :mod:`~sales_analytics.storage.load`, the materialized copies in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import ibis
 import pyarrow as pa
@@ -76,22 +77,17 @@ def redact(url: str) -> str:
     'postgresql://ann:***@db.example.com:5432/shop?sslmode=require'
     """
     try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            if ":" in userinfo:
-                userinfo = userinfo.split(":", 1)[0] + ":" + REDACTED
-            netloc = f"{userinfo}@{hostport}"
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        query = parts.query
-        if any(k.lower() == "password" for k, _ in pairs):
-            query = urlencode(
-                [(k, REDACTED if k.lower() == "password" else v) for k, v in pairs], safe="*"
-            )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        netloc = urlsplit(url).netloc
     except ValueError:
         return f"<{url.split(':', 1)[0]} URL>"
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        hidden = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
+        url = url.replace(f"//{netloc}", f"//{hidden}", 1)
+    return _PASSWORD_OPTION.sub(rf"\g<1>{REDACTED}", url)
+
+
+_PASSWORD_OPTION = re.compile(r"(?i)([?&]password=)[^&#]*")
 
 
 def parse_url(url: str) -> DatabaseURL:
