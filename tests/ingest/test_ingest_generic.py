@@ -389,17 +389,17 @@ def test_a_failed_load_leaves_the_database_unchanged(db, write_csv, monkeypatch,
     if preloaded:
         import_csv(db, write_csv(header + "1,10,2024-01-05,100,1,2.00\n", "a.csv"), "generic")
     before = db.counts()
-    real_load = db.load
+    real_write = db.write  # the one write every load goes through (metrics.load -> db.write)
 
-    def load_with_a_duplicate_item(frames, **kwargs):
+    def write_with_a_duplicate_item(frames, **kwargs):
         # order_items is loaded last: customers, products and orders are already written in the
         # transaction when the duplicate primary key fails
         items = frames["order_items"]
-        return real_load(
+        return real_write(
             {**frames, "order_items": pa.concat_tables([items, items.slice(0, 1)])}, **kwargs
         )
 
-    monkeypatch.setattr(db, "load", load_with_a_duplicate_item)
+    monkeypatch.setattr(db, "write", write_with_a_duplicate_item)
     path = write_csv(
         header + "2,11,2024-01-06,101,1,3.00\n" + "3,12,2024-01-07,102,2,4.00\n", "b.csv"
     )

@@ -134,7 +134,7 @@ def serve(
         Path | None,
         typer.Option(
             "--api-key-file",
-            help="File holding the key (content stripped) [default: SA_API_KEY_FILE]",
+            help="File holding the key, content stripped (default: SA_API_KEY_FILE)",
             show_default=False,
             metavar="FILE",
         ),
