@@ -294,14 +294,26 @@ def test_a_registered_metric_appears_with_no_other_edit(app_env):
         data.clear_caches()
 
 
-def test_missing_schema_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{tmp_path / 'empty.duckdb'}")
+def test_missing_database_or_schema_is_one_line(monkeypatch, tmp_path):
+    missing = tmp_path / "nothing" / "sales.duckdb"
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{missing}")
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        f"no sales-analytics schema in duckdb:///{tmp_path / 'empty.duckdb'}: "
-        "run `sales-analytics build` first"
+        f"no DuckDB database at {missing}: create one with `sales-analytics build`"
+    ]
+    assert not missing.parent.exists()  # a reader creates nothing
+
+    import duckdb
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{empty}")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert [e.value for e in at.error] == [
+        f"no sales-analytics schema in duckdb:///{empty}: run `sales-analytics build` first"
     ]
 
 

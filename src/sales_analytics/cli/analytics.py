@@ -81,11 +81,11 @@ def analyze(
         m = get(name)  # unknown names: one line naming the valid ones
         if m.internal or any(p.required for p in m.params):
             raise ValueError(f"{name} is not a metric analyze can write: use one of {', '.join(default)}")
-    out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, int, float, str]] = []
     with open_db(database_url) as db:
         require_schema(db)
         filters = filters_from(db, start, end, country, segment)
+        out.mkdir(parents=True, exist_ok=True)  # only once the database and filters are good
         kpis = compute(db, "kpis", filters)
         plan = runs(names)
         with progress() as bar:

@@ -29,7 +29,7 @@ from sales_analytics.metrics import NO_FILTERS, Filters
 from sales_analytics.models import MODEL_NAMES as ALL_MODEL_NAMES
 from sales_analytics.models import LoadedModel, ModelMissing, ModelStore, ModelUnusable
 from sales_analytics.present import format as fmt
-from sales_analytics.storage import Database, StorageError, connect
+from sales_analytics.storage import Database, DataVersion, StorageError, connect
 
 TTL = 3600  # seconds a cached result lives (the data changes only when reloaded)
 DRILL_LIMIT = 5000  # rows shown in a drill-down table (the export has the same rows)
@@ -67,17 +67,31 @@ def database_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _connection(url: str) -> Connection:
-    return Connection(connect(url), threading.Lock())
+    return Connection(connect(url, read_only=True), threading.Lock())
 
 
 def _run(url: str, fn):
-    """Run ``fn(db)`` on the cached connection, one query at a time."""
+    """Run ``fn(db)`` on the cached read-only connection, one query at a time; a DuckDB file a
+    writer swapped in since (a load, import or refresh) is reopened first."""
     try:
         conn = _connection(url)
     except StorageError as exc:
         raise DashboardError(str(exc)) from exc
     with conn.lock:
+        if conn.db.changed_on_disk():
+            conn.db.reopen()
         return fn(conn.db)
+
+
+def data_version() -> DataVersion | None:
+    """The database's data version now (one small query on every rerun): every cached result is
+    keyed by it, so a committed load or refresh shows at once and nothing older is mixed in."""
+    return _run(database_url(), lambda db: db.data_version())
+
+
+def _version() -> int:
+    v = data_version()
+    return v.version if v is not None else 0
 
 
 def key(f: Filters) -> FilterKey:
@@ -100,7 +114,7 @@ class Status:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _status(url: str) -> Status:
+def _status(url: str, version: int) -> Status:
     def go(db: Database) -> Status:
         if not db.has_schema():
             raise DashboardError(
@@ -118,7 +132,7 @@ def _status(url: str) -> Status:
 
 def status() -> Status:
     """The database's kind, first and last order day and countries (raises DashboardError)."""
-    return _status(database_url())
+    return _status(database_url(), _version())
 
 
 def default_window(s: Status) -> tuple[date, date]:
@@ -128,7 +142,7 @@ def default_window(s: Status) -> tuple[date, date]:
 
 # ------------------------------------------------------------------------------------ metrics
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _metric(url: str, name: str, k: FilterKey, params: tuple) -> pd.DataFrame:
+def _metric(url: str, version: int, name: str, k: FilterKey, params: tuple) -> pd.DataFrame:
     return _run(url, lambda db: metrics.compute(db, name, filters_of(k), **dict(params)))
 
 
@@ -138,17 +152,17 @@ def metric(name: str, f: Filters = NO_FILTERS, **params: Any) -> pd.DataFrame:
     Unknown names and invalid params raise ``ValueError`` with the valid ones (the catalogue's
     message). Drill-downs are metrics too: ``metric("orders", f, limit=DRILL_LIMIT)``.
     """
-    return _metric(database_url(), name, key(f), tuple(sorted(params.items())))
+    return _metric(database_url(), _version(), name, key(f), tuple(sorted(params.items())))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _kpis(url: str, k: FilterKey) -> dict[str, Any]:
+def _kpis(url: str, version: int, k: FilterKey) -> dict[str, Any]:
     return _run(url, lambda db: metrics.kpis(db, filters_of(k)))
 
 
 def kpis(f: Filters) -> dict[str, Any]:
     """The ``kpis`` metric for ``f`` as plain values (``metrics.kpis``, cached)."""
-    return _kpis(database_url(), key(f))
+    return _kpis(database_url(), _version(), key(f))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
@@ -196,14 +210,14 @@ def narrow(f: Filters, *, start: date | None = None, end: date | None = None,
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _row_count(url: str, name: str, k: FilterKey, params: tuple) -> int:
+def _row_count(url: str, version: int, name: str, k: FilterKey, params: tuple) -> int:
     return _run(url, lambda db: metrics.count(db, name, filters_of(k), **dict(params)))
 
 
 def row_count(name: str, f: Filters, **params: Any) -> int:
     """How many rows metric ``name`` has for ``f`` (``metrics.count``, cached): a drill-down's
     full size, whatever ``DRILL_LIMIT`` it is shown with."""
-    return _row_count(database_url(), name, key(f), tuple(sorted(params.items())))
+    return _row_count(database_url(), _version(), name, key(f), tuple(sorted(params.items())))
 
 
 # ------------------------------------------------------------------------------------ models

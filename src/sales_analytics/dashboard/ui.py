@@ -51,6 +51,13 @@ def sidebar_filters(status: data.Status) -> Filters:
     f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))
     st.session_state[FILTERS_KEY] = f
     st.sidebar.caption(f"{status.kind}: data from {first:%d %b %Y} to {last:%d %b %Y}")
+    version = data.data_version()
+    if version is not None:
+        st.sidebar.caption(
+            f"Data as of {version.committed_at:%d %b %Y %H:%M} UTC (version {version.version})",
+            help="When the last load, import or refresh was committed; every number on these "
+            "pages is from that version.",
+        )
     if st.sidebar.button("Reload data", help="Clear the cached results"):
         data.clear_caches()
         st.rerun()

@@ -51,7 +51,10 @@ class Filters:
             if isinstance(value, datetime):
                 object.__setattr__(self, name, value.date())
             elif isinstance(value, str):
-                object.__setattr__(self, name, date.fromisoformat(value))
+                try:
+                    object.__setattr__(self, name, date.fromisoformat(value))
+                except ValueError as exc:
+                    raise ValueError(f"{name} {value!r} is not a YYYY-MM-DD date: {exc}") from None
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"filter start {self.start} is after end {self.end}")
         for name in ("countries", "segments"):
