@@ -35,6 +35,7 @@ def test_report_numbers_equal_the_metrics(loaded_db, tmp_path):
     assert_kpis_equal(parsed["current"], metrics.kpis(loaded_db, f))
     prev = insights.previous_period(f, *bounds)
     assert_kpis_equal(parsed["previous"], metrics.kpis(loaded_db, prev))
+    assert f"UTC (version {loaded_db.data_version().version})" in text  # data as of
     # the findings are the computed ones, HTML-escaped
     for finding in insights.compute_insights(loaded_db, f)[:5]:
         assert finding.title.replace("'", "&#x27;") in text
@@ -143,11 +144,17 @@ def test_cli_report(shop_url, tmp_path, monkeypatch):
 
 
 def test_cli_report_and_dashboard_need_a_schema(tmp_path):
-    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
-    for args in (["report", "--out", str(tmp_path / "r.html")], ["dashboard"]):
-        result = CliRunner().invoke(app, [*args, "-d", url], env={"COLUMNS": "200"})
-        assert result.exit_code == 1
-        assert "no sales-analytics schema" in result.output and "Traceback" not in result.output
+    import duckdb
+
+    missing = tmp_path / "missing.duckdb"
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    for path, message in ((missing, "no DuckDB database at"), (empty, "no sales-analytics schema")):
+        for args in (["report", "--out", str(tmp_path / "r.html")], ["dashboard"]):
+            result = CliRunner().invoke(app, [*args, "-d", f"duckdb:///{path}"], env={"COLUMNS": "200"})
+            assert result.exit_code == 1
+            assert message in result.output and "Traceback" not in result.output
+    assert not missing.exists()
 
 
 @pytest.mark.parametrize("bad", ["2024-13-01"])

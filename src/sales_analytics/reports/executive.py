@@ -72,6 +72,8 @@ class ReportData:
     products: pd.DataFrame
     countries: pd.DataFrame
     forecast: dict[str, Any] | None = None
+    #: the data version the numbers come from (None for a source without one)
+    data_version: Any = None
 
 
 def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path | None = None) -> ReportData:
@@ -100,6 +102,7 @@ def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path
         products=metrics.compute(db, "product_performance", filters),
         countries=inputs.countries,
         forecast=_forecast(db, models_dir),
+        data_version=getattr(db, "data_version", lambda: None)(),
     )
 
 
@@ -231,6 +234,12 @@ def _window(f: Filters) -> str:
     return f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"
 
 
+def _as_of(version: Any) -> str:
+    if version is None:
+        return ""
+    return f"; data as of {version.committed_at:%Y-%m-%d %H:%M} UTC (version {version.version})"
+
+
 def render(d: ReportData, *, title: str = "Sales report", generated: datetime | None = None) -> str:
     """The report's HTML (self-contained: plotly.js and the map's country outlines inline once)."""
     generated = generated or datetime.now()
@@ -241,7 +250,7 @@ def render(d: ReportData, *, title: str = "Sales report", generated: datetime | 
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{_window(f)} ({html.escape(scope)}), compared with {_window(d.previous)}. '
-        f"Generated {generated:%Y-%m-%d %H:%M}.</p>",
+        f"Generated {generated:%Y-%m-%d %H:%M}{_as_of(d.data_version)}.</p>",
         "<h2>Key figures</h2>",
         kpi_table_html(d.comparison),
         "<h2>Findings</h2>",
