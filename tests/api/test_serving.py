@@ -248,3 +248,36 @@ def test_statement_timeout_setting(served_url, make_client, monkeypatch):
         monkeypatch.setenv("SA_STATEMENT_TIMEOUT", bad)
         with pytest.raises(SettingsError, match="SA_STATEMENT_TIMEOUT"):
             get_settings()
+
+
+def test_one_computation_per_key_at_a_time():
+    cache = ResponseCache()
+    key = cache_key("/v1/metrics/kpis", [], 1)
+    assert cache.claim(key) is None  # the first request computes
+    waiting = cache.claim(key)
+    assert waiting is not None and not waiting.is_set()
+    cache.release(key)
+    assert waiting.is_set() and cache.claim(key) is None  # released: the next one computes
+    cache.release(key)
+
+
+def test_concurrent_misses_compute_once(api, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    service = api.app.state.service
+    runs: list[int] = []
+    real_run = service.run
+
+    def counting_run(fn):
+        runs.append(1)
+        time.sleep(0.3)  # the others arrive while it computes
+        return real_run(fn)
+
+    monkeypatch.setattr(service, "run", counting_run)
+    path = "/v1/metrics/product_performance?start=2023-07-01"
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: api.get(path), range(6)))
+    assert [r.status_code for r in answers] == [200] * 6
+    assert len({r.content for r in answers}) == 1 and len({r.headers["etag"] for r in answers}) == 1
+    assert len(runs) == 1
+    assert not api.app.state.cache._inflight  # every claim released

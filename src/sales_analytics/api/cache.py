@@ -10,7 +10,9 @@ Two pieces, because a cached answer must still pass authentication and parameter
 
 * :func:`lookup`, a dependency of the metric routes placed after the API-key and unknown-parameter
   checks: it reads the data version, and on a hit raises :class:`CacheHit`, which the app's
-  handler turns into the stored response (or a ``304 Not Modified``);
+  handler turns into the stored response (or a ``304 Not Modified``). On a miss, one request
+  computes the answer and the others asking for the same key meanwhile wait for it (after a new
+  version, 20 clients do not compute the same five answers 20 times);
 * :class:`CacheMiddleware`, an ASGI middleware: on a miss it keeps the 200 answer the route made,
   stores it when the data version read again afterwards is unchanged (no answer computed across
   a commit is ever stored under the older version), and adds the headers.
@@ -45,6 +47,7 @@ MAX_ENTRIES = 512
 #: ``request.state`` attributes shared by :func:`lookup` and :class:`CacheMiddleware`.
 _KEY = "sa_cache_key"
 _HIT = "sa_cache_hit"
+_LEADER = "sa_cache_leader"
 
 Key = tuple[str, tuple[tuple[str, str], ...], int]
 
@@ -68,6 +71,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._inflight: dict[Key, threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
@@ -87,6 +91,22 @@ class ResponseCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def claim(self, key: Key) -> threading.Event | None:
+        """``None``: the caller computes ``key``'s answer and must :meth:`release` it after.
+        Else the event another request sets when its answer for ``key`` is done (wait on it,
+        then :meth:`get` again): one computation per key at a time, not one per client."""
+        with self._lock:
+            event = self._inflight.get(key)
+            if event is None:
+                self._inflight[key] = threading.Event()
+            return event
+
+    def release(self, key: Key) -> None:
+        with self._lock:
+            event = self._inflight.pop(key, None)
+        if event is not None:
+            event.set()
 
     def clear(self) -> None:
         with self._lock:
@@ -149,7 +169,14 @@ def lookup(request: Request) -> None:
     setattr(request.state, _KEY, (key, version))
     entry = cache.get(key)
     if entry is None:
-        return
+        computing = cache.claim(key)
+        if computing is None:  # this request computes it; the middleware releases the claim
+            setattr(request.state, _LEADER, key)
+            return
+        computing.wait(service.statement_timeout)  # another request computes the same answer
+        entry = cache.get(key)
+        if entry is None:  # it failed, or the version moved meanwhile: compute it here
+            return
     setattr(request.state, _HIT, True)
     headers = version_headers(entry.etag, entry.version)
     if matches(request.headers.get("if-none-match"), entry.etag):
@@ -200,7 +227,12 @@ class CacheMiddleware:
                 return
             await send(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if (claimed := state.get(_LEADER)) is not None:
+                _, cache = self.get_state()
+                cache.release(claimed)
 
     async def _finish(
         self, scope: Scope, state: dict, start: Message | None, body: bytes, send: Send
