@@ -156,7 +156,8 @@ def test_answers_stay_consistent_while_data_is_replaced_and_refreshed(
 # ------------------------------------------------------------------------------------ PostgreSQL
 def _terminate(url: str) -> int:
     dbname = parse_url(url).database
-    with psycopg.connect(url, autocommit=True) as admin:
+    admin_url = url.rpartition("/")[0] + "/postgres"  # not the database itself: it may refuse
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = %s AND application_name = 'sales-analytics-api'",
@@ -247,3 +248,28 @@ def test_corrupt_duckdb_file_is_not_ok(tmp_path, small_frames, damage):
         assert health.json()["detail"]
         r = c.get("/v1/metrics/kpis?start=2024-01-01")
         assert r.status_code == 503 and "\n" not in r.json()["detail"]
+
+
+@pytest.mark.postgres
+def test_server_refusing_connections_is_503_quickly_then_recovers(pg_url, tmp_path):
+    dbname = parse_url(pg_url).database
+    admin_url = pg_url.rpartition("/")[0] + "/postgres"
+    app = create_app(pg_url, KEY, models_dir=tmp_path / "models")
+    with TestClient(app, headers=AUTH) as c, psycopg.connect(admin_url, autocommit=True) as admin:
+        assert c.get("/v1/metrics/kpis?start=2024-05-01").status_code == 200
+        admin.execute(f'ALTER DATABASE "{dbname}" WITH ALLOW_CONNECTIONS false')
+        try:
+            _terminate(pg_url)
+            started = time.monotonic()
+            r = c.get("/v1/metrics/kpis?start=2024-05-02")
+            assert r.status_code == 503 and "cannot connect to PostgreSQL" in r.json()["detail"]
+            assert time.monotonic() - started < 5  # not the 30 s statement timeout
+            health = c.get("/health")
+            assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        finally:
+            admin.execute(f'ALTER DATABASE "{dbname}" WITH ALLOW_CONNECTIONS true')
+        deadline = time.monotonic() + 30
+        while c.get("/health").json()["status"] != "ok":
+            assert time.monotonic() < deadline, "the pool did not reconnect"
+            time.sleep(0.5)
+        assert c.get("/v1/metrics/kpis?start=2024-05-03").status_code == 200

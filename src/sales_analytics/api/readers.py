@@ -75,7 +75,6 @@ class PostgresReaders:
     kind = "postgres"
 
     def __init__(self, url: str, *, size: int, timeout: float):
-        import psycopg
         from psycopg_pool import ConnectionPool
 
         self.url = url
@@ -92,13 +91,9 @@ class PostgresReaders:
             for k, v in (("connect_timeout", CONNECT_TIMEOUT), ("application_name", APP_NAME))
             if k not in given
         }
-        try:  # one direct attempt first: a refused or wrong server fails at once, in one line
-            psycopg.connect(conninfo, **kwargs).close()
-        except psycopg.Error as exc:
-            where = f"{parsed.host}:{parsed.port}/{parsed.database or ''}"
-            raise StorageError(
-                f"cannot connect to PostgreSQL at {where}: {first_line(exc)}"
-            ) from exc
+        self._conninfo, self._kwargs = conninfo, kwargs
+        self._where = f"{parsed.host}:{parsed.port}/{parsed.database or ''}"
+        self._probe()  # one direct attempt first: a refused or wrong server fails at once
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
@@ -114,9 +109,22 @@ class PostgresReaders:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT + 1)
         except Exception as exc:  # noqa: BLE001 - PoolTimeout: the server does not answer
             self.pool.close(timeout=0)
-            where = f"{parsed.host}:{parsed.port}/{parsed.database or ''}"
             raise StorageError(
-                f"cannot connect to PostgreSQL at {where}: {first_line(exc)}"
+                f"cannot connect to PostgreSQL at {self._where}: {first_line(exc)}"
+            ) from exc
+
+    def _probe(self, connect_timeout: int | None = None) -> None:
+        """Connect once outside the pool: :class:`StorageError` naming why it fails."""
+        import psycopg
+
+        kwargs = self._kwargs
+        if connect_timeout is not None and "connect_timeout" in kwargs:
+            kwargs = kwargs | {"connect_timeout": connect_timeout}
+        try:
+            psycopg.connect(self._conninfo, **kwargs).close()
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {self._where}: {first_line(exc)}"
             ) from exc
 
     def _configure(self, conn) -> None:
@@ -136,10 +144,18 @@ class PostgresReaders:
     def borrow(self, *, wait: float, timeout: float) -> Iterator[Database]:
         from psycopg_pool import PoolTimeout
 
+        first = min(wait, 1.0)
         try:
-            conn = self.pool.getconn(timeout=wait)
-        except PoolTimeout as exc:
-            raise Busy(f"all {self.size} database connections stayed busy for {wait:g} s") from exc
+            conn = self.pool.getconn(timeout=first)
+        except PoolTimeout:
+            # busy, or the server went away (the pool then has nothing to lend): ask it directly
+            self._probe(connect_timeout=1)
+            try:
+                conn = self.pool.getconn(timeout=max(wait - first, 0.001))
+            except PoolTimeout as exc:
+                raise Busy(
+                    f"all {self.size} database connections stayed busy for {wait:g} s"
+                ) from exc
         try:
             if timeout != self.timeout:
                 _set_timeout(conn, timeout)

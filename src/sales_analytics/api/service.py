@@ -175,7 +175,7 @@ class Service:
         self._readers: Readers | None = None
         self._lock = threading.Lock()
         self._version: tuple[float, Version] | None = None
-        self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sa-health")
+        self._checker: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ connection
     def open(self) -> None:
@@ -229,7 +229,9 @@ class Service:
             readers, self._readers = self._readers, None
         if readers is not None:
             readers.close()
-        self._checker.shutdown(wait=False, cancel_futures=True)
+        checker, self._checker = self._checker, None
+        if checker is not None:
+            checker.shutdown(wait=False, cancel_futures=True)
 
     @contextmanager
     def database(
@@ -285,7 +287,11 @@ class Service:
         data version known (``ok``), slow or locked (``degraded``), or unreachable, corrupt or
         without schema (``unavailable``)."""
         limit = self.health_timeout
-        future = self._checker.submit(self._check)
+        with self._lock:
+            if self._checker is None:
+                self._checker = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sa-health")
+            checker = self._checker
+        future = checker.submit(self._check)
         try:
             return future.result(timeout=limit + 0.5)
         except FutureTimeout:
