@@ -12,16 +12,28 @@ from sales_analytics.storage.connection import (
 )
 from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.materialized import Copy
+from sales_analytics.storage.readers import (
+    ConnectionLost,
+    PoolBusy,
+    PoolHealth,
+    ReadPool,
+    StatementTimeout,
+)
 from sales_analytics.storage.schema import ORDER_STATUSES, PAYMENT_METHODS, TABLES
 
 __all__ = [
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
     "TABLES",
+    "ConnectionLost",
     "Copy",
     "Database",
     "DataVersion",
     "DatabaseURL",
+    "PoolBusy",
+    "PoolHealth",
+    "ReadPool",
+    "StatementTimeout",
     "StorageError",
     "connect",
     "parse_url",

@@ -117,7 +117,13 @@ class Database:
     """
 
     def __init__(
-        self, url: str, parsed: DatabaseURL, backend: ibis.BaseBackend, *, read_only: bool = False
+        self,
+        url: str,
+        parsed: DatabaseURL,
+        backend: ibis.BaseBackend,
+        *,
+        read_only: bool = False,
+        cursor_of: Database | None = None,
     ):
         self.url = url
         self.parsed = parsed
@@ -128,7 +134,11 @@ class Database:
         #: seconds a DuckDB writer waits for another writer of the same file
         self.write_lock_timeout = swap.LOCK_TIMEOUT
         self._stamp: swap.FileStamp | None = None
-        if self.is_file:
+        #: the Database whose DuckDB connection this one is a cursor of (:meth:`cursor`)
+        self._cursor_of = cursor_of
+        if cursor_of is not None:  # its file is attached already (again would detach it
+            self._stamp = cursor_of._stamp  # under the other cursors)
+        elif self.is_file:
             self._stamp = swap.attach(self.raw, self.path)
 
     # ------------------------------------------------------------------ basics
@@ -154,6 +164,27 @@ class Database:
     def __repr__(self) -> str:
         mode = " read-only" if self.read_only else ""
         return f"<Database {self.display_url}{mode}>"
+
+    def cursor(self) -> Database:
+        """A read-only Database over a new cursor of this DuckDB connection (DuckDB only).
+
+        The cursor shares this connection's DuckDB instance and attached file, but has its own
+        transaction state and can be interrupted alone, so several threads may each query their
+        own cursor at once (:class:`~sales_analytics.storage.readers.ReadPool` lends them).
+        Closing it closes the cursor only; it sees what this connection sees (its
+        :meth:`changed_on_disk` is this connection's).
+        """
+        if self.kind != "duckdb":
+            raise StorageError(f"cursor() is for DuckDB; {self.display_url} is {self.kind}")
+        catalog = self.query("SELECT current_database()")[0][0]
+        cur = self.raw.cursor()
+        try:
+            cur.execute(f'USE "{catalog}"')
+            backend = ibis.duckdb.from_connection(cur)
+        except BaseException:
+            cur.close()
+            raise
+        return Database(self.url, self.parsed, backend, read_only=True, cursor_of=self)
 
     def close(self) -> None:
         try:
@@ -225,7 +256,10 @@ class Database:
 
     def reopen(self) -> None:
         """Read the DuckDB file that is there now (no-op elsewhere). Not thread-safe: do not
-        call it while another thread queries this Database (open a new one instead)."""
+        call it while another thread queries this Database (open a new one instead), nor on a
+        :meth:`cursor` (it would detach the file under the other cursors)."""
+        if self._cursor_of is not None:
+            raise StorageError("reopen() the connection a cursor was made from, not the cursor")
         if self.is_file:
             self._stamp = swap.attach(self.raw, self.path)
 
