@@ -246,12 +246,12 @@ def test_lost_connection_is_503_then_reconnects(loaded_db, make_client):
     pooled connections closed (the pool's check replaces them: no error at all)."""
     c = make_client(loaded_db.url)
     assert c.get("/v1/metrics/kpis?start=2020-01-01").status_code == 200
-    readers = c.app.state.service._readers
+    lender = c.app.state.service._pool._lender
     if loaded_db.kind == "duckdb":
-        readers._gen.root.raw.close()  # the file went away under the open connection
+        lender._gen.root.raw.close()  # the file went away under the open connection
         lost = c.get("/v1/metrics/kpis?start=2020-01-02")
         assert lost.status_code == 503 and lost.json()["detail"].startswith("database unavailable")
     else:
-        for conn in list(readers._wrappers):
+        for conn in list(lender._wrappers):
             conn.close()
     assert c.get("/v1/metrics/kpis?start=2020-01-03").status_code == 200

@@ -12,10 +12,9 @@ import pytest
 
 from sales_analytics import metrics
 from sales_analytics.api.cache import Entry, ResponseCache, cache_key, etag_of, matches
-from sales_analytics.api.readers import Busy
-from sales_analytics.api.service import NO_VERSION, Service, StatementTimeout
+from sales_analytics.api.service import NO_VERSION, Service
 from sales_analytics.config import SettingsError, get_settings
-from sales_analytics.storage import connect
+from sales_analytics.storage import PoolBusy, StatementTimeout, connect
 from tests.conftest import BACKENDS, make_url
 
 #: A statement that runs for many seconds on either backend (cancelled long before).
@@ -70,7 +69,7 @@ def test_pool_lends_up_to_its_size_at_once_then_waits(service):
         t.start()
     held.wait(5)  # three connections lent at the same time
     started = time.monotonic()
-    with pytest.raises(Busy, match="all 3 database"):
+    with pytest.raises(PoolBusy, match="all 3 database"):
         with service.database(wait=0.3):
             pass
     assert 0.25 < time.monotonic() - started < 2

@@ -3,12 +3,12 @@
 One :class:`Service` per app; its saved models are one
 :class:`~sales_analytics.models.store.ModelStore` (re-exported here with its errors, which the app
 maps to 404 and 409). Requests read the database in parallel, each borrowing a connection from
-:mod:`sales_analytics.api.readers` (a psycopg pool on PostgreSQL, cursors of one read-only
-connection on DuckDB) for the duration of its queries. Every borrowed connection runs under the
-statement timeout (``SA_STATEMENT_TIMEOUT``, 30 s): a statement that runs longer, or waits on a
-table lock, is cancelled and becomes a :class:`StatementTimeout` (HTTP 503). A lost connection
-(a DB-API ``OperationalError``/``InterfaceError``) becomes a :class:`StorageError` (HTTP 503); the
-pool replaces it, so the next request works again. :meth:`Service.health` answers within its own
+storage's :class:`~sales_analytics.storage.ReadPool` (a connection pool on PostgreSQL, cursors of
+one read-only connection on DuckDB) for the duration of its queries. Every borrowed connection runs
+under the statement timeout (``SA_STATEMENT_TIMEOUT``, 30 s): a statement that runs longer, or
+waits on a table lock, is cancelled and becomes a :class:`StatementTimeout` (HTTP 503). A lost
+connection becomes a :class:`StorageError` (HTTP 503); the pool replaces it (DuckDB: the Service
+opens a new pool), so the next request works again. :meth:`Service.health` answers within its own
 short timeout whatever the database does.
 """
 
@@ -31,16 +31,16 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import pandas as pd
 
-from sales_analytics.api.readers import (
-    Busy,
-    Readers,
-    first_line,
-    is_connection_error,
-    is_timeout,
-    open_readers,
-)
 from sales_analytics.models.store import LoadedModel, ModelMissing, ModelStore, ModelUnusable
-from sales_analytics.storage import TABLES, Database, StorageError
+from sales_analytics.storage import (
+    ConnectionLost,
+    Database,
+    DataVersion,
+    PoolBusy,
+    ReadPool,
+    StatementTimeout,
+    StorageError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,6 @@ HEALTH_TIMEOUT = 2.0
 VERSION_TTL = 0.5
 
 HealthStatus = Literal["ok", "degraded", "unavailable"]
-
-
-class StatementTimeout(StorageError):
-    """A statement ran longer than the statement timeout (or waited that long on a lock)."""
 
 
 @dataclass(frozen=True)
@@ -120,17 +116,17 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def data_version(db: Database) -> Version:
-    """``db.data_version()`` as a :class:`Version` (storage without versions: :data:`NO_VERSION`)."""
-    read = getattr(db, "data_version", None)
-    found = read() if callable(read) else None
+def as_version(found: DataVersion | None) -> Version:
+    """Storage's data version as a :class:`Version` (none recorded: :data:`NO_VERSION`)."""
     if found is None:
         return NO_VERSION
     return Version(int(found.version), getattr(found, "committed_at", None))
 
 
-#: One statement touching every table: it waits (and times out) while any of them is locked.
-_PROBE = "SELECT " + ", ".join(f"(SELECT 1 FROM {name} LIMIT 1)" for name in TABLES)
+def data_version(db: Database) -> Version:
+    """``db.data_version()`` as a :class:`Version` (storage without versions: :data:`NO_VERSION`)."""
+    read = getattr(db, "data_version", None)
+    return as_version(read() if callable(read) else None)
 
 
 class Service:
@@ -172,7 +168,7 @@ class Service:
         self.health_timeout = float(health_timeout)
         self.version_ttl = float(version_ttl)
         self.kind: str | None = None
-        self._readers: Readers | None = None
+        self._pool: ReadPool | None = None
         self._lock = threading.Lock()
         self._version: tuple[float, Version] | None = None
         self._checker: ThreadPoolExecutor | None = None
@@ -185,50 +181,44 @@ class Service:
         except StorageError as exc:
             log.warning("API started without a database: %s", exc)
 
-    def _ready(self) -> Readers:
-        readers = self._readers
-        if readers is not None:
-            return readers
+    def _ready(self) -> ReadPool:
+        pool = self._pool
+        if pool is not None:
+            return pool
         with self._lock:
-            if self._readers is None:
-                readers = open_readers(
-                    self.database_url, size=self.pool_size, timeout=self.statement_timeout
+            if self._pool is None:
+                pool = ReadPool(
+                    self.database_url, size=self.pool_size, statement_timeout=self.statement_timeout
                 )
-                self.kind = readers.kind
+                self.kind = pool.kind
                 try:
-                    self._check_schema(readers)
+                    if not pool.has_schema():
+                        raise StorageError(
+                            f"no sales-analytics schema in the {pool.kind} database: "
+                            "run `sales-analytics build` first"
+                        )
                 except BaseException:
-                    readers.close()
+                    pool.close()
                     raise
-                self._readers = readers
-            return self._readers
+                self._pool = pool
+            return self._pool
 
-    def _check_schema(self, readers: Readers) -> None:
-        try:
-            with readers.borrow(wait=self.statement_timeout, timeout=self.statement_timeout) as db:
-                ok = db.has_schema()
-        except StorageError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any driver error: one line, 503
-            raise StorageError(f"cannot read {readers.kind} database: {first_line(exc)}") from exc
-        if not ok:
-            raise StorageError(
-                f"no sales-analytics schema in the {readers.kind} database: "
-                "run `sales-analytics build` first"
-            )
-
-    def _drop(self, readers: Readers) -> None:
-        """Close ``readers`` after a failure they cannot recover from (DuckDB: reopen)."""
+    def _drop(self, pool: ReadPool) -> None:
+        """Close ``pool`` after a failure it cannot recover from (DuckDB: reopen)."""
         with self._lock:
-            if self._readers is readers:
-                self._readers = None
-        readers.close()
+            if self._pool is pool:
+                self._pool = None
+        pool.close()
+
+    def _after(self, pool: ReadPool) -> None:
+        if pool.broken:  # a lost DuckDB connection: the next request opens a new pool
+            self._drop(pool)
 
     def close(self) -> None:
         with self._lock:
-            readers, self._readers = self._readers, None
-        if readers is not None:
-            readers.close()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         checker, self._checker = self._checker, None
         if checker is not None:
             checker.shutdown(wait=False, cancel_futures=True)
@@ -239,31 +229,17 @@ class Service:
     ) -> Iterator[Database]:
         """A database connection of the pool, held for the ``with`` block.
 
-        ``wait`` bounds the wait for a free connection, ``timeout`` every statement in the block
-        (both default to the statement timeout). Driver errors become one-line
-        :class:`StorageError` (a timeout: :class:`StatementTimeout`).
+        ``wait`` bounds the wait for a free connection (:class:`~sales_analytics.storage.PoolBusy`),
+        ``timeout`` every statement in the block (both default to the statement timeout). Driver
+        errors become one-line :class:`StorageError` (a timeout: :class:`StatementTimeout`).
         """
-        wait = self.statement_timeout if wait is None else wait
-        timeout = self.statement_timeout if timeout is None else timeout
-        readers = self._ready()
+        pool = self._ready()
         try:
-            with readers.borrow(wait=wait, timeout=timeout) as db:
+            with pool.borrow(wait=wait, timeout=timeout) as db:
                 yield db
-        except StorageError:
+        except ConnectionLost:
+            self._after(pool)
             raise
-        except Exception as exc:
-            if is_timeout(exc):
-                raise StatementTimeout(
-                    f"the query ran longer than the {timeout:g} s statement timeout "
-                    "(a table may be locked by a load, or the database is overloaded); "
-                    "try again later"
-                ) from exc
-            if not is_connection_error(exc):
-                raise
-            log.warning("database connection lost: %s", first_line(exc))
-            if readers.kind == "duckdb":  # the pool of a PostgreSQL server heals itself
-                self._drop(readers)
-            raise StorageError(f"database unavailable: {first_line(exc)}") from exc
 
     def run(self, fn: Callable[[Database], R]) -> R:
         with self.database() as db:
@@ -276,8 +252,12 @@ class Service:
         cached = self._version
         if not fresh and cached is not None and now - cached[0] < self.version_ttl:
             return cached[1]
-        with self.database(wait=self.health_timeout) as db:
-            version = data_version(db)
+        pool = self._ready()
+        try:
+            version = as_version(pool.data_version(wait=self.health_timeout))
+        except ConnectionLost:
+            self._after(pool)
+            raise
         self._version = (now, version)
         return version
 
@@ -296,30 +276,21 @@ class Service:
             return future.result(timeout=limit + 0.5)
         except FutureTimeout:
             return HealthReport(
-                "degraded" if self._readers is not None else "unavailable",
+                "degraded" if self._pool is not None else "unavailable",
                 self.kind,
                 detail=f"the database did not answer within {limit:g} s",
             )
 
     def _check(self) -> HealthReport:
-        limit = self.health_timeout
         try:
-            with self.database(wait=limit, timeout=limit) as db:
-                db.query(_PROBE)
-                version = data_version(db)
-        except (StatementTimeout, Busy) as exc:
-            reason = "a table is locked or the database is overloaded"
-            if isinstance(exc, Busy):
-                reason = str(exc)
-            return HealthReport(
-                "degraded",
-                self.kind,
-                detail=f"the database did not answer within {limit:g} s: {reason}",
-            )
+            pool = self._ready()
         except StorageError as exc:
             return HealthReport("unavailable", self.kind, detail=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a broken file or schema: one line
-            return HealthReport("unavailable", self.kind, detail=first_line(exc))
+        found = pool.health(self.health_timeout)
+        self._after(pool)
+        if not found.ok:
+            return HealthReport(found.status, self.kind, detail=found.detail)
+        version = as_version(found.version)
         self._version = (time.monotonic(), version)
         return HealthReport("ok", self.kind, version.version, version.as_of)
 
@@ -331,6 +302,7 @@ __all__ = [
     "ModelStore",
     "ModelUnusable",
     "Service",
+    "PoolBusy",
     "StatementTimeout",
     "Version",
     "data_version",
