@@ -146,15 +146,8 @@ def file_transaction(db: Database, timeout: float = LOCK_TIMEOUT) -> Iterator[An
         con = duckdb.connect(str(tmp))
         try:
             con.execute("SET TimeZone = 'UTC'")
-            cur = con.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            try:
+            with db.dialect.transaction(con) as cur:  # BEGIN ... COMMIT, ROLLBACK on anything
                 yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
-            cur.close()
             con.execute("CHECKPOINT")
             done = True
         finally:
