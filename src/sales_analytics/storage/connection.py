@@ -32,9 +32,9 @@ REDACTED = "***"
 
 @dataclass(frozen=True)
 class DatabaseURL:
-    kind: str  # "duckdb" or "postgres"
-    path: str | None = None  # duckdb file path, or ":memory:"
-    host: str | None = None
+    kind: str  # "duckdb", "postgres" or "spark"
+    path: str | None = None  # duckdb file path, or ":memory:"; the Spark lake's folder
+    host: str | None = None  # PostgreSQL host; the Spark master
     port: int | None = None
     user: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -97,8 +97,8 @@ def parse_url(url: str) -> DatabaseURL:
     dialect = DIALECTS.get(parts.scheme.lower())
     if dialect is None:
         raise StorageError(
-            f"unsupported database URL {redact(url)!r}: use duckdb:///path/to/file.duckdb "
-            "or postgresql://user@host:port/dbname"
+            f"unsupported database URL {redact(url)!r}: use duckdb:///path/to/file.duckdb, "
+            "postgresql://user@host:port/dbname or spark:///path/to/lake"
         )
     return DatabaseURL(kind=dialect.kind, **dialect.url_fields(url, parts))
 
@@ -239,7 +239,8 @@ class Database:
         """The version of the data as this connection sees it (one query), None before the
         first write. Every committed write bumps it; key caches on it, show "data as of" from it."""
         rows = self.dialect.try_query(
-            self.raw, f"SELECT version, committed_at FROM {VERSION_TABLE} ORDER BY version DESC LIMIT 1"
+            self.raw,
+            f"SELECT version, committed_at FROM {VERSION_TABLE} ORDER BY version DESC LIMIT 1",
         )
         if not rows:
             return None
@@ -333,9 +334,12 @@ def connect(url: str | None = None, *, read_only: bool = False) -> Database:
 
     url = url or get_settings().database_url
     parsed = parse_url(url)
-    backend = BY_KIND[parsed.kind].open(parsed, read_only=read_only)
+    dialect = BY_KIND[parsed.kind]
+    backend = dialect.open(parsed, read_only=read_only)
+    kind = dialect.database_type()
     try:
-        return Database(url, parsed, backend, read_only=read_only)
+        return (kind or Database)(url, parsed, backend, read_only=read_only)
     except BaseException:
-        backend.disconnect()
+        if kind is None:  # (a Spark backend's disconnect would stop the process' session)
+            backend.disconnect()
         raise

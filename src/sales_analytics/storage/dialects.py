@@ -83,6 +83,10 @@ class Dialect(ABC):
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         """Append conformed Arrow tables (parents first) inside the open transaction ``cur``."""
 
+    def database_type(self) -> type | None:
+        """The ``Database`` subclass this dialect needs (None: ``Database`` itself)."""
+        return None
+
 
 class DuckDBDialect(Dialect):
     """DuckDB: one file (or memory); no materialized views, so a copy is a table."""
@@ -229,11 +233,86 @@ class PostgresDialect(Dialect):
         copy_tables(cur, tables)
 
 
+class SparkDialect(Dialect):
+    """A Spark lake (Parquet versions, see ``storage.spark``): ``spark:///PATH`` runs a local
+    session (``local[*]``, or ``?master=local[2]``), ``spark://HOST:PORT/PATH`` a cluster master
+    with the lake at the absolute PATH on storage every node sees. ``spark.*`` URL options are
+    Spark settings. Writes go through ``SparkDatabase.write``, not SQL transactions."""
+
+    kind = "spark"
+    schemes = ("spark",)
+    money = "DECIMAL(12, 2)"
+    drop_table = drop_view = drop_materialized = create_copy = ""
+
+    def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
+        options = tuple(parse_qsl(parts.query, keep_blank_values=True))
+        if parts.netloc:  # spark://host:port/abs/path: a cluster
+            host = parts.netloc
+            path = unquote(parts.path) or None
+            master = f"spark://{host}"
+        else:  # spark:///rel/path or spark:////abs/path, like duckdb:///
+            host = None
+            path = unquote(parts.path)
+            path = "/" + path.lstrip("/") if url.startswith("spark:////") else path[1:]
+            master = "local[*]"
+        if not path:
+            raise StorageError(
+                f"bad database URL {url!r}: give the lake's folder, e.g. spark:///data/lake"
+            )
+        given = dict(options)
+        return {
+            "path": path,
+            "host": given.pop("master", master),
+            "options": tuple(given.items()),
+        }
+
+    def open(self, parsed: DatabaseURL, *, read_only: bool = False) -> ibis.BaseBackend:
+        from sales_analytics.storage.lake import Lake
+        from sales_analytics.storage.spark import session
+
+        path = Path(parsed.path)
+        if path.exists() and not path.is_dir():
+            raise StorageError(f"{path} is a file, not a Spark lake folder")
+        if read_only and Lake(path).current_name() is None:
+            raise StorageError(f"no Spark lake at {path}: create one with `sales-analytics build`")
+        spark = session(parsed.host, dict(parsed.options)).newSession()
+        for key, value in parsed.options:  # runtime settings (a session may exist already)
+            try:
+                spark.conf.set(key, value)
+            except Exception:  # noqa: BLE001 - a static setting: applies to a new JVM only
+                pass
+        try:
+            return ibis.pyspark.connect(spark)
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(f"cannot open Spark: {first_line(exc)}") from exc
+
+    def query(self, raw: Any, sql: str, params: tuple | list | None) -> list[tuple]:
+        return [tuple(r) for r in raw.sql(sql).collect()]
+
+    def try_query(self, raw: Any, sql: str) -> list[tuple] | None:
+        try:
+            return self.query(raw, sql, None)
+        except Exception:  # noqa: BLE001
+            return None
+
+    def transaction(self, raw: Any) -> AbstractContextManager[Any]:
+        raise StorageError("a Spark lake has no SQL transactions: write with Database.write")
+
+    def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
+        raise StorageError("a Spark lake is written by SparkDatabase.write")
+
+    def database_type(self) -> type | None:
+        from sales_analytics.storage.spark import SparkDatabase
+
+        return SparkDatabase
+
+
 DUCKDB = DuckDBDialect()
 POSTGRES = PostgresDialect()
+SPARK = SparkDialect()
 
 #: Database kind -> its dialect.
-BY_KIND: dict[str, Dialect] = {d.kind: d for d in (DUCKDB, POSTGRES)}
+BY_KIND: dict[str, Dialect] = {d.kind: d for d in (DUCKDB, POSTGRES, SPARK)}
 
 #: URL scheme (lower case) -> its dialect.
 DIALECTS: dict[str, Dialect] = {s: d for d in BY_KIND.values() for s in d.schemes}

@@ -31,7 +31,9 @@ class ConnectionLost(StorageError):
 CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "ConnectionException"})
 #: ... and those that mean "the statement ran out of time" (checked first: psycopg's
 #: QueryCanceled is an OperationalError).
-TIMEOUT_ERRORS = frozenset({"QueryCanceled", "InterruptException", "LockNotAvailable"})
+TIMEOUT_ERRORS = frozenset(
+    {"QueryCanceled", "InterruptException", "LockNotAvailable", "StatementTimeoutError"}
+)
 
 
 def _names(exc: BaseException) -> set[str]:

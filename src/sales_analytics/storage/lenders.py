@@ -249,5 +249,64 @@ class _DuckDBLender:
             self._gen.retire()
 
 
+# ------------------------------------------------------------------------------------ Spark
+class _SparkLender:
+    """One read-only Spark lake Database for every borrower (a Spark session runs many threads'
+    jobs at once), reopened on the new version once a writer switched the lake's pointer; a
+    statement past the timeout has its Spark jobs cancelled (a job group per borrow)."""
+
+    def __init__(self, url: str, *, size: int, timeout: float):
+        self.url = url
+        self.size = size
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(size)
+        self.db = connect(url, read_only=True)
+        self._checked = time.monotonic()
+
+    def _current(self) -> Database:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= SWAP_CHECK_INTERVAL:
+                self._checked = now
+                if self.db.changed_on_disk():
+                    log.info("Spark lake %s has a new version: reopening", self.db.path)
+                    old, self.db = self.db, connect(self.url, read_only=True)
+                    old.close()
+            return self.db
+
+    @contextmanager
+    def borrow(self, *, wait: float, timeout: float) -> Iterator[Database]:
+        if not self._slots.acquire(timeout=wait):
+            raise PoolBusy(f"all {self.size} database readers stayed busy for {wait:g} s")
+        db = self._current()
+        sc = db.raw.sparkContext
+        group = f"sa-{threading.get_ident()}-{time.monotonic_ns()}"
+        sc.setJobGroup(group, "sales-analytics read", interruptOnCancel=True)
+        timer = threading.Timer(timeout, sc.cancelJobGroup, args=(group,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield db
+        except Exception as exc:
+            if not timer.is_alive() and "cancel" in str(exc).lower():
+                raise StatementTimeoutError(f"cancelled after {timeout:g} s") from exc
+            raise
+        finally:
+            timer.cancel()
+            self._slots.release()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class StatementTimeoutError(Exception):
+    """A Spark job group cancelled by the statement timeout (ReadPool: StatementTimeout)."""
+
+
 #: Database kind -> the lender of its read connections.
-LENDERS: dict[str, type] = {"postgres": _PostgresLender, "duckdb": _DuckDBLender}
+LENDERS: dict[str, type] = {
+    "postgres": _PostgresLender,
+    "duckdb": _DuckDBLender,
+    "spark": _SparkLender,
+}

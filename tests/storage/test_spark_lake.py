@@ -1,0 +1,202 @@
+"""Spark as an engine behind DATABASE_URL (``spark:///PATH``): same answers as DuckDB, safe writes.
+
+One local Spark session (``local[2]``) for the module: the shop is built once in a DuckDB file and
+in a Spark lake, every public catalogue metric is compared, then appends, rejected rows, readers
+during a write, a failure at every step of a write and a ``kill -9`` of the real CLI.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from sales_analytics import metrics
+from sales_analytics.cli import app
+from sales_analytics.metrics import Filters
+from sales_analytics.storage import StorageError, connect, parse_url
+from sales_analytics.synth import generate
+from tests.storage.snapshot import kill9, run_until_paused, shifted
+
+pytestmark = pytest.mark.spark
+
+try:
+    import pyspark  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the environment
+    if os.environ.get("SA_REQUIRE_SPARK") == "1":
+        raise
+    pytest.skip("the optional `spark` extra is not installed", allow_module_level=True)
+
+OPTIONS = "?master=local[2]&spark.sql.shuffle.partitions=2"
+
+
+def lake_url(path: Path) -> str:
+    return f"spark:///{path}{OPTIONS}"  # spark:////abs/path: an absolute folder
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return generate(scale=0.03, seed=9).tables
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, frames):
+    """(DuckDB url, Spark lake url), both holding ``frames`` with their copies."""
+    root = tmp_path_factory.mktemp("engines")
+    duck, spark = f"duckdb:///{root / 'shop.duckdb'}", lake_url(root / "lake")
+    for url in (duck, spark):
+        with connect(url) as db:
+            metrics.load(db, frames, replace=True)
+    yield duck, spark
+    from sales_analytics.storage.spark import stop
+
+    stop()
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+    assert list(a.columns) == list(b.columns), name
+    assert len(a) == len(b), name
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    keys = [c for c in a.columns if a[c].dtype == object or "int" in str(a[c].dtype)]
+    if keys:  # ties in the declared order may come out in another order
+        a = a.sort_values(keys, kind="stable").reset_index(drop=True)
+        b = b.sort_values(keys, kind="stable").reset_index(drop=True)
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+            assert all(
+                (pd.isna(u) and pd.isna(v)) or math.isclose(float(u), float(v), rel_tol=1e-9, abs_tol=1e-9)
+                for u, v in zip(x, y, strict=True)
+            ), f"{name}.{col}"
+        else:
+            assert [None if pd.isna(u) else u for u in x] == [
+                None if pd.isna(v) else v for v in y
+            ], f"{name}.{col}"
+
+
+def test_every_public_metric_same_as_duckdb(shop):
+    duck, spark = shop
+    names = [m.name for m in metrics.public() if not any(p.required for p in m.params)]
+    window = Filters(start=date(2024, 3, 1), end=date(2025, 2, 28), countries=("Germany", "France"))
+    with connect(duck, read_only=True) as d, connect(spark, read_only=True) as s:
+        assert s.kind == "spark" and s.has_schema()
+        assert s.counts() == d.counts()
+        assert set(s.materialized_digests()) == set(d.materialized_digests())
+        for name in names:
+            _same(metrics.compute(d, name), metrics.compute(s, name), name)
+        for name in ("kpis", "revenue", "category_rollup"):  # filtered: the live expressions
+            _same(metrics.compute(d, name, window), metrics.compute(s, name, window), name)
+
+
+def test_cli_info_and_analyze(shop, tmp_path):
+    _, spark = shop
+    runner = CliRunner()
+    info = runner.invoke(app, ["info", "-d", spark], env={"COLUMNS": "200"})
+    assert info.exit_code == 0, info.output
+    assert "spark:" in info.output and "Data version" in info.output
+    out = tmp_path / "analysis"
+    result = runner.invoke(
+        app, ["analyze", "-d", spark, "--out", str(out), "--metric", "kpis", "--metric", "revenue"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "kpis.parquet").is_file()
+
+
+def test_append_reject_and_readers(shop, frames, tmp_path):
+    """Append in a new version (a reader keeps its own until it reopens); broken keys and
+    foreign keys are rejected in one line and change nothing."""
+    _, spark = shop
+    url = lake_url(tmp_path / "lake")
+    more = shifted(frames, 1_000_000)
+    with connect(url) as db:
+        db.load(frames)
+        first = db.data_version()
+        reader = connect(url, read_only=True)
+        db.load(more)
+        assert db.counts()["orders"] == 2 * frames["orders"].num_rows
+        assert db.data_version().version == first.version + 1
+        assert reader.changed_on_disk()
+        assert reader.counts()["orders"] == frames["orders"].num_rows  # its snapshot
+        assert reader.query("SELECT count(*) FROM orders")[0][0] == frames["orders"].num_rows
+        reader.reopen()
+        assert reader.query("SELECT count(*) FROM orders")[0][0] == 2 * frames["orders"].num_rows
+        before = db.data_version()
+        with pytest.raises(StorageError, match=r"nothing was written: customers: 1 rows break PRIMARY KEY"):
+            db.load({"customers": frames["customers"].slice(0, 1)})
+        orphan = shifted({"order_items": frames["order_items"].slice(0, 2)}, 5_000_000)
+        with pytest.raises(StorageError, match=r"order_items: 2 rows break FOREIGN KEY \(order_id\)"):
+            db.load(orphan)
+        assert db.data_version() == before
+        assert len([p for p in (tmp_path / "lake").glob("v*") if p.is_dir()]) <= 2
+        reader.close()
+
+
+@pytest.mark.parametrize("step", ["after_drop", "after_load", "after_copies", "before_commit", "before_swap"])
+def test_failure_at_every_step_changes_nothing(shop, frames, tmp_path, monkeypatch, step):
+    from sales_analytics.storage import spark as spark_mod
+
+    url = lake_url(tmp_path / "lake")
+    with connect(url) as db:
+        db.load(frames)
+        served, version, counts = db.lake.current_name(), db.data_version(), db.counts()
+
+        def pause(at: str) -> None:
+            if at == step:
+                raise RuntimeError(f"failure at {at}")
+
+        monkeypatch.setattr(spark_mod, "pauser", lambda: pause)
+        with pytest.raises(StorageError, match="nothing was"):
+            db.write(shifted(frames, 1_000_000), replace=step == "after_drop")
+        assert db.lake.current_name() == served and db.data_version() == version
+        assert db.counts() == counts
+        assert db.query("SELECT count(*) FROM orders")[0][0] == counts["orders"]
+        assert {p.name for p in (tmp_path / "lake").glob("v*")} == {served}
+
+
+def test_kill_cli_load_before_swap(shop, frames, tmp_path):
+    """``kill -9`` of the real ``load`` after everything but the pointer switch: the lake
+    serves the old version; the next write removes the leftover."""
+    url = lake_url(tmp_path / "lake")
+    with connect(url) as db:
+        metrics.load(db, frames)
+        served, version = db.lake.current_name(), db.data_version()
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for name, table in shifted(frames, 1_000_000).items():
+        pq.write_table(table, folder / f"{name}.parquet")
+    proc = run_until_paused(["load", str(folder)], url, "before_swap", timeout=600)
+    kill9(proc)
+    with connect(url) as db:
+        assert db.lake.current_name() == served and db.data_version() == version
+        assert db.counts()["orders"] == frames["orders"].num_rows
+        assert len(list((tmp_path / "lake").glob("v*"))) == 2  # the leftover
+        db.load({"customers": shifted({"customers": frames["customers"]}, 9_000_000)["customers"]})
+        assert len(list((tmp_path / "lake").glob("v*"))) == 2  # leftover gone, previous kept
+
+
+def test_urls_and_missing_lake(tmp_path):
+    local = parse_url("spark:////data/lake?master=local[2]&spark.sql.shuffle.partitions=4")
+    assert (local.kind, local.path, local.host) == ("spark", "/data/lake", "local[2]")
+    assert dict(local.options) == {"spark.sql.shuffle.partitions": "4"}
+    assert parse_url("spark:///rel/lake").path == "rel/lake"
+    cluster = parse_url("spark://master.example:7077/shared/lake")
+    assert (cluster.host, cluster.path) == ("spark://master.example:7077", "/shared/lake")
+    with pytest.raises(StorageError, match="no Spark lake at"):
+        connect(lake_url(tmp_path / "nothing"), read_only=True)
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_missing_pyspark_is_one_line(monkeypatch):
+    from sales_analytics.storage.spark import MISSING_EXTRA, session
+
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(StorageError) as err:
+        session("local[1]")
+    assert str(err.value) == MISSING_EXTRA and "\n" not in str(err.value)
