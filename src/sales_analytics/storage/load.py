@@ -19,7 +19,14 @@ from sales_analytics.storage import ddl, materialized
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
-from sales_analytics.storage.schema import FOREIGN_KEYS, KEYS, TABLES, secondary_indexes
+from sales_analytics.storage.schema import (
+    DEFAULTS,
+    FOREIGN_KEYS,
+    KEYS,
+    SETTINGS_TABLE,
+    TABLES,
+    secondary_indexes,
+)
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
@@ -65,6 +72,8 @@ def write(
                 pause("after_drop")
                 if create:
                     ddl.create(cur, dialect)
+            if SETTINGS_TABLE in frames and not replace:  # one row, written whole
+                cur.execute(f"DELETE FROM {SETTINGS_TABLE}")
             if ordered:
                 dialect.write(cur, ordered)
             pause("after_load")
@@ -92,7 +101,13 @@ def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
 
 
 def _conform(name: str, table: pa.Table) -> pa.Table:
+    """``table`` with the schema's columns in order and types; a column of :data:`DEFAULTS` left
+    out gets its default (zero money, NULL)."""
     schema = TABLES[name]
+    for col, default in DEFAULTS.get(name, {}).items():
+        if col not in table.column_names:
+            field = schema.field(col)
+            table = table.append_column(col, pa.array([default] * table.num_rows, type=field.type))
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise StorageError(f"{name}: missing column(s) {', '.join(missing)}")
@@ -132,13 +147,18 @@ def _is_empty(cur, name: str) -> bool:
 
 def _drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction,
-    and the keys too when all four tables are loaded (no other table references them then).
+    and the keys of the loaded tables that only loaded tables reference (their FKs go too).
 
     They come back (keys and indexes built once, FKs validated in one pass) before COMMIT, so the load
     is still all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row checks.
     """
     fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
-    keys = list(KEYS) if set(tables) == set(TABLES) else []
+    outside = {  # tables referenced by a foreign key of a table not in this load
+        clause.split("REFERENCES ")[1].split()[0]
+        for table, clause in FOREIGN_KEYS.values()
+        if table not in tables
+    }
+    keys = [n for n, (t, _) in KEYS.items() if t in tables and t not in outside]
     idx = [n for n, (t, _) in secondary_indexes().items() if t in tables]
     for name in fks:
         cur.execute(f"ALTER TABLE {FOREIGN_KEYS[name][0]} DROP CONSTRAINT {name}")

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from sales_analytics.storage.schema import PAYMENT_METHODS, TABLES
+from sales_analytics.storage.schema import DEFAULTS, PAYMENT_METHODS, TABLES
 from sales_analytics.synth.catalog import CATEGORIES
 from sales_analytics.synth.entities import cents_to_decimal, make_customers, make_products
 from sales_analytics.synth.purchases import order_lines, payment_and_status, purchase_process
@@ -140,7 +140,7 @@ def generate(
             "payment_method": _dictionary_strings(payment, PAYMENT_METHODS),
             "total_amount": cents_to_decimal(lines.order_cents),
         },
-        schema=TABLES["orders"],
+        schema=_base_schema("orders"),
     )
     order_items = pa.table(
         {
@@ -150,7 +150,7 @@ def generate(
             "quantity": pa.array(lines.quantity.astype(np.int32)),
             "unit_price": cents_to_decimal(lines.unit_cents),
         },
-        schema=TABLES["order_items"],
+        schema=_base_schema("order_items"),
     )
     return GeneratedData(
         tables={
@@ -194,6 +194,11 @@ def _truth(purchases, lines, start: date) -> pa.Table:
             ),
         }
     )
+
+
+def _base_schema(name: str) -> pa.Schema:
+    """The table's schema without the columns that have defaults (discounts, refunds, ...)."""
+    return pa.schema([f for f in TABLES[name] if f.name not in DEFAULTS.get(name, {})])
 
 
 def _dictionary_strings(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:
