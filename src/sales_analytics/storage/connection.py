@@ -10,7 +10,7 @@ version) in :mod:`~sales_analytics.storage.load`, the materialized copies in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,12 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import ibis
-import pyarrow as pa
 
 from sales_analytics.storage import ddl, materialized, shop, swap
 from sales_analytics.storage.ddl import VERSION_TABLE
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
+from sales_analytics.storage.load import Frames
 from sales_analytics.storage.load import write as write_frames
 from sales_analytics.storage.schema import TABLES
 
@@ -304,7 +304,7 @@ class Database:
     # ------------------------------------------------------------------ writing
     def write(
         self,
-        frames: Mapping[str, pa.Table],
+        frames: Frames,
         *,
         replace: bool = False,
         materialize: Sequence[materialized.Copy] | None = None,
@@ -312,7 +312,8 @@ class Database:
         create: bool = True,
     ) -> dict[str, int]:
         """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
-        ``frames`` (parents first), rebuild the materialized copies from ``materialize`` (or drop
+        ``frames`` (parents first; one mapping of Arrow tables, or an iterable of them appended
+        block by block, e.g. ``storage.parquet.read_blocks`` or the streaming generator), rebuild the materialized copies from ``materialize`` (or drop
         them without it: no copy is ever older than its tables) and bump the data version.
 
         A failure (or a kill) at any point leaves the data, copies, indexes and data version as
@@ -328,7 +329,7 @@ class Database:
 
     def load(
         self,
-        frames: Mapping[str, pa.Table],
+        frames: Frames,
         *,
         materialize: Sequence[materialized.Copy] | None = None,
     ) -> dict[str, int]:

@@ -8,7 +8,7 @@ it formats a dialect's SQL templates, loops over its statements and calls its me
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ import ibis
 import pyarrow as pa
 
 from sales_analytics.storage.errors import StorageError, first_line
-from sales_analytics.storage.load import copy_tables, insert_arrow
+from sales_analytics.storage.load import copy_blocks, copy_tables, insert_arrow
 from sales_analytics.storage.schema import ORDER_STATUSES, TABLES
 
 if TYPE_CHECKING:
@@ -84,6 +84,12 @@ class Dialect(ABC):
     @abstractmethod
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         """Append conformed Arrow tables (parents first) inside the open transaction ``cur``."""
+
+    def write_blocks(self, cur: Any, blocks: Iterable[list[tuple[str, pa.Table]]]) -> None:
+        """Append every block (as :meth:`write` takes them) inside the open transaction ``cur``,
+        holding one block at a time."""
+        for tables in blocks:
+            self.write(cur, tables)
 
 
 class DuckDBDialect(Dialect):
@@ -233,6 +239,9 @@ class PostgresDialect(Dialect):
 
     def write(self, cur: Any, tables: list[tuple[str, pa.Table]]) -> None:
         copy_tables(cur, tables)
+
+    def write_blocks(self, cur: Any, blocks: Iterable[list[tuple[str, pa.Table]]]) -> None:
+        copy_blocks(cur, blocks)
 
 
 DUCKDB = DuckDBDialect()

@@ -2,13 +2,16 @@
 
 DuckDB inserts straight from the Arrow tables; PostgreSQL streams them as CSV through COPY, and into
 empty tables it drops the keys, foreign keys and secondary indexes first and restores them before
-COMMIT. Each dialect's ``write`` picks its way.
+COMMIT. Each dialect's ``write`` picks its way. A write takes one mapping of tables or an iterable
+of them (blocks, e.g. from the streaming generator or a Parquet reader): every block is appended in
+the same transaction, and only one block is in memory at a time.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -44,9 +47,12 @@ FAILED = {
 }
 
 
+Frames = Mapping[str, pa.Table] | Iterable[Mapping[str, pa.Table]]
+
+
 def write(
     db: Database,
-    frames: Mapping[str, pa.Table],
+    frames: Frames,
     *,
     replace: bool = False,
     materialize: Sequence[materialized.Copy] | None = None,
@@ -54,15 +60,13 @@ def write(
     create: bool = True,
 ) -> dict[str, int]:
     """The one write (see ``Database.write``): replace, append, copies and the data version in
-    ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``)."""
+    ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``).
+    ``frames`` is one mapping or an iterable of mappings (blocks), appended in order."""
     kind = kind or ("replace" if replace else "load")
     if replace and not create:
         kind = "drop"
-    unknown = set(frames) - set(TABLES)
-    if unknown:
-        raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
-    ordered = [(name, _conform(name, frames[name])) for name in TABLES if name in frames]
-    rows = sum(table.num_rows for _, table in ordered)
+    blocks = [frames] if isinstance(frames, Mapping) else frames
+    counts: dict[str, int] = {}
     pause = pauser()
     dialect = db.dialect
     try:
@@ -72,21 +76,39 @@ def write(
                 pause("after_drop")
                 if create:
                     ddl.create(cur, dialect)
-            if SETTINGS_TABLE in frames and not replace:  # one row, written whole
-                cur.execute(f"DELETE FROM {SETTINGS_TABLE}")
-            if ordered:
-                dialect.write(cur, ordered)
+            settings = f"DELETE FROM {SETTINGS_TABLE}"  # one row, written whole
+            dialect.write_blocks(cur, _conformed(blocks, counts, lambda: cur.execute(settings)))
             pause("after_load")
             if materialize is not None:
                 materialized.build_copies(cur, db, materialize)
             elif create:  # stale copies would be read: they go until the next refresh
                 materialized.drop_copies(cur, dialect, materialized.recorded_names(cur))
             pause("after_copies")
-            bump_version(cur, dialect, kind, rows)
+            bump_version(cur, dialect, kind, sum(counts.values()))
             pause("before_commit")
     except Exception as exc:  # driver errors -> one clear line, nothing changed
         raise StorageError(f"{FAILED.get(kind, FAILED['load'])}: {first_line(exc)}") from exc
-    return {name: table.num_rows for name, table in ordered}
+    return {name: counts[name] for name in TABLES if name in counts}
+
+
+def _conformed(
+    blocks: Iterable[Mapping[str, pa.Table]],
+    counts: dict[str, int],
+    clear_settings: Callable[[], object],
+) -> Iterator[list[tuple[str, pa.Table]]]:
+    """Each block's tables checked and conformed to the schema, parents first (rows counted);
+    ``clear_settings`` runs before a block that writes the one-row ``shop_settings``."""
+    for block in blocks:
+        unknown = set(block) - set(TABLES)
+        if unknown:
+            raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
+        if SETTINGS_TABLE in block:
+            clear_settings()
+        ordered = [(name, _conform(name, block[name])) for name in TABLES if name in block]
+        for name, table in ordered:
+            counts[name] = counts.get(name, 0) + table.num_rows
+        if ordered:
+            yield ordered
 
 
 def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
@@ -133,10 +155,23 @@ def insert_arrow(cur, tables: list[tuple[str, pa.Table]]) -> None:
 # ------------------------------------------------------------------------------------ PostgreSQL
 def copy_tables(cur, tables: list[tuple[str, pa.Table]]) -> None:
     """PostgreSQL: COPY each table; into empty tables with the checks dropped and then restored."""
-    bulk = all(_is_empty(cur, name) for name, _ in tables)
-    dropped = _drop_checks(cur, [n for n, _ in tables]) if bulk else ([], [], [])
-    for name, table in tables:
-        _copy(cur, name, table)
+    copy_blocks(cur, [tables])
+
+
+def copy_blocks(cur, blocks: Iterable[list[tuple[str, pa.Table]]]) -> None:
+    """PostgreSQL: COPY every block's tables. When the first block's tables are empty (a bulk
+    load, a replace), the checks of every empty table are dropped before the first block and
+    restored after the last one (later blocks may hold tables the first one does not)."""
+    it = iter(blocks)
+    first = next(it, None)
+    if first is None:
+        return
+    bulk = all(_is_empty(cur, name) for name, _ in first)
+    empty = [name for name in TABLES if _is_empty(cur, name)] if bulk else []
+    dropped = _drop_checks(cur, empty) if bulk else ([], [], [])
+    for block in itertools.chain([first], it):
+        for name, table in block:
+            _copy(cur, name, table)
     _restore_checks(cur, *dropped)
 
 
@@ -147,13 +182,13 @@ def _is_empty(cur, name: str) -> bool:
 
 def _drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction,
-    and the keys of the loaded tables that only loaded tables reference (their FKs go too).
+    and the keys of the tables that only these tables reference (their FKs go too).
 
     They come back (keys and indexes built once, FKs validated in one pass) before COMMIT, so the load
     is still all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row checks.
     """
     fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
-    outside = {  # tables referenced by a foreign key of a table not in this load
+    outside = {  # tables referenced by a foreign key of a table not dropped here
         clause.split("REFERENCES ")[1].split()[0]
         for table, clause in FOREIGN_KEYS.values()
         if table not in tables
