@@ -177,9 +177,9 @@ def test_holdout_adapts_to_the_data_span(tx):
     start = tx["order_date"].min().normalize()
     short = tx[tx["order_date"] < start + 548 * DAY]
     model = CLVModel({"regressor": False, "interval_draws": 0}).fit(short)
-    assert model.calibration_["holdout_days"] == holdout_for_span(
-        (model.until_ - start) / DAY
-    ) == 182
+    assert (
+        model.calibration_["holdout_days"] == holdout_for_span((model.until_ - start) / DAY) == 182
+    )
     assert model.evaluate().details["holdout_days"] == 182
 
 

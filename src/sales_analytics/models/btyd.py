@@ -154,16 +154,27 @@ def _hessian(f, x0: np.ndarray, step: float = 1e-3) -> np.ndarray:
     return h
 
 
-def _mle(nll, names: tuple[str, ...], start: tuple[float, ...]) -> tuple[np.ndarray, float, np.ndarray]:
+def _mle(
+    nll, names: tuple[str, ...], start: tuple[float, ...]
+) -> tuple[np.ndarray, float, np.ndarray]:
     def safe(z):
         value = nll(z)
         return value if np.isfinite(value) else 1e300
 
-    res = minimize(safe, np.log(start), method="L-BFGS-B", bounds=[(-15, 15)] * len(names),
-                   options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 2000})
+    res = minimize(
+        safe,
+        np.log(start),
+        method="L-BFGS-B",
+        bounds=[(-15, 15)] * len(names),
+        options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 2000},
+    )
     if not res.success:  # a rough start: polish with the simplex, then the gradient again
-        res = minimize(safe, res.x, method="Nelder-Mead",
-                       options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000})
+        res = minimize(
+            safe,
+            res.x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000},
+        )
         res = minimize(safe, res.x, method="L-BFGS-B", bounds=[(-15, 15)] * len(names))
     try:
         cov = np.linalg.inv(_hessian(safe, res.x))
@@ -197,8 +208,9 @@ def fit_spend(summary: pd.DataFrame) -> Fit:
         return -float(np.sum(gg_loglik(dict(zip(GG_PARAMS, np.exp(z), strict=True)), x, m)))
 
     z, ll, cov = _mle(nll, GG_PARAMS, _START["gamma_gamma"])
-    return Fit("gamma_gamma", dict(zip(GG_PARAMS, map(float, np.exp(z)), strict=True)), ll,
-               len(x), cov)
+    return Fit(
+        "gamma_gamma", dict(zip(GG_PARAMS, map(float, np.exp(z)), strict=True)), ll, len(x), cov
+    )
 
 
 # ------------------------------------------------------------------------------------ predictions
@@ -210,15 +222,21 @@ def p_alive(family: str, params: Mapping[str, float], x, t_x, T) -> np.ndarray:
         ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         if family == "bgnbd":
             with np.errstate(divide="ignore"):
-                odds = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-12)) + ratio,
-                                -np.inf)
+                odds = np.where(
+                    x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-12)) + ratio, -np.inf
+                )
         else:
             odds = np.log(a) - np.log(b + x) + ratio
         return 1.0 / (1.0 + np.exp(odds))
     if family == "pareto_nbd":
         r, alpha, s, beta = (params[k] for k in FAMILIES[family])
-        odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
-                + s * np.log(beta + T) + _log_a0(params, x, t_x, T))
+        odds = (
+            np.log(s)
+            - np.log(r + s + x)
+            + (r + x) * np.log(alpha + T)
+            + s * np.log(beta + T)
+            + _log_a0(params, x, t_x, T)
+        )
         return 1.0 / (1.0 + np.exp(odds))
     raise ValueError(f"unknown purchase model {family!r}: use {', '.join(FAMILIES)}")
 
@@ -246,7 +264,15 @@ def expected_purchases(family: str, params: Mapping[str, float], t: float, x, t_
 
 
 def p_no_purchase(
-    family: str, params: Mapping[str, float], t: float, x, t_x, T, *, draws: int = 200, seed: int = 0
+    family: str,
+    params: Mapping[str, float],
+    t: float,
+    x,
+    t_x,
+    T,
+    *,
+    draws: int = 200,
+    seed: int = 0,
 ) -> np.ndarray:
     """P(no purchase in the ``t`` days after ``T`` | x, t_x, T).
 
@@ -278,8 +304,9 @@ def expected_spend(params: Mapping[str, float], x, m) -> np.ndarray:
     return p * (v + x * m) / (p * x + q - 1)
 
 
-def clv_values(family: str, params, spend: np.ndarray, horizon_days: int, discount_rate: float,
-               x, t_x, T) -> tuple[np.ndarray, np.ndarray]:
+def clv_values(
+    family: str, params, spend: np.ndarray, horizon_days: int, discount_rate: float, x, t_x, T
+) -> tuple[np.ndarray, np.ndarray]:
     """``(expected purchases, CLV)`` over the horizon; CLV discounted monthly (30-day steps)."""
     purchases = expected_purchases(family, params, horizon_days, x, t_x, T)
     if not discount_rate:
@@ -336,8 +363,7 @@ def score(
     m = s["monetary_value"].to_numpy(float)
     fam = purchases.family
     spend_pt = expected_spend(spend.params, x, m)
-    exp_p, clv = clv_values(fam, purchases.params, spend_pt, horizon_days, discount_rate,
-                            x, t_x, T)
+    exp_p, clv = clv_values(fam, purchases.params, spend_pt, horizon_days, discount_rate, x, t_x, T)
     out = s[["customer_id", "frequency", "recency", "T", "monetary_value"]].copy()
     out["expected_purchases"] = exp_p
     out["p_alive"] = p_alive(fam, purchases.params, x, t_x, T)
@@ -347,13 +373,15 @@ def score(
     if draws > 0:
         ps, cs = [], []
         for pp, sp in zip(purchases.draws(draws, seed), spend.draws(draws, seed + 1), strict=True):
-            e, c = clv_values(fam, pp, expected_spend(sp, x, m), horizon_days, discount_rate,
-                              x, t_x, T)
+            e, c = clv_values(
+                fam, pp, expected_spend(sp, x, m), horizon_days, discount_rate, x, t_x, T
+            )
             ps.append(e)
             cs.append(c)
         P, C = np.vstack(ps), np.vstack(cs)
         out["expected_purchases_lo"], out["expected_purchases_hi"] = np.nanpercentile(
-            P, [lo_q, hi_q], axis=0)
+            P, [lo_q, hi_q], axis=0
+        )
         out["clv_lo"], out["clv_hi"] = np.nanpercentile(C, [lo_q, hi_q], axis=0)
     else:
         for col in ("expected_purchases_lo", "expected_purchases_hi", "clv_lo", "clv_hi"):
@@ -366,4 +394,3 @@ def params_frame(fits: Mapping[str, Fit]) -> pd.DataFrame:
     return pd.DataFrame(
         [{"model": name, "loglik": f.loglik} | f.params for name, f in fits.items()]
     )
-

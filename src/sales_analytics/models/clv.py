@@ -132,9 +132,7 @@ class CLVModel(BaseModel):
         tx = prepare_transactions(data)
         for family in self.config["candidates"]:
             btyd.check_family(family)
-        self.until_ = (
-            pd.Timestamp(end).normalize() + DAY if end is not None else default_end(tx)
-        )
+        self.until_ = pd.Timestamp(end).normalize() + DAY if end is not None else default_end(tx)
         self.end_ = self.until_ - DAY
         tx = tx[tx["order_date"] < self.until_]
         self.rfm_ = rfm(tx, self.until_)
@@ -193,7 +191,12 @@ class CLVModel(BaseModel):
                 family, fit.params, holdout, calib["frequency"], calib["recency"], calib["T"]
             )
             none = btyd.p_no_purchase(
-                family, fit.params, holdout, calib["frequency"], calib["recency"], calib["T"],
+                family,
+                fit.params,
+                holdout,
+                calib["frequency"],
+                calib["recency"],
+                calib["T"],
                 seed=self.config["random_seed"],
             )
             rows.append(

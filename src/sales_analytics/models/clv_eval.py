@@ -32,9 +32,12 @@ def one_time_profile(scores: pd.DataFrame) -> pd.DataFrame:
     ]
     bucket = pd.cut(one["T"], edges, labels=labels, right=False)
     g = one.groupby(bucket, observed=True)["p_alive"]
-    return pd.DataFrame({"customers": g.size(), "mean_p_alive": g.mean()}).rename_axis(
-        "since_purchase"
-    ).reset_index().astype({"since_purchase": str})
+    return (
+        pd.DataFrame({"customers": g.size(), "mean_p_alive": g.mean()})
+        .rename_axis("since_purchase")
+        .reset_index()
+        .astype({"since_purchase": str})
+    )
 
 
 def evaluate_clv(
