@@ -4,7 +4,7 @@ The queries are plain SQL over views named like the tables (run by the version w
 see :mod:`~sales_analytics.storage.lake_write`; Spark SQL runs them too). Spark enforces no keys, foreign keys, NOT NULL, CHECK or enum types, so a write to the lake checks
 them itself, on the new version and before ``_current`` points at it: a version that breaks one is
 never served (``load failed, nothing was written: orders: 2 rows break PRIMARY KEY (order_id)``).
-The rules come from :data:`~sales_analytics.storage.schema.TABLE_DDL` (the DDL DuckDB and
+The rules come from :func:`~sales_analytics.storage.schema.table_ddl` (the DDL DuckDB and
 PostgreSQL run), so a table or constraint added there is checked here too.
 """
 
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from sales_analytics.storage.schema import TABLE_DDL, TABLES, statements
+from sales_analytics.storage.schema import TABLES, statements, table_ddl
 
 _CREATE = re.compile(r"CREATE TABLE (\w+)\s*\((.*)\)\s*$", re.S | re.I)
 _REF = re.compile(r"REFERENCES\s+(\w+)\s*\(([^)]*)\)", re.I)
@@ -77,7 +77,7 @@ def rules() -> dict[str, TableRules]:
     """Table -> its constraints, parsed from the schema DDL."""
     enums = _enums()
     out: dict[str, TableRules] = {}
-    for stmt in statements(TABLE_DDL):
+    for stmt in statements(table_ddl("DECIMAL(12, 2)")):
         m = _CREATE.match(stmt)
         if not m:
             continue

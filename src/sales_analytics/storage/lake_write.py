@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ import pyarrow as pa
 from sales_analytics.storage import lake_checks
 from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.lake import MONTH
-from sales_analytics.storage.schema import TABLES
+from sales_analytics.storage.schema import SETTINGS_TABLE, TABLES
 
 #: tables partitioned by the month of their order: table -> (its date column,) or
 #: (the parent table with the date, the key that finds the parent row)
@@ -181,30 +181,39 @@ def _move_in(staging: Path, target: Path) -> None:
 
 
 def write_tables(
-    folder: Path, sources: Mapping[str, pa.Table | Sequence[str]], tables: list[str],
-    replace: bool, before: Mapping[str, int],
+    folder: Path, blocks: Iterable[list[tuple[str, pa.Table | Sequence[str]]]],
+    tables: list[str], replace: bool, before: Mapping[str, int],
 ) -> tuple[dict[str, int], dict[str, int]]:  # fmt: skip
-    """Write ``sources`` into the version ``folder`` (whose ``tables`` hold the previous files
-    unless ``replace``), check every constraint touched and count. Returns (rows per table of the
-    new version, rows added per table written). A broken constraint raises StorageError."""
+    """Append every block (a list of (table, Arrow table or Parquet files), parents first) to the
+    version ``folder`` (whose ``tables`` hold the previous files unless ``replace``), one block in
+    memory at a time; then check every constraint touched and count. Returns (rows per table of
+    the new version, rows added per table written). A broken constraint raises StorageError."""
     w = VersionWriter(folder)
+    touched: set[str] = set()
     try:
         for name in tables:
             (folder / name).mkdir(exist_ok=True)
             w.view(name)
-        for name in tables:
-            if name in sources:
-                w.append(name, sources[name])
-        checked = set(tables) if replace else set(sources)
+        for block in blocks:
+            for name, source in block:
+                if name == SETTINGS_TABLE and name not in touched:  # one row, written whole
+                    shutil.rmtree(folder / name, ignore_errors=True)
+                    (folder / name).mkdir()
+                touched.add(name)
+                w.append(name, source)
+        checked = set(tables) if replace else touched
         broken = w.violations(checked)
         if broken:
             raise StorageError("; ".join(broken[:3]) + (" ..." if len(broken) > 3 else ""))
         counts = {
-            name: w.count(name) if (name in sources or name not in before) else before[name]
+            name: w.count(name) if (name in touched or name not in before) else before[name]
             for name in tables
         }
     finally:
         w.close()
         shutil.rmtree(folder / "_staging", ignore_errors=True)
-    added = {n: counts[n] - (0 if replace else before.get(n, 0)) for n in sources}
+    keep = 0 if replace else 1
+    added = {n: counts[n] - keep * before.get(n, 0) for n in TABLES if n in touched}
+    if SETTINGS_TABLE in added:
+        added[SETTINGS_TABLE] = counts[SETTINGS_TABLE]
     return counts, added

@@ -19,19 +19,20 @@ pyspark is the optional ``spark`` extra and needs Java 17: without them, one lin
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from sales_analytics.storage import shop
 from sales_analytics.storage.connection import Database, DataVersion
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
 from sales_analytics.storage.lake import MONTH, Lake, Meta
 from sales_analytics.storage.lake_write import PARTITIONED, write_tables
-from sales_analytics.storage.load import FAILED, _conform
+from sales_analytics.storage.load import FAILED, Frames, _conform
 from sales_analytics.storage.schema import TABLES
 
 MISSING_EXTRA = (
@@ -152,6 +153,28 @@ class SparkDatabase(Database):
     def materialized_digests(self) -> dict[str, str]:
         return dict(self._meta.materialized)
 
+    def map_groups(
+        self, sql: str, fn: Callable, schema: pa.Schema, *, by: str, groups: int | None = None
+    ) -> pa.Table:
+        """Run ``fn(pandas frame) -> pandas frame`` on Spark's executors over the rows of ``sql``
+        split into ``groups`` buckets by the hash of column ``by`` (all rows of one ``by`` value in
+        one call: groupBy(bucket).applyInPandas); returns the results (``schema``) as Arrow.
+        ``fn`` travels to the executors pickled, with what it closes over (fitted parameters,
+        never a database connection); the executors need this package installed."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        spark = self.raw
+        n = groups or max(2, 2 * spark.sparkContext.defaultParallelism)
+        bucket = "_sa_bucket"
+        df = spark.sql(sql).withColumn(bucket, F.expr(f"pmod(hash({by}), {int(n)})"))
+
+        def run(frame):
+            return fn(frame.drop(columns=[bucket]))
+
+        out = df.groupBy(bucket).applyInPandas(run, schema=from_arrow_schema(schema))
+        return out.toArrow().cast(schema)
+
     # ------------------------------------------------------------------ versions
     def data_version(self) -> DataVersion | None:
         if not self._meta.version or self._meta.committed_at is None:
@@ -174,6 +197,7 @@ class SparkDatabase(Database):
             _view(spark, folder, name)
         self._views, self._meta = views, meta
         self._served = folder.name if folder is not None else None
+        shop.note(self.shop_settings())
 
     # ------------------------------------------------------------------ schema
     def drop_all(self) -> None:
@@ -189,20 +213,30 @@ class SparkDatabase(Database):
     # ------------------------------------------------------------------ writing
     def write(
         self,
-        frames: Mapping[str, pa.Table],
+        frames: Frames,
         *,
         replace: bool = False,
         materialize: Sequence[Any] | None = None,
         kind: str | None = None,
         create: bool = True,
     ) -> dict[str, int]:
-        """The one write (see ``Database.write``), as a new lake version switched in at the end."""
-        unknown = set(frames) - set(TABLES)
-        if unknown:
-            raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
-        sources = {name: _conform(name, frames[name]) for name in TABLES if name in frames}
-        self._write(sources, replace, materialize, kind, create)
-        return {name: table.num_rows for name, table in sources.items()}
+        """The one write (see ``Database.write``; one mapping of Arrow tables or an iterable of
+        them, one block in memory at a time), as a new lake version switched in at the end."""
+        blocks = [frames] if isinstance(frames, Mapping) else frames
+        counts: dict[str, int] = {}
+
+        def conformed():
+            for block in blocks:
+                unknown = set(block) - set(TABLES)
+                if unknown:
+                    raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
+                ordered = [(name, _conform(name, block[name])) for name in TABLES if name in block]
+                for name, table in ordered:
+                    counts[name] = counts.get(name, 0) + table.num_rows
+                yield ordered
+
+        self._write(conformed(), replace, materialize, kind, create)
+        return {name: counts[name] for name in TABLES if name in counts}
 
     def write_files(
         self,
@@ -211,22 +245,21 @@ class SparkDatabase(Database):
         replace: bool = False,
         materialize: Sequence[Any] | None = None,
     ) -> dict[str, int]:
-        """The one write from Parquet files (table -> a file, a folder or a list of them) read
-        by Spark itself, so nothing passes through this process' memory (a scale-1000 shop).
-        The files need the table's columns (more are ignored); types are cast to the schema."""
+        """The one write from Parquet files (table -> a file, a folder or a list of them), read
+        by the writer's DuckDB straight from disk (a scale-1000 shop never sits in memory). The
+        files need the table's columns (more are ignored); types are cast to the schema. Returns
+        rows added per table."""
         unknown = set(files) - set(TABLES)
         if unknown:
             raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
-        sources = {
-            name: [str(files[name])] if isinstance(files[name], (str, Path)) else
-            [str(f) for f in files[name]]
-            for name in TABLES if name in files
-        }  # fmt: skip
-        for name, paths in sources.items():
-            sources[name] = [str(f) for p in paths for f in _parquet_files(Path(p))]
-        return self._write(sources, replace, materialize, None, True)
+        block = []
+        for name in (t for t in TABLES if t in files):
+            given = files[name]
+            paths = [given] if isinstance(given, (str, Path)) else list(given)
+            block.append((name, [str(f) for p in paths for f in _parquet_files(Path(p))]))
+        return self._write([block], replace, materialize, None, True)
 
-    def _write(self, sources, replace, materialize, kind, create) -> dict[str, int]:
+    def _write(self, blocks, replace, materialize, kind, create) -> dict[str, int]:
         kind = kind or ("replace" if replace else "load")
         if replace and not create:
             kind = "drop"
@@ -242,7 +275,7 @@ class SparkDatabase(Database):
                 folder = self.lake.new_version(before.version + 1)
                 try:
                     added = _build_version(
-                        self.raw, old, before, folder, sources, replace, create, materialize, pause
+                        self.raw, old, before, folder, blocks, replace, create, materialize, pause
                     )
                     meta = added.pop("_meta")
                     meta.kind = kind
@@ -279,7 +312,7 @@ def _view(spark, folder: Path, name: str) -> None:
     df.createOrReplaceTempView(name)
 
 
-def _build_version(spark, old, before: Meta, folder: Path, sources, replace, create,
+def _build_version(spark, old, before: Meta, folder: Path, blocks, replace, create,
                    materialize, pause) -> dict:  # fmt: skip
     """Fill the new version ``folder``; returns rows added per table and ``_meta``."""
     tables = list(TABLES) if create else []
@@ -288,7 +321,7 @@ def _build_version(spark, old, before: Meta, folder: Path, sources, replace, cre
         tables = sorted(set(tables) | set(before.counts), key=list(TABLES).index)
     if replace:
         pause("after_drop")
-    counts, added = write_tables(folder, sources, tables, replace, before.counts)
+    counts, added = write_tables(folder, blocks, tables, replace, before.counts)
     pause("after_load")
     digests: dict[str, str] = {}
     if materialize:
