@@ -72,7 +72,8 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
         x, y = a[col], b[col]
         if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
             assert all(
-                (pd.isna(u) and pd.isna(v)) or math.isclose(float(u), float(v), rel_tol=1e-9, abs_tol=1e-9)
+                (pd.isna(u) and pd.isna(v))
+                or math.isclose(float(u), float(v), rel_tol=1e-9, abs_tol=1e-9)
                 for u, v in zip(x, y, strict=True)
             ), f"{name}.{col}"
         else:
@@ -128,17 +129,23 @@ def test_append_reject_and_readers(shop, frames, tmp_path):
         reader.reopen()
         assert reader.query("SELECT count(*) FROM orders")[0][0] == 2 * frames["orders"].num_rows
         before = db.data_version()
-        with pytest.raises(StorageError, match=r"nothing was written: customers: 1 rows break PRIMARY KEY"):
+        with pytest.raises(
+            StorageError, match=r"nothing was written: customers: 1 rows break PRIMARY KEY"
+        ):
             db.load({"customers": frames["customers"].slice(0, 1)})
         orphan = shifted({"order_items": frames["order_items"].slice(0, 2)}, 5_000_000)
-        with pytest.raises(StorageError, match=r"order_items: 2 rows break FOREIGN KEY \(order_id\)"):
+        with pytest.raises(
+            StorageError, match=r"order_items: 2 rows break FOREIGN KEY \(order_id\)"
+        ):
             db.load(orphan)
         assert db.data_version() == before
         assert len([p for p in (tmp_path / "lake").glob("v*") if p.is_dir()]) <= 2
         reader.close()
 
 
-@pytest.mark.parametrize("step", ["after_drop", "after_load", "after_copies", "before_commit", "before_swap"])
+@pytest.mark.parametrize(
+    "step", ["after_drop", "after_load", "after_copies", "before_commit", "before_swap"]
+)
 def test_failure_at_every_step_changes_nothing(shop, frames, tmp_path, monkeypatch, step):
     from sales_analytics.storage import spark as spark_mod
 
@@ -160,9 +167,9 @@ def test_failure_at_every_step_changes_nothing(shop, frames, tmp_path, monkeypat
         assert {p.name for p in (tmp_path / "lake").glob("v*")} == {served}
 
 
-def test_kill_cli_load_before_swap(shop, frames, tmp_path):
+def test_kill_cli_load_before_swap_then_import(shop, frames, tmp_path):
     """``kill -9`` of the real ``load`` after everything but the pointer switch: the lake
-    serves the old version; the next write removes the leftover."""
+    serves the old version; the next write removes the leftover. Then ``import`` of a CSV."""
     url = lake_url(tmp_path / "lake")
     with connect(url) as db:
         metrics.load(db, frames)
@@ -176,9 +183,22 @@ def test_kill_cli_load_before_swap(shop, frames, tmp_path):
     with connect(url) as db:
         assert db.lake.current_name() == served and db.data_version() == version
         assert db.counts()["orders"] == frames["orders"].num_rows
-        assert len(list((tmp_path / "lake").glob("v*"))) == 2  # the leftover
+        assert len(list((tmp_path / "lake").glob("v*"))) == 3  # served, previous, leftover
         db.load({"customers": shifted({"customers": frames["customers"]}, 9_000_000)["customers"]})
         assert len(list((tmp_path / "lake").glob("v*"))) == 2  # leftover gone, previous kept
+        orders = db.counts()["orders"]
+    export = tmp_path / "export.csv"  # `import` of a shop's own export (generic format)
+    export.write_text(
+        "order_id,customer_id,order_date,product_id,quantity,unit_price\n"
+        "X-900001,C-900001,2024-05-01,P-900001,1,9.99\n"
+        "X-900001,C-900001,2024-05-01,P-900002,2,5.00\n"
+        "X-900002,C-900002,2024-05-02,P-900001,1,9.99\n"
+    )
+    result = CliRunner().invoke(app, ["import", str(export), "--format", "generic", "-d", url])
+    assert result.exit_code == 0, result.output
+    with connect(url, read_only=True) as db:
+        assert db.counts()["orders"] == orders + 2
+        assert set(db.materialized_digests()) == {d.name for d in metrics.definitions(db)}
 
 
 def test_urls_and_missing_lake(tmp_path):
@@ -228,3 +248,18 @@ def test_customer_scores_on_spark_equal_local(shop):
     _same(local_churn, remote_churn, "churn")
     with connect(duck, read_only=True) as d, pytest.raises(ValueError, match="needs a Spark lake"):
         score_clv(d, clv)
+
+
+def test_read_pool_serves_the_lake(shop):
+    """The API's ReadPool on a lake: health with the data version, answers equal DuckDB's."""
+    from sales_analytics.storage import ReadPool
+
+    duck, spark = shop
+    with ReadPool(spark, size=2, statement_timeout=300) as pool:
+        health = pool.health(300)
+        assert health.ok, health.detail
+        with pool.borrow() as db:
+            assert health.version == db.data_version()
+            remote = metrics.kpis(db)
+    with connect(duck, read_only=True) as d:
+        assert remote == metrics.kpis(d)

@@ -55,7 +55,9 @@ def _light(model, **drop: Any):
     return light
 
 
-def score_clv(db, model, *, horizon_days: int | None = None, groups: int | None = None) -> pd.DataFrame:
+def score_clv(
+    db, model, *, horizon_days: int | None = None, groups: int | None = None
+) -> pd.DataFrame:
     """Every customer's CLV scores (:data:`.btyd.SCORE_COLUMNS`) from the fitted ``model`` (a
     :class:`~sales_analytics.models.clv.CLVModel`), summarised at the model's end, computed on
     Spark; sorted by customer. Equals ``model.score_summary(model.rfm_, horizon_days)``."""

@@ -18,6 +18,8 @@ pyspark is the optional ``spark`` extra and needs Java 17: without them, one lin
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -33,7 +35,7 @@ from sales_analytics.storage.faults import pauser
 from sales_analytics.storage.lake import MONTH, Lake, Meta
 from sales_analytics.storage.lake_write import PARTITIONED, write_tables
 from sales_analytics.storage.load import FAILED, Frames, _conform
-from sales_analytics.storage.schema import TABLES
+from sales_analytics.storage.schema import SETTINGS_TABLE, TABLES
 
 MISSING_EXTRA = (
     "Spark needs the optional `spark` extra (pyspark) and Java 17: "
@@ -62,7 +64,8 @@ def session(master: str, conf: Mapping[str, str] = ()) -> Any:
         if active is not None:
             return active
         builder = SparkSession.builder.master(master).appName("sales-analytics")
-        for key, value in (DEFAULT_CONF | dict(conf)).items():
+        local = {"spark.pyspark.python": sys.executable} if master.startswith("local") else {}
+        for key, value in (DEFAULT_CONF | local | dict(conf)).items():
             builder = builder.config(key, value)
         try:
             spark = builder.getOrCreate()
@@ -71,6 +74,9 @@ def session(master: str, conf: Mapping[str, str] = ()) -> Any:
                 raise StorageError(f"{MISSING_EXTRA} (Java did not start)") from None
             raise StorageError(f"cannot start Spark ({master}): {first_line(exc)}") from None
         spark.sparkContext.setLogLevel("ERROR")
+        # pyspark logs every failed statement with its Java stack; the error itself reaches the
+        # caller as an exception (one line at the CLI)
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         return spark
 
 
@@ -149,6 +155,15 @@ class SparkDatabase(Database):
 
     def counts(self) -> dict[str, int]:
         return {name: int(self._meta.counts.get(name, 0)) for name in TABLES}
+
+    def shop_settings(self):
+        """The lake's ``shop_settings`` row, else the configured defaults (no failing query:
+        pyspark logs every failed statement with its Java stack)."""
+        if SETTINGS_TABLE not in getattr(self, "_views", ()) or not self._meta.counts.get(
+            SETTINGS_TABLE
+        ):
+            return shop.ShopSettings.defaults()
+        return super().shop_settings()
 
     def materialized_digests(self) -> dict[str, str]:
         return dict(self._meta.materialized)
@@ -280,6 +295,7 @@ class SparkDatabase(Database):
                     meta = added.pop("_meta")
                     meta.kind = kind
                     self.lake.commit(folder, meta, pause)
+                    self.lake.collect()  # the new version and the previous one stay
                 except BaseException:
                     self.lake.discard(folder)
                     raise
