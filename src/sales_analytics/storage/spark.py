@@ -19,6 +19,7 @@ pyspark is the optional ``spark`` extra and needs Java 17: without them, one lin
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -64,8 +65,9 @@ def session(master: str, conf: Mapping[str, str] = ()) -> Any:
         if active is not None:
             return active
         builder = SparkSession.builder.master(master).appName("sales-analytics")
-        local = {"spark.pyspark.python": sys.executable} if master.startswith("local") else {}
-        for key, value in (DEFAULT_CONF | local | dict(conf)).items():
+        if master.startswith("local"):  # the Python workers run this interpreter (its packages)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        for key, value in (DEFAULT_CONF | dict(conf)).items():
             builder = builder.config(key, value)
         try:
             spark = builder.getOrCreate()
