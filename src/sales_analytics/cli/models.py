@@ -47,7 +47,7 @@ def train(
     fitted = {}
     for name in names:
         config = {"random_seed": seed} | ({"horizon": horizon} if name == "forecast" else {})
-        if name == "churn" and "clv" in fitted:  # P(alive) features from the chosen model
+        if name in ("churn", "segments") and "clv" in fitted:  # P(alive) of the chosen model
             config["purchase_model"] = fitted["clv"].family_
         model = fitted[name] = MODELS[name](config)
         with progress() as bar:

@@ -44,8 +44,11 @@ def sidebar_filters(status: data.Status) -> Filters:
     countries = st.sidebar.multiselect(
         "Country", options=list(status.countries), key="f_countries", placeholder="All countries"
     )
+    present = data.segments_present(Filters(start=start, end=end))
+    chosen = st.session_state.get("f_segments") or []  # kept while chosen, even if now empty
     segments = st.sidebar.multiselect(
-        "Segment", options=list(SEGMENT_NAMES), key="f_segments", placeholder="All segments",
+        "Segment", options=[s for s in SEGMENT_NAMES if s in present or s in chosen],
+        key="f_segments", placeholder="All segments",
         help="The customer's RFM segment as of the end of the date range.",
     )
     f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))
