@@ -119,7 +119,7 @@ def test_shipped_topojson_covers_the_mapped_countries():
     import tomllib
     from pathlib import Path
 
-    from sales_analytics.reports import charts, geo_assets
+    from sales_analytics.present import charts, geo_assets
 
     topo = json.loads(geo_assets.topojson_text())
     assert topo["type"] == "Topology"
@@ -135,7 +135,7 @@ def test_shipped_topojson_covers_the_mapped_countries():
 
 
 def test_dashboard_topojson_url():
-    from sales_analytics.reports.geo_assets import static_url
+    from sales_analytics.present.geo_assets import static_url
 
     assert static_url() == static_url("/") == "/app/static/"
     assert static_url("/shop/") == static_url("shop") == "/shop/app/static/"

@@ -25,11 +25,11 @@ import pandas as pd
 
 from sales_analytics import insights, metrics
 from sales_analytics.insights import outlook
-from sales_analytics.insights.stake import by_money, money_at_stake
 from sales_analytics.metrics import Filters, TableSource
 from sales_analytics.present.links import finding_link
 from sales_analytics.reports import browser
 from sales_analytics.reports.browser import CHROMIUM_NAMES, BrowserError, find_chromium
+from sales_analytics.reports.page import by_money
 from sales_analytics.reports.render import render
 
 __all__ = [
@@ -107,14 +107,14 @@ def collect(
     if filters.countries or filters.segments:
         customers = metrics.compute(db, "customer_summary", filters.without_dates())
     risk = outlook.customer_value_at_risk(store, customers)
-    ranked = [f for f in by_money(findings + risk.findings) if f.kind != "kpi"][:3]
+    ranked = [f for f in by_money(findings + risk.findings) if f.kind != "kpi"][:3]  # headline has kpis
     daily = metrics.compute(db, "revenue", metrics.NO_FILTERS, grain="day")
     return ReportData(
         filters=filters,
         previous=insights.previous_period(filters, *bounds),
         comparison=inputs.comparison,
         findings=findings,
-        top=[(f, money_at_stake(f) or 0.0, finding_link(base, f, filters)) for f in ranked],
+        top=[(f, abs(f.impact), finding_link(base, f, filters)) for f in ranked],
         calendar=calendar_comparison(db, filters, start, end, bounds[0]),
         weekly=metrics.compute(db, "revenue", weeks_before(filters, end, 26), grain="week"),
         segments=inputs.segments,

@@ -1,6 +1,6 @@
 """The report's own figures: calendar comparison and weekly revenue with the partial week marked.
 
-The other charts are the shared ones (:mod:`sales_analytics.reports.charts`). Every report figure
+The other charts are the shared ones (:mod:`sales_analytics.present.charts`). Every report figure
 goes through :func:`for_print`: full width, a fixed height, no toolbar.
 """
 
@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from sales_analytics.reports import charts
+from sales_analytics.present import charts
 
 #: Colours: this year darker than last year; a partial period lighter and hatched.
 THIS_YEAR, LAST_YEAR, PARTIAL = "#1f5f9e", "#a9c4de", "#9aa5b1"
@@ -50,7 +50,7 @@ def year_over_year_fig(monthly: pd.DataFrame, year: int, last_day: date) -> go.F
     fig.update_layout(barmode="group")
     fig.update_xaxes(categoryorder="array", categoryarray=[f"{pd.Timestamp(2000, i, 1):%b}" for i in range(1, 13)])
     fig.update_yaxes(**charts.axis("currency", n["revenue"]))
-    return charts._layout(fig, f"{n['revenue']} per month: {year} against {year - 1}")
+    return charts.layout(fig, f"{n['revenue']} per month: {year} against {year - 1}")
 
 
 def weekly_revenue_fig(weekly: pd.DataFrame, last_day: date) -> go.Figure:
@@ -74,4 +74,4 @@ def weekly_revenue_fig(weekly: pd.DataFrame, last_day: date) -> go.Figure:
                     hovertemplate=charts.tip("week of %{x|%d %b %Y} (partial)",
                                              (n["revenue"], "currency", "y")))  # fmt: skip
     fig.update_yaxes(**charts.axis("currency", n["revenue"]))
-    return charts._layout(fig, f"{n['revenue']} per week")
+    return charts.layout(fig, f"{n['revenue']} per week")

@@ -74,7 +74,9 @@ def change(row: Any, column: metrics.Column) -> tuple[str, str]:
     if not math.isfinite(v):
         return fmt.MISSING, "flat"
     text = fmt.change(v, "ratio") if rate else fmt.pct_change(v)
-    if v == 0 or column.higher_is_better is None:
+    if not any(ch in "123456789" for ch in text):  # rounds to zero: no change to colour
+        return text.lstrip("+-"), "flat"
+    if column.higher_is_better is None:
         return text, "flat"
     return text, ("up" if (v > 0) == column.higher_is_better else "down")
 
@@ -122,6 +124,11 @@ def frame_html(df: pd.DataFrame, columns: list[metrics.Column], limit: int = 10)
     head = "".join(f"<th>{esc(h)}</th>" for h in text.columns)
     body = ["<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in text.itertuples(index=False)]
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def by_money(findings: list[insights.Finding]) -> list[insights.Finding]:
+    """The findings about money (``impact``), the most money at stake first."""
+    return [f for f in insights.sort_findings(findings) if f.impact is not None and f.impact == f.impact]
 
 
 def findings_list(findings: list[insights.Finding], limit: int = 8) -> str:

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sales_analytics import metrics
-from sales_analytics.insights.stake import by_money
 from sales_analytics.metrics import Filters
+from sales_analytics.present import charts
 from sales_analytics.present import format as fmt
-from sales_analytics.reports import charts, figures
+from sales_analytics.reports import figures
 from sales_analytics.reports.bundle import bundle_html
 from sales_analytics.reports.page import (
     CSS,
+    by_money,
     comparison_table,
     esc,
     figure,
