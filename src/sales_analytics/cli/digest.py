@@ -54,6 +54,10 @@ def digest(
     if channel not in dg.CHANNELS:
         fail(f"--channel must be one of {', '.join(dg.CHANNELS)}, not {channel!r}")
     s = settings()
+    try:
+        dg.check_settings(channel, s)
+    except dg.DeliveryError as exc:
+        fail(str(exc))
     state_file = state or s.digest_state
     checked = dg.load_rules(rules) if rules is not None else []  # a bad file: one line, before any work
     first = date.fromisoformat(since) if since else None

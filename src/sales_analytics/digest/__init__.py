@@ -14,6 +14,7 @@ from sales_analytics.digest.rules import Alert, Rule, RulesError, load_rules
 from sales_analytics.digest.send import (
     CHANNELS,
     DeliveryError,
+    check_settings,
     last_sent,
     record_sent,
     send_email,
@@ -23,5 +24,5 @@ from sales_analytics.digest.send import (
 
 __all__ = [
     "CHANNELS", "Alert", "DeliveryError", "Digest", "NothingNew", "Rule", "RulesError", "build",
-    "last_sent", "load_rules", "record_sent", "send_email", "send_webhook", "write_file",
+    "check_settings", "last_sent", "load_rules", "record_sent", "send_email", "send_webhook", "write_file",
 ]  # fmt: skip

@@ -38,11 +38,22 @@ def redact_webhook(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
 
 
+def check_settings(channel: str, s: Settings) -> None:
+    """:class:`DeliveryError` when ``channel`` lacks a setting it needs (checked before any work)."""
+    if channel == "email" and (not s.smtp_host or not s.digest_recipients):
+        raise DeliveryError("e-mail needs SA_SMTP_HOST and SA_DIGEST_TO (comma-separated addresses)")
+    if channel == "slack":
+        if s.slack_webhook_url is None:
+            raise DeliveryError("Slack needs SA_SLACK_WEBHOOK_URL (an incoming-webhook URL)")
+        url = s.slack_webhook_url.get_secret_value()
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise DeliveryError(f"SA_SLACK_WEBHOOK_URL must be an http(s) URL, not {redact_webhook(url)}")
+
+
 def send_email(d: Digest, s: Settings) -> str:
     """Send the digest by SMTP; returns where it went."""
+    check_settings("email", s)
     to = s.digest_recipients
-    if not s.smtp_host or not to:
-        raise DeliveryError("e-mail needs SA_SMTP_HOST and SA_DIGEST_TO (comma-separated addresses)")
     msg = EmailMessage()
     msg["Subject"] = render.subject(d)
     msg["From"] = s.digest_from
@@ -77,12 +88,9 @@ def send_email(d: Digest, s: Settings) -> str:
 
 def send_webhook(d: Digest, s: Settings) -> str:
     """POST the digest to the Slack-compatible incoming webhook; returns where it went."""
-    if s.slack_webhook_url is None:
-        raise DeliveryError("Slack needs SA_SLACK_WEBHOOK_URL (an incoming-webhook URL)")
+    check_settings("slack", s)
     url = s.slack_webhook_url.get_secret_value()
     shown = redact_webhook(url)
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DeliveryError(f"SA_SLACK_WEBHOOK_URL must be an http(s) URL, not {shown}")
     req = urllib.request.Request(
         url, data=render.slack_payload(d), method="POST", headers={"Content-Type": "application/json"}
     )
