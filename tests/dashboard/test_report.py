@@ -272,3 +272,15 @@ def test_report_charts_draw_offline(chromium, shop_url, tmp_path):
         bars = browser.evaluate("document.querySelectorAll('#revenue-yoy .point').length")
         toolbars = browser.evaluate("document.querySelectorAll('.modebar-btn').length")
     assert charts >= 5 and drawn >= charts and bars > 0 and toolbars == 0
+
+
+def test_report_links_are_the_dashboards_url_format():
+    """present.links (reports, digest) writes the URLs dashboard.state reads back."""
+    from sales_analytics.dashboard import state
+    from sales_analytics.present.links import PAGES, filters_link
+
+    assert PAGES == state.PAGES
+    for f in (Filters("2025-01-01", "2025-06-30", countries=("United Kingdom", "Germany"), segments=("At Risk",)),
+              Filters(), Filters(end="2025-03-31")):  # fmt: skip
+        for page in PAGES:
+            assert filters_link("http://bi:8501/", page, f) == state.url(f, page, "http://bi:8501")
