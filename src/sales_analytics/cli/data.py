@@ -19,7 +19,7 @@ from sales_analytics.cli.common import (
     progress,
     require_schema,
 )
-from sales_analytics.storage import TABLES
+from sales_analytics.storage import CORE_TABLES, TABLES
 
 Scale = Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")]
 Seed = Annotated[int, typer.Option(help="Same seed -> byte-identical data")]
@@ -56,10 +56,11 @@ def load(
     """Load Parquet files from FOLDER into the database in one transaction (read block by block)."""
     from sales_analytics.storage.parquet import read_blocks
 
-    missing = [n for n in TABLES if not (folder / f"{n}.parquet").is_file()]
+    missing = [n for n in CORE_TABLES if not (folder / f"{n}.parquet").is_file()]
     if missing:
         fail(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
-    frames = read_blocks({n: folder / f"{n}.parquet" for n in TABLES})
+    frames = read_blocks({n: folder / f"{n}.parquet" for n in TABLES
+                          if (folder / f"{n}.parquet").is_file()})
     with open_db(database_url, write=True) as db:
         _load_frames(db, frames, replace)
 
@@ -83,8 +84,8 @@ def import_(
     table.add_column("table")
     table.add_column("loaded", justify="right")
     table.add_column("already there", justify="right")
-    for name in TABLES:
-        table.add_row(name, f"{result.loaded[name]:,}", f"{result.skipped[name]:,}")
+    for name in CORE_TABLES:
+        table.add_row(name, f"{result.loaded.get(name, 0):,}", f"{result.skipped.get(name, 0):,}")
     console.print(table)
     console.print(f"{result.rejected:,} of {result.rows:,} lines rejected -> {result.reject_path}")
     for reason, count in result.reasons.items():
@@ -142,7 +143,8 @@ def refresh(database_url: DbUrl = None) -> None:
 
 @friendly
 def info(database_url: DbUrl = None) -> None:
-    """Show what the database holds: row counts, date range, net revenue (the ``kpis`` metric)."""
+    """Show what the database holds: row counts, date range, net revenue (the ``kpis`` metric),
+    the shop's currency, time zone and fiscal year start."""
     from sales_analytics import metrics
     from sales_analytics.present import format as fmt
 
@@ -160,9 +162,18 @@ def info(database_url: DbUrl = None) -> None:
         for key in ("first_order_at", "last_order_at", "revenue", "orders"):
             column = columns.column(key)
             table.add_row(column.label, fmt.value(kpis[key], column.unit))
+        shop = db.shop_settings()
+        origin = "" if shop.stored else " (default: no shop settings in the database)"
+        table.add_row("Currency", shop.currency + origin)
+        table.add_row("Time zone", shop.timezone + origin)
+        table.add_row("Fiscal year starts", _MONTHS[shop.fiscal_year_start_month - 1] + origin)
         if version is not None:
             table.add_row("Data version", f"{version.version} ({_when(version)})")
         console.print(table)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
 
 
 # ------------------------------------------------------------------------------------ helpers

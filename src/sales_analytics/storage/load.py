@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,14 @@ from sales_analytics.storage import ddl, materialized
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
-from sales_analytics.storage.schema import FOREIGN_KEYS, KEYS, TABLES, secondary_indexes
+from sales_analytics.storage.schema import (
+    DEFAULTS,
+    FOREIGN_KEYS,
+    KEYS,
+    SETTINGS_TABLE,
+    TABLES,
+    secondary_indexes,
+)
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
@@ -69,7 +76,8 @@ def write(
                 pause("after_drop")
                 if create:
                     ddl.create(cur, dialect)
-            dialect.write_blocks(cur, _conformed(blocks, counts))
+            settings = f"DELETE FROM {SETTINGS_TABLE}"  # one row, written whole
+            dialect.write_blocks(cur, _conformed(blocks, counts, lambda: cur.execute(settings)))
             pause("after_load")
             if materialize is not None:
                 materialized.build_copies(cur, db, materialize)
@@ -84,13 +92,18 @@ def write(
 
 
 def _conformed(
-    blocks: Iterable[Mapping[str, pa.Table]], counts: dict[str, int]
+    blocks: Iterable[Mapping[str, pa.Table]],
+    counts: dict[str, int],
+    clear_settings: Callable[[], object],
 ) -> Iterator[list[tuple[str, pa.Table]]]:
-    """Each block's tables checked and conformed to the schema, parents first (rows counted)."""
+    """Each block's tables checked and conformed to the schema, parents first (rows counted);
+    ``clear_settings`` runs before a block that writes the one-row ``shop_settings``."""
     for block in blocks:
         unknown = set(block) - set(TABLES)
         if unknown:
             raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
+        if SETTINGS_TABLE in block:
+            clear_settings()
         ordered = [(name, _conform(name, block[name])) for name in TABLES if name in block]
         for name, table in ordered:
             counts[name] = counts.get(name, 0) + table.num_rows
@@ -110,7 +123,13 @@ def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
 
 
 def _conform(name: str, table: pa.Table) -> pa.Table:
+    """``table`` with the schema's columns in order and types; a column of :data:`DEFAULTS` left
+    out gets its default (zero money, NULL)."""
     schema = TABLES[name]
+    for col, default in DEFAULTS.get(name, {}).items():
+        if col not in table.column_names:
+            field = schema.field(col)
+            table = table.append_column(col, pa.array([default] * table.num_rows, type=field.type))
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise StorageError(f"{name}: missing column(s) {', '.join(missing)}")
@@ -163,13 +182,18 @@ def _is_empty(cur, name: str) -> bool:
 
 def _drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction,
-    and the keys too when all four tables are loaded (no other table references them then).
+    and the keys of the tables that only these tables reference (their FKs go too).
 
     They come back (keys and indexes built once, FKs validated in one pass) before COMMIT, so the load
     is still all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row checks.
     """
     fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
-    keys = list(KEYS) if set(tables) == set(TABLES) else []
+    outside = {  # tables referenced by a foreign key of a table not dropped here
+        clause.split("REFERENCES ")[1].split()[0]
+        for table, clause in FOREIGN_KEYS.values()
+        if table not in tables
+    }
+    keys = [n for n, (t, _) in KEYS.items() if t in tables and t not in outside]
     idx = [n for n, (t, _) in secondary_indexes().items() if t in tables]
     for name in fks:
         cur.execute(f"ALTER TABLE {FOREIGN_KEYS[name][0]} DROP CONSTRAINT {name}")

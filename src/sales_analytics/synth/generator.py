@@ -43,7 +43,7 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from sales_analytics.storage.schema import PAYMENT_METHODS, TABLES
+from sales_analytics.storage.schema import DEFAULTS, PAYMENT_METHODS, TABLES
 from sales_analytics.synth.catalog import CATEGORIES
 from sales_analytics.synth.entities import (
     Products,
@@ -80,6 +80,7 @@ DEFAULT_PARAMS: dict[str, float] = {
     "alpha": 15.0,
     "a": 1.6,  # BG/NBD: p ~ Beta(a, b)
     "b": 14.0,
+    "first_order_dropout": 0.0,  # 1: dropout also after the first order (modified BG/NBD)
     "basket_shape": 2.0,  # extra items per order ~ Poisson(mu), mu ~ Gamma(shape, scale)
     "basket_scale": 0.8,
     "annual_growth": 0.6,  # sign-ups grow by this fraction per year
@@ -262,7 +263,7 @@ def _block(
             "payment_method": _dictionary_strings(payment, PAYMENT_METHODS),
             "total_amount": cents_to_decimal(lines.order_cents),
         },
-        schema=TABLES["orders"],
+        schema=_base_schema("orders"),
     )
     order_items = pa.table(
         {
@@ -272,7 +273,7 @@ def _block(
             "quantity": pa.array(lines.quantity.astype(np.int32)),
             "unit_price": cents_to_decimal(lines.unit_cents),
         },
-        schema=TABLES["order_items"],
+        schema=_base_schema("order_items"),
     )
     tables = {"customers": customers.table, "orders": orders, "order_items": order_items}
     if b == 0:
@@ -306,6 +307,11 @@ def _truth(purchases, lines, start: date, lo: int = 0) -> pa.Table:
             ),
         }
     )
+
+
+def _base_schema(name: str) -> pa.Schema:
+    """The table's schema without the columns that have defaults (discounts, refunds, ...)."""
+    return pa.schema([f for f in TABLES[name] if f.name not in DEFAULTS.get(name, {})])
 
 
 def _dictionary_strings(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:
