@@ -22,6 +22,14 @@ from sales_analytics.cli.common import (
     settings,
 )
 
+#: Streamlit options of the dashboard (the browser tests and benchmark start it with the same):
+#: no Deploy button or developer menu (toolbar "viewer"); no theme.base, so the theme follows the
+#: system's light/dark setting; dashboard/static served (the world map's outlines).
+STREAMLIT_OPTIONS: tuple[str, ...] = (
+    "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+    "--server.enableStaticServing", "true",
+)  # fmt: skip
+
 
 @friendly
 def dashboard(
@@ -49,9 +57,7 @@ def dashboard(
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "false" if open_browser else "true",
-        "--server.port", str(port), "--server.address", host,
-        "--browser.gatherUsageStats", "false", "--theme.base", "light",
-        "--server.enableStaticServing", "true",  # dashboard/static: the world map's outlines
+        "--server.port", str(port), "--server.address", host, *STREAMLIT_OPTIONS,
     ]  # fmt: skip
     console.print(f"dashboard on [bold]http://{host}:{port}[/] ({url}); Ctrl+C stops it")
     proc = subprocess.Popen(cmd, env=env)

@@ -12,6 +12,7 @@ a list of :class:`Finding`; every number in a finding's text is computed from th
   (Black Friday, Cyber Monday, Christmas, Easter, promotions), reported as planned events;
 * :func:`value_at_risk` - high-value customers at high churn risk (CLV and churn models);
 * :func:`headline` - net revenue and orders against the previous period;
+* :class:`Headline` and ``*_headline`` - each page's three lines: what changed, why, what to do;
 * :func:`compute_insights` - all of the above for a database and filter window.
 """
 
@@ -32,6 +33,15 @@ from sales_analytics.insights.findings import (
     fmt_signed_money,
     fmt_signed_pct,
     sort_findings,
+)
+from sales_analytics.insights.headlines import (
+    Headline,
+    customers_headline,
+    forecast_total,
+    geography_headline,
+    predictions_headline,
+    products_headline,
+    revenue_headline,
 )
 from sales_analytics.insights.movers import biggest_movers, mover_table
 from sales_analytics.insights.periods import (
@@ -64,11 +74,18 @@ __all__ = [
     "SEVERITIES",
     "VALUE_TIERS",
     "Finding",
+    "Headline",
     "InsightInputs",
     "anomaly_scores",
     "biggest_movers",
     "compute_insights",
     "customer_risk",
+    "customers_headline",
+    "forecast_total",
+    "geography_headline",
+    "predictions_headline",
+    "products_headline",
+    "revenue_headline",
     "daily_anomalies",
     "planned_events",
     "data_bounds",

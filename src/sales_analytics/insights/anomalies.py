@@ -206,17 +206,20 @@ def _findings(hits: pd.DataFrame, top: int) -> list[Finding]:
                 )
         planned = bool(r.get("is_planned", False))
         if planned:
-            text += f"; robust z = {fmt_num(r['z'], 1)}: a planned event ({r['event']})."
+            text += f": a planned event ({r['event']})."
         else:
-            text += f"; robust z = {fmt_num(r['z'], 1)}: an unusually {'high' if high else 'low'} day."
-        title = f"{'Spike' if high else 'Dip'} on {day.date().isoformat()}"
+            text += f": an unusually {'high' if high else 'low'} day."
+        title = f"Unusually {'high' if high else 'low'} revenue on {label}"
         out.append(
             Finding(
                 kind="event" if planned else "anomaly",
                 severity="info" if planned else ("positive" if high else "warning"),
-                title=f"{r['event']} on {day.date().isoformat()}" if planned else title,
+                title=f"{r['event']}: {'high' if high else 'low'} revenue on {label}"
+                if planned
+                else title,
                 text=text,
                 value=float(r["z"]),
+                impact=abs(float(r["revenue"]) - float(r["expected_revenue"])),
                 subject=day.date().isoformat(),
                 data={
                     "revenue": float(r["revenue"]),

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sales_analytics import metrics
-from sales_analytics.insights.anomalies import daily_anomalies, planned_events, revenue_anomalies
+from sales_analytics.insights.anomalies import daily_anomalies
 from sales_analytics.insights.findings import Finding, sort_findings
 from sales_analytics.insights.movers import biggest_movers
 from sales_analytics.insights.periods import headline, kpi_comparison, previous_period
@@ -45,9 +45,7 @@ def findings_from(inputs: InsightInputs, *, top_movers: int = 2, top_anomalies: 
     if inputs.segments is not None:
         out += segments_at_risk(inputs.segments)
     if inputs.daily is not None:
-        scores = revenue_anomalies(inputs.daily)
-        out += daily_anomalies(inputs.daily, top=top_anomalies, scores=scores)
-        out += planned_events(inputs.daily, top=top_anomalies, scores=scores)
+        out += daily_anomalies(inputs.daily, top=top_anomalies)
     return sort_findings(out)
 
 
