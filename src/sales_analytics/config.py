@@ -28,6 +28,10 @@ variable                default         meaning
 ``SA_FISCAL_YEAR_START``  ``1``         month (1-12) the shop's fiscal year starts in
 ======================  ==============  ==========================================================
 
+Models: ``SA_PROMOTIONS_FILE`` (default none) is a CSV of the shop's promotions (``name`` and
+``date``, or ``start`` and ``end``): events for the forecaster and the anomaly detector
+(:mod:`sales_analytics.models.events`).
+
 API serving: ``SA_STATEMENT_TIMEOUT`` (seconds, default 30) cancels a query that runs, or waits on a
 lock, longer than that (HTTP 503); ``SA_CORS_ORIGINS`` (comma-separated origins, default none) is the
 CORS allow-list of browser origins (none: no CORS headers).
@@ -123,6 +127,7 @@ class Settings(BaseSettings):
     api_key_file: Path | None = Field(None, alias="SA_API_KEY_FILE")
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
+    promotions_file: Path | None = Field(None, alias="SA_PROMOTIONS_FILE")
     # report and digest (docs/digest.md)
     dashboard_url: str = Field("http://localhost:8501", alias="SA_DASHBOARD_URL")
     smtp_host: str | None = Field(None, alias="SA_SMTP_HOST")
