@@ -155,6 +155,14 @@ def metric(name: str, f: Filters = NO_FILTERS, **params: Any) -> pd.DataFrame:
     return _metric(database_url(), _version(), name, key(f), tuple(sorted(params.items())))
 
 
+def segments_present(f: Filters) -> tuple[str, ...]:
+    """The RFM segments holding customers as of ``f``'s end, in the canonical order: what the
+    segment filter offers (a segment no customer is in is not offered)."""
+    frame = metric("segment_summary", Filters(end=f.end))
+    present = set(frame.loc[frame["customers"] > 0, "segment"])
+    return tuple(s for s in metrics.SEGMENT_NAMES if s in present)
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _kpis(url: str, version: int, k: FilterKey) -> dict[str, Any]:
     return _run(url, lambda db: metrics.kpis(db, filters_of(k)))
@@ -187,14 +195,26 @@ def kpi_comparison(f: Filters) -> pd.DataFrame:
     return insights.kpi_comparison(kpis(f), kpis(previous(f)))
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _anomalies(url: str, version: int, k: FilterKey) -> pd.DataFrame:
+    return insights.revenue_anomalies(metric("revenue", filters_of(k), grain="day"))
+
+
 def anomalies(f: Filters) -> pd.DataFrame:
-    """``insights.revenue_anomalies`` on the daily revenue of ``f``."""
-    return insights.revenue_anomalies(metric("revenue", f, grain="day"))
+    """``insights.revenue_anomalies`` on the daily revenue of ``f`` (cached)."""
+    return _anomalies(database_url(), _version(), key(f))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _findings(url: str, version: int, k: FilterKey) -> list[insights.Finding]:
+    f = filters_of(k)
+    return insights.findings_from(insights.inputs_from(metric, kpis, f, previous(f)))
 
 
 def findings(f: Filters) -> list[insights.Finding]:
-    """All automated findings for ``f`` (computed from the cached metric frames)."""
-    return insights.findings_from(insights.inputs_from(metric, kpis, f, previous(f)))
+    """All automated findings for ``f``, most money at stake first (computed from the cached
+    metric frames; cached)."""
+    return _findings(database_url(), _version(), key(f))
 
 
 def narrow(f: Filters, *, start: date | None = None, end: date | None = None,
