@@ -24,6 +24,13 @@ from sales_analytics.storage import CORE_TABLES, TABLES
 Scale = Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")]
 Seed = Annotated[int, typer.Option(help="Same seed -> byte-identical data")]
 Replace = Annotated[bool, typer.Option(help="Drop and recreate the schema first")]
+Currency = Annotated[str | None, typer.Option(help="The shop's currency (default SA_CURRENCY)")]
+TimeZone = Annotated[
+    str | None, typer.Option("--timezone", help="The shop's IANA time zone (default SA_TIMEZONE)")
+]
+FiscalStart = Annotated[
+    int | None, typer.Option(help="Month 1-12 the fiscal year starts in (default SA_FISCAL_YEAR_START)")
+]
 
 
 @friendly
@@ -33,13 +40,18 @@ def generate(
     ),
     scale: Scale = 1.0,
     seed: Seed = 42,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
     """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json), block by
     block of customers (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
     from sales_analytics.synth import stream
     from sales_analytics.synth.files import write_parquet
 
-    shop = stream(scale=scale, seed=seed)
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
+    shop = stream(scale=scale, seed=seed, settings=settings)
     with progress() as bar:
         task = bar.add_task(f"generating scale {scale:g}", total=shop.num_blocks)
         counts = write_parquet(shop, out, on_block=lambda _block: bar.advance(task))
@@ -98,16 +110,21 @@ def build(
     scale: Scale = 1.0,
     seed: Seed = 42,
     replace: Replace = False,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
     """Generate a synthetic shop and load it into the database (schema, views, refresh), block by
     block of customers in one transaction (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
     from sales_analytics.synth import stream
     from sales_analytics.synth.files import ParquetSink, params_doc
 
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
     with open_db(database_url, write=True) as db:
         if db.has_schema() and not replace and db.counts()["orders"] > 0:
             fail("the database already holds orders: pass --replace to rebuild it")
-        shop = stream(scale=scale, seed=seed)
+        shop = stream(scale=scale, seed=seed, settings=settings)
         # the truth goes next to a DuckDB file (written as the blocks are generated)
         truth_dir = Path(db.parsed.path).parent if db.is_file else None
         sink = ParquetSink(truth_dir) if truth_dir else None
