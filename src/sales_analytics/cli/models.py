@@ -41,7 +41,7 @@ def train(
 ) -> None:
     """Train models on the database's completed orders, print their backtests, save them."""
     from sales_analytics.models import MODELS
-    from sales_analytics.models.data import daily_revenue, transactions
+    from sales_analytics.models.data import daily_revenue, product_demand, transactions
     from sales_analytics.models.events import default_calendar
 
     names = model_names(models)
@@ -51,6 +51,7 @@ def train(
         require_schema(db)
         tx = transactions(db)
         revenue = daily_revenue(db) if "forecast" in names else None
+        demand = product_demand(db) if "demand" in names else None
         truth, true_params = _synthetic_truth(db, tx)
     for name in names:
         config = {"random_seed": seed} | ({"horizon": horizon} if name == "forecast" else {})
@@ -63,6 +64,8 @@ def train(
                     events=events,
                     progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
+            elif name == "demand":
+                model.fit(demand)
             else:
                 model.fit(tx)
             bar.update(task, advance=1, description=f"{name}: backtesting")
@@ -89,7 +92,8 @@ def predict(
         int | None, typer.Option(help="Days ahead (forecast; default: as trained)")
     ] = None,
 ) -> None:
-    """Write a saved model's predictions (on the database's current data) to a CSV file."""
+    """Write a saved model's predictions (on the database's current data) to a CSV file (demand:
+    reorder advice per product against the current stock)."""
     from sales_analytics.models import ModelStore
     from sales_analytics.models.data import transactions
 
@@ -100,6 +104,13 @@ def predict(
         bar.update(task, advance=1, description=f"{name}: predicting")
         if name == "forecast":
             frame = fitted.predict(h=horizon)
+        elif name == "demand":  # reorder advice against the database's current stock
+            from sales_analytics.models.data import products
+            from sales_analytics.models.reorder import advice
+
+            with open_db(database_url) as db:
+                require_schema(db)
+                frame = advice(fitted.predict(), products(db))
         else:
             with open_db(database_url) as db:
                 require_schema(db)
