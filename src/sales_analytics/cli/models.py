@@ -31,27 +31,44 @@ def train(
     models_dir: ModelsDir = None,
     horizon: Annotated[int, typer.Option(min=7, help="Forecast horizon in days")] = 90,
     seed: Annotated[int, typer.Option(help="Random seed of every model")] = 42,
+    promotions: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the shop's promotions (name, date or start/end): forecast features and "
+            "planned events (default: the SA_PROMOTIONS_FILE setting)"
+        ),
+    ] = None,
 ) -> None:
     """Train models on the database's completed orders, print their backtests, save them."""
     from sales_analytics.models import MODELS
     from sales_analytics.models.data import daily_revenue, transactions
+    from sales_analytics.models.events import default_calendar
 
     names = model_names(models)
     folder = resolve_models_dir(models_dir)
+    events = default_calendar(promotions) if "forecast" in names else None
     with open_db(database_url) as db:
         require_schema(db)
         tx = transactions(db)
+        returns = transactions(db, statuses=("returned",)) if "churn" in names else None
         revenue = daily_revenue(db) if "forecast" in names else None
         truth, true_params = _synthetic_truth(db, tx)
+    fitted = {}
     for name in names:
         config = {"random_seed": seed} | ({"horizon": horizon} if name == "forecast" else {})
-        model = MODELS[name](config)
+        if name in ("churn", "segments") and "clv" in fitted:  # P(alive) of the chosen model
+            config["purchase_model"] = fitted["clv"].family_
+        model = fitted[name] = MODELS[name](config)
         with progress() as bar:
             task = bar.add_task(f"{name}: fitting", total=3)
             if name == "forecast":
                 model.fit(
-                    revenue, progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}")
+                    revenue,
+                    events=events,
+                    progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
+            elif name == "churn":
+                model.fit(tx, returns=returns)
             else:
                 model.fit(tx)
             bar.update(task, advance=1, description=f"{name}: backtesting")
@@ -92,7 +109,11 @@ def predict(
         else:
             with open_db(database_url) as db:
                 require_schema(db)
-                frame = fitted.predict(transactions(db))
+                if name == "churn":
+                    returned = transactions(db, statuses=("returned",))
+                    frame = fitted.predict(transactions(db), returns=returned)
+                else:
+                    frame = fitted.predict(transactions(db))
         bar.update(task, advance=1, description=f"{name}: writing")
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False)
