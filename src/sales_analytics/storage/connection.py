@@ -295,6 +295,7 @@ class Database:
         materialize: Sequence[materialized.Copy] | None = None,
         kind: str | None = None,
         create: bool = True,
+        delete: Mapping[str, tuple[str, pa.Array]] | None = None,
     ) -> dict[str, int]:
         """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
         ``frames`` (parents first), rebuild the materialized copies from ``materialize`` (or drop
@@ -303,10 +304,13 @@ class Database:
         A failure (or a kill) at any point leaves the data, copies, indexes and data version as
         they were; the :class:`StorageError` says "nothing was changed" (for an append without
         replace: "nothing was written"). ``kind`` is recorded with the version (default
-        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). Returns rows per table.
+        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). ``delete`` (table -> (key
+        column, keys)) first removes the rows an upsert replaces, in the same transaction
+        (:mod:`~sales_analytics.storage.replace`). Returns rows per table.
         """
         return write_frames(
-            self, frames, replace=replace, materialize=materialize, kind=kind, create=create
+            self, frames, replace=replace, materialize=materialize, kind=kind, create=create,
+            delete=delete,
         )
 
     def load(

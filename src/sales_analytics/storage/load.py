@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sales_analytics.storage import ddl, materialized
+from sales_analytics.storage import replace as replace_rows
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
@@ -45,9 +46,12 @@ def write(
     materialize: Sequence[materialized.Copy] | None = None,
     kind: str | None = None,
     create: bool = True,
+    delete: Mapping[str, tuple[str, pa.Array]] | None = None,
 ) -> dict[str, int]:
     """The one write (see ``Database.write``): replace, append, copies and the data version in
-    ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``)."""
+    ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``).
+    ``delete`` (table -> (key column, keys)) removes rows before the append, in the same
+    transaction (:mod:`.replace`: how an import replaces the rows of changed orders)."""
     kind = kind or ("replace" if replace else "load")
     if replace and not create:
         kind = "drop"
@@ -65,6 +69,8 @@ def write(
                 pause("after_drop")
                 if create:
                     ddl.create(cur, dialect)
+            if delete:
+                replace_rows.delete_keys(cur, db, delete)
             if ordered:
                 dialect.write(cur, ordered)
             pause("after_load")
