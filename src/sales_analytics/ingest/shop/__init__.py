@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sales_analytics.config import get_settings
 from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.reader import read_csv_file
@@ -136,19 +135,10 @@ def import_orders(
     return result
 
 
-@dataclass(frozen=True)
-class _ShopSettings:
-    currency: str
-    timezone: str
-    fiscal_year_start_month: int
-
-
 def _shop(db: Database, currency: str | None, timezone: str | None):
     """The shop's settings (the database's row, else the options / configured defaults) and the
     row to write when the database has none yet."""
-    import pyarrow as pa
-
-    from sales_analytics.storage import TABLES
+    from sales_analytics.storage import ShopSettings
 
     if currency is not None:
         currency = currency.strip().upper()
@@ -159,32 +149,19 @@ def _shop(db: Database, currency: str | None, timezone: str | None):
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise IngestError(f"--timezone {timezone!r}: use an IANA name such as Europe/Berlin") from None
-    stored = db.table("shop_settings").to_pandas()
-    if len(stored):
-        row = stored.iloc[0]
-        have = _ShopSettings(str(row["currency"]).strip(), str(row["timezone"]), int(row["fiscal_year_start_month"]))
-        if currency is not None and currency != have.currency:
-            raise IngestError(
-                f"--currency {currency} conflicts with the shop's currency {have.currency} "
-                "(set on the first import or build)"
-            )
-        if timezone is not None and timezone != have.timezone:
-            raise IngestError(
-                f"--timezone {timezone} conflicts with the shop's timezone {have.timezone} "
-                "(set on the first import or build)"
-            )
+    have = db.shop_settings()
+    if have.stored:
+        for option, given, stored in (("currency", currency, have.currency), ("timezone", timezone, have.timezone)):
+            if given is not None and given != stored:
+                raise IngestError(
+                    f"--{option} {given} conflicts with the shop's {option} {stored} "
+                    "(set when the database was built or first imported into)"
+                )
         return have, None
-    settings = get_settings()
-    have = _ShopSettings(currency or settings.currency, timezone or settings.timezone, settings.fiscal_year_start)
-    row = pa.table(
-        {
-            "currency": [have.currency],
-            "timezone": [have.timezone],
-            "fiscal_year_start_month": pa.array([have.fiscal_year_start_month], pa.int32()),
-        },
-        schema=TABLES["shop_settings"],
+    have = ShopSettings(
+        currency or have.currency, timezone or have.timezone, have.fiscal_year_start_month
     )
-    return have, row
+    return have, have.table()
 
 
 def _window(shop, now: datetime) -> DateWindow:

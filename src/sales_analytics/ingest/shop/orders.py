@@ -13,13 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.keys import map_keys
 from sales_analytics.ingest.parse import MISSING, NOT_NUMERIC, OK, OUT_OF_RANGE, TOO_PRECISE
 from sales_analytics.ingest.parse import parse_integer
+from sales_analytics.ingest.reader import STRING
 from sales_analytics.ingest.rejects import RejectLog, Rejects, each_quoted, quoted
-from sales_analytics.ingest.schema import MAX_LENGTH, PLACEHOLDER_EMAIL
+from sales_analytics.ingest.schema import MAX_LENGTH, PLACEHOLDER_EMAIL, PLACEHOLDERS
 from sales_analytics.ingest.shop.source import ORDER_COLUMNS, TARGETS, SourceLines
 from sales_analytics.ingest.shop.values import convert, parse_amount, parse_times, split_refund
 
@@ -69,41 +72,56 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     by_line = each_quoted(key)
     okey = label("order_key")
 
-    def reject_orders(bad: np.ndarray, reason: str, detail: np.ndarray | None = None) -> None:
-        """Reject every line of the orders (codes) flagged in ``bad`` (bool per order)."""
+    def reject_orders(bad: np.ndarray, reason: str, detail=None) -> None:
+        """Reject every line of the orders (codes) flagged in ``bad`` (bool per order).
+
+        ``detail``: per-order values (indexed by order code), formatted only for rejected lines.
+        """
+        if not bad.any():
+            return
         mask = keyed & bad[np.where(keyed, codes, 0)]
         if detail is None:
             rej.add(mask, reason, by_line)
-        else:
-            per_line = np.asarray(detail, dtype=object)[np.where(keyed, codes, 0)]
-            rej.add(mask, reason, lambda i: (quoted(key.iloc[i]) + ": " + per_line[i]).to_numpy())
+            return
+
+        def text(i: np.ndarray) -> np.ndarray:
+            values = detail(codes[i]) if callable(detail) else np.asarray(detail, dtype=object)[codes[i]]
+            shown = pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object)
+            return quoted(key.iloc[i]).to_numpy(dtype=object) + ": " + shown
+
+        rej.add(mask, reason, text)
 
     # ------------------------------------------------------------------ order-level values
     vals: dict[str, np.ndarray] = {}
     for col in ORDER_COLUMNS:
         if not src.has(col):
             continue
-        s = src.text[col]
-        given = (s != "").to_numpy(dtype=bool) & keyed
-        vcodes, vuniq = pd.factorize(s)
-        width = np.int64(len(vuniq) + 1)
-        pairs = np.unique(codes[given].astype(np.int64) * width + vcodes[given])
-        counts = np.bincount((pairs // width).astype(np.int64), minlength=n_orders)
-        reject_orders(counts > 1, f"lines of one {okey} disagree on {label(col)}")
+        arr = _arrow(src.text[col])
+        given = pc.not_equal(arr, "").to_numpy(zero_copy_only=False) & keyed
         idx = np.flatnonzero(given)
         first_orders, first_pos = np.unique(codes[idx], return_index=True)
-        out = np.full(n_orders, "", dtype=object)
-        out[first_orders] = s.to_numpy(dtype=object)[idx[first_pos]]
-        vals[col] = out
+        # per order: the line of its first value (-1: none), then that value for every order
+        pick = np.full(n_orders, -1, dtype=np.int64)
+        pick[first_orders] = idx[first_pos]
+        firsts = pc.take(arr, pa.array(pick, mask=pick < 0)).fill_null("")
+        # a line whose value differs from its order's first value: the lines disagree
+        again = pc.take(firsts, pa.array(codes[idx]))
+        differs = pc.not_equal(pc.take(arr, pa.array(idx)), again).to_numpy(zero_copy_only=False)
+        bad = np.zeros(n_orders, dtype=bool)
+        bad[codes[idx[differs]]] = True
+        reject_orders(bad, f"lines of one {okey} disagree on {label(col)}")
+        vals[col] = pd.Series(pd.arrays.ArrowStringArray(firsts), dtype=STRING)
+
+    empty = pd.Series(np.full(n_orders, "", dtype=object), dtype=STRING)
 
     def value(col: str) -> pd.Series:
-        return pd.Series(vals.get(col, np.full(n_orders, "", dtype=object)), dtype=object)
+        return vals.get(col, empty)
 
     # dates: to the shop's timezone
     fmt_text = rules.date_format or rules.date_formats_text
     created_text = value("created_at")
     created = parse_times(created_text, shop.timezone, rules.source_tz, rules.date_format)
-    missing = (created_text == "").to_numpy()
+    missing = (created_text == "").to_numpy(dtype=bool)
     reject_orders(missing, f"missing {label('created_at')}")
     bad = ~missing & np.isnat(created)
     reject_orders(bad, f"unparseable {label('created_at')}", _q(created_text, f" (expected {fmt_text})"))
@@ -112,14 +130,14 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     reject_orders(window.too_late(created), implausible, _q(created_text, " " + window.after_text))
     cancel_text = value("cancelled_at")
     cancelled_at = parse_times(cancel_text, shop.timezone, rules.source_tz, rules.date_format)
-    bad = (cancel_text != "").to_numpy() & np.isnat(cancelled_at)
+    bad = (cancel_text != "").to_numpy(dtype=bool) & np.isnat(cancelled_at)
     reject_orders(bad, f"unparseable {label('cancelled_at')}", _q(cancel_text, f" (expected {fmt_text})"))
 
     # status
     if src.has("status"):
         raw_status = value("status")
         status = raw_status.str.lower().map(dict(rules.statuses)).fillna("").to_numpy(dtype=object)
-        none = (raw_status == "").to_numpy()
+        none = (raw_status == "").to_numpy(dtype=bool)
         reject_orders(none, f"missing {label('status')}")
         known = ", ".join(dict.fromkeys(rules.statuses))
         reject_orders(
@@ -140,8 +158,8 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     reject_orders(
         no_rate,
         "currency without a rate",
-        (currency + f" is not the shop's currency ({shop.currency}): pass --rates FILE.csv with a "
-         "rate for it").to_numpy(),
+        lambda c: currency.iloc[c].to_numpy(dtype=object)
+        + f" is not the shop's currency ({shop.currency}): pass --rates FILE.csv with a rate for it",
     )
     rate = np.where(np.isnan(rate), 1.0, rate)
 
@@ -153,12 +171,12 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
         code[code == MISSING] = OK
         _amount_rejects(code, cents, label(col), text, reject_orders)
         money[col] = np.where(code == OK, cents, 0)
-    discount_given = (value("discount") != "").to_numpy()
+    discount_given = (value("discount") != "").to_numpy(dtype=bool)
 
     email = value("email").str.lower()
-    has_email = (email != "").to_numpy()
+    has_email = (email != "").to_numpy(dtype=bool)
     reject_orders(has_email & ~email.str.fullmatch(_EMAIL).to_numpy(dtype=bool), f"invalid {label('email')}", _q(email))
-    reject_orders((email.str.len() > MAX_LENGTH["email"]).to_numpy(), f"{label('email')} longer than 255 characters")
+    reject_orders((email.str.len() > MAX_LENGTH["email"]).to_numpy(dtype=bool), f"{label('email')} longer than 255 characters")
 
     # ------------------------------------------------------------------ line values
     qty, qcode = parse_integer(src.col("quantity"))
@@ -248,7 +266,9 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
             "discount_cents": discount_c[sel],
             "shipping_cents": shipping_c[sel],
             "tax_cents": tax_c[sel],
-            "discount_code": codes_text.where(codes_text != "", None).to_numpy(dtype=object)[sel],
+            "discount_code": np.where(
+                (codes_text != "").to_numpy(dtype=bool), codes_text.to_numpy(dtype=object), None
+            )[sel],
             "cancelled_at": cancelled_at[sel],
             "refund_product": r_product[sel],
             "refund_shipping": r_ship[sel],
@@ -317,7 +337,8 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     fallback = placeholder[0] + customers.index.astype(str) + placeholder[1]
     customers["email"] = customers["email"].where(customers["email"] != "", fallback)
     for col in ("first_name", "last_name", "country", "region", "city"):
-        customers[col] = customers[col].str.slice(0, MAX_LENGTH[col])
+        values = customers[col].str.slice(0, MAX_LENGTH[col])
+        customers[col] = values.where(values != "", PLACEHOLDERS[col])
 
     refunds = _dated_refunds(src, order_keys, order_id, accepted_orders, rate, shop)
     return Batch(
@@ -333,16 +354,19 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
 
 
 # ---------------------------------------------------------------------------------------- helpers
-def _q(values: pd.Series, suffix: str = "") -> np.ndarray:
-    return (quoted(values) + suffix).to_numpy(dtype=object)
+def _q(values: pd.Series, suffix: str = ""):
+    """Detail for ``reject_orders``: the quoted value of each rejected order, plus ``suffix``."""
+    return lambda c: quoted(values.iloc[c]).to_numpy(dtype=object) + suffix
 
 
-def _cents_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _cents_pair(a: np.ndarray, b: np.ndarray):
+    """Detail for ``reject_orders``: ``"12.00 vs 10.00"`` of each rejected order."""
+
     def text(c: np.ndarray) -> pd.Series:
         c = pd.Series(c)
         return (c // 100).astype(str) + "." + (c % 100).astype(str).str.zfill(2)
 
-    return (text(a) + " vs " + text(b)).to_numpy(dtype=object)
+    return lambda c: text(a[c]).to_numpy(dtype=object) + " vs " + text(b[c]).to_numpy(dtype=object)
 
 
 def _amount_rejects(code, cents, shown, text, reject_orders) -> None:
@@ -383,8 +407,17 @@ def _poison_whole_orders(rej: Rejects, codes, key: pd.Series, okey: str, lines: 
     )
 
 
+def _arrow(s: pd.Series) -> pa.Array:
+    """The Arrow string array behind a Series (one chunk)."""
+    values = s.array
+    if hasattr(values, "_pa_array"):
+        chunked = values._pa_array
+        return chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+    return pa.array(s.to_numpy(dtype=object), pa.string())
+
+
 def _names(billing: pd.Series, first: pd.Series, last: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    parts = billing.str.split(" ", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+    parts = billing.str.extract(r"^(\S*)\s*(.*)$").fillna("")
     first = first.where(first != "", parts[0])
     last = last.where(last != "", parts[1])
     return (

@@ -106,7 +106,7 @@ def plan(batch: Batch, db: Database, now: datetime) -> Plan:
         "products": _new_products(batch, db),
         "orders": _order_rows(orders.loc[write_ids], base, refunds),
         "order_items": _item_rows(batch.items[np.isin(batch.items["order_id"], write_ids)]),
-        "refunds": pa.concat_tables([kept_refunds, _refund_table(refunds)]),
+        "refunds": _concat(kept_refunds, _refund_table(refunds)),
         "order_events": _event_table(events, db, recorded),
     }
     return Plan(
@@ -118,6 +118,14 @@ def plan(batch: Batch, db: Database, now: datetime) -> Plan:
         refunds=len(refunds),
         events=len(events),
     )
+
+
+def _concat(*tables: pa.Table) -> pa.Table:
+    """Non-empty tables as one chunk each column (an empty chunk upsets pyarrow's CSV writer)."""
+    parts = [t for t in tables if t.num_rows]
+    if not parts:
+        return tables[0]
+    return pa.concat_tables(parts).combine_chunks()
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -311,7 +319,11 @@ def _events(orders, db_old, diffs, items_differ, refund_more, changed, is_new, r
     details: list[str] = []
     kinds: list[str] = []
     happened: list = []
-    first_refund = refunds.drop_duplicates("order_id").set_index("order_id")["refunded_at"] if len(refunds) else pd.Series(dtype=object)
+    sourced = refunds[refunds["dated_by"] == "source"] if len(refunds) else refunds
+    first_refund = (
+        sourced.drop_duplicates("order_id").set_index("order_id")["refunded_at"]
+        if len(sourced) else pd.Series(dtype=object)
+    )
     cols = {f: diffs[f][changed] for f in diffs}
     items = items_differ[changed]
     more = refund_more[changed]

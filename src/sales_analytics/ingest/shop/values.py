@@ -21,11 +21,11 @@ def parse_times(
     A value with a UTC offset is converted to the shop's zone; one without is read in
     ``source_tz`` (default: the shop's zone). Each distinct text is parsed once.
     """
-    values = pd.Series(np.asarray(s, dtype=object))
-    codes, uniques = pd.factorize(values)
-    uniq = pd.Series(uniques, dtype=object)
+    values = s if isinstance(s, pd.Series) else pd.Series(np.asarray(s, dtype=object))
+    codes, uniques = pd.factorize(values.astype("string[pyarrow]"))
+    uniq = pd.Series(uniques, dtype="string[pyarrow]")
     out = pd.Series(pd.NaT, index=uniq.index, dtype="datetime64[us]")
-    todo = (uniq != "").to_numpy()
+    todo = (uniq != "").to_numpy(dtype=bool)
     formats = [fmt] if fmt else [SHOPIFY_DATE, "ISO8601"]
     for f in formats:
         if not todo.any():
