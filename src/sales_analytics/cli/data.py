@@ -104,10 +104,13 @@ def import_(
                 timezone=timezone, encoding=encoding,
             )
         console.print(
-            f"imported {file} ({r.fmt}, shop currency {r.currency}, timezone {r.timezone}): "
+            f"imported {file} ({r.fmt}; shop currency {r.currency}, timezone {r.timezone})",
+            highlight=False, soft_wrap=True,
+        )
+        console.print(
             f"orders {r.inserted:,} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
             f"{r.rejected_orders:,} rejected; {r.refunds:,} refunds and {r.events:,} events added",
-            highlight=False,
+            highlight=False, soft_wrap=True,
         )
     else:
         if rates is not None or currency is not None or timezone is not None:
@@ -118,11 +121,14 @@ def import_(
         table.add_column("table")
         table.add_column("loaded", justify="right")
         table.add_column("already there", justify="right")
-        for name in result.loaded:
-            table.add_row(name, f"{result.loaded[name]:,}", f"{result.skipped[name]:,}")
+        for name in result.skipped:
+            table.add_row(name, f"{result.loaded.get(name, 0):,}", f"{result.skipped[name]:,}")
         console.print(table)
         r = result
-    console.print(f"{r.rejected:,} of {r.rows:,} lines rejected -> {r.reject_path}", highlight=False)
+    console.print(
+        f"{r.rejected:,} of {r.rows:,} lines rejected -> {r.reject_path}",
+        highlight=False, soft_wrap=True,
+    )
     for reason, count in r.reasons.items():
         console.print(f"  {count:>8,}  {reason}", highlight=False)
 

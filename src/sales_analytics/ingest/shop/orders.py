@@ -281,9 +281,10 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     # ------------------------------------------------------------------ items and products
     lines_ok = np.flatnonzero(ok_line)
     product_key = sku.where(sku != "", "name:" + name)
+    pcodes, puniq = pd.factorize(product_key.iloc[lines_ok])
     product_id = np.zeros(src.n, dtype=np.int64)
     if len(lines_ok):
-        product_id[lines_ok] = map_keys(product_key.iloc[lines_ok])
+        product_id[lines_ok] = map_keys(pd.Series(puniq, dtype=STRING))[pcodes]
     items = pd.DataFrame(
         {
             "order_id": order_id[codes[lines_ok]],
@@ -294,26 +295,28 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
         }
     )
     items["position"] = items.groupby("order_id", sort=False).cumcount().to_numpy()
-    line_dates = created[codes[lines_ok]]
-    prod = pd.DataFrame(
-        {
-            "product_id": product_id[lines_ok],
-            "product_name": name.iloc[lines_ok].where(name.iloc[lines_ok] != "", sku.iloc[lines_ok]).to_numpy(dtype=object),
-            "brand": src.col("vendor").iloc[lines_ok].to_numpy(dtype=object),
-            "category": src.col("category").iloc[lines_ok].to_numpy(dtype=object),
-            "price_cents": price_c[lines_ok],
-            "date": line_dates,
-        }
-    ).sort_values(["product_id", "date"], kind="stable")
-    grouped = prod.groupby("product_id", sort=False)
+    # per product: the attributes and price of its latest line, created at its first
+    line_dates = created[codes[lines_ok]].view(np.int64)
+    order = np.lexsort((line_dates, product_id[lines_ok]))
+    pid_sorted = product_id[lines_ok][order]
+    last = np.flatnonzero(np.r_[pid_sorted[1:] != pid_sorted[:-1], True])
+    start = np.r_[0, last[:-1] + 1]
+    pick = lines_ok[order[last]]
+
+    def attr(col: str, limit: int) -> np.ndarray:
+        return src.col(col).iloc[pick].str.slice(0, limit).to_numpy(dtype=object)
+
+    names = attr("product_name", MAX_LENGTH["product_name"])
+    names = np.where(names == "", attr("sku", MAX_LENGTH["product_name"]), names)
     products = pd.DataFrame(
         {
-            "product_name": grouped["product_name"].last().str.slice(0, MAX_LENGTH["product_name"]),
-            "brand": grouped["brand"].last().str.slice(0, MAX_LENGTH["brand"]),
-            "category": grouped["category"].last().str.slice(0, MAX_LENGTH["category"]),
-            "price_cents": grouped["price_cents"].last(),
-            "created_at": grouped["date"].min(),
-        }
+            "product_name": names,
+            "brand": attr("vendor", MAX_LENGTH["brand"]),
+            "category": attr("category", MAX_LENGTH["category"]),
+            "price_cents": price_c[pick],
+            "created_at": line_dates[order[start]].astype("datetime64[us]"),
+        },
+        index=pd.Index(pid_sorted[last], name="product_id"),
     )
 
     # ------------------------------------------------------------------ customers

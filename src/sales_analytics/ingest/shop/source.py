@@ -126,7 +126,11 @@ class SourceLines:
 
 
 def canonical_frame(raw: RawFile, columns: Mapping[str, str]) -> pd.DataFrame:
-    """The canonical columns (canonical -> header name) of ``raw``, stripped."""
-    return pd.DataFrame(
-        {canonical: raw.frame[header].str.strip() for canonical, header in columns.items()}
-    )
+    """The canonical columns (canonical -> header name) of ``raw``, stripped (a column without
+    surrounding spaces is shared with ``raw``, not copied)."""
+    out = {}
+    for canonical, header in columns.items():
+        s = raw.frame[header]
+        padded = s.str.contains(r"^\s|\s$", regex=True).fillna(False).to_numpy(dtype=bool)
+        out[canonical] = s.str.strip() if padded.any() else s
+    return pd.DataFrame(out, copy=False)
