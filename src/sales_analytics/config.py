@@ -25,11 +25,15 @@ variable                default         meaning
 ``SA_MIN_ORDER_DATE``   ``1990-01-01``  import: earlier order dates are rejected (YYYY-MM-DD)
 ``SA_MAX_FUTURE_DAYS``  ``1``           import: order dates after now + this many days are
                                         rejected
+``SA_FISCAL_YEAR_START``  ``1``         month (1-12) the shop's fiscal year starts in
 ======================  ==============  ==========================================================
 
 API serving: ``SA_STATEMENT_TIMEOUT`` (seconds, default 30) cancels a query that runs, or waits on a
 lock, longer than that (HTTP 503); ``SA_CORS_ORIGINS`` (comma-separated origins, default none) is the
 CORS allow-list of browser origins (none: no CORS headers).
+
+``SA_CURRENCY``, ``SA_TIMEZONE`` and ``SA_FISCAL_YEAR_START`` are the defaults for a database
+without shop settings; a database's own ``shop_settings`` row wins (``storage.shop``).
 
 An empty variable counts as unset. A bad value raises :class:`SettingsError` (a ``ValueError``
 with a one-line message naming the variable).
@@ -92,6 +96,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(None, alias="SA_API_KEY")
     currency: str = Field("USD", alias="SA_CURRENCY")
     timezone: str = Field("UTC", alias="SA_TIMEZONE")
+    fiscal_year_start: int = Field(1, ge=1, le=12, alias="SA_FISCAL_YEAR_START")
     statement_timeout: float = Field(30.0, gt=0, le=86400, alias="SA_STATEMENT_TIMEOUT")
     cors_origins: str = Field("", alias="SA_CORS_ORIGINS")
     #: tests only (tests/reliability): the write step where storage pauses to be killed

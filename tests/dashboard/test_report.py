@@ -62,7 +62,7 @@ def test_report_inlines_the_map_outlines(loaded_db, tmp_path):
     and the map is the world at resolution 110, the figure plotly.js would look that file up for."""
     import json
 
-    from sales_analytics.reports import geo_assets
+    from sales_analytics.present import geo_assets
 
     text = write_report(loaded_db, tmp_path / "r.html", models_dir=tmp_path).html.read_text("utf-8")
     assert text.count("window.PlotlyGeoAssets.topojson[") == 1
@@ -86,7 +86,7 @@ def test_shipped_topojson_covers_the_mapped_countries():
     import tomllib
     from pathlib import Path
 
-    from sales_analytics.reports import charts, geo_assets
+    from sales_analytics.present import charts, geo_assets
 
     topo = json.loads(geo_assets.topojson_text())
     assert topo["type"] == "Topology"
@@ -102,7 +102,7 @@ def test_shipped_topojson_covers_the_mapped_countries():
 
 
 def test_dashboard_topojson_url():
-    from sales_analytics.reports.geo_assets import static_url
+    from sales_analytics.present.geo_assets import static_url
 
     assert static_url() == static_url("/") == "/app/static/"
     assert static_url("/shop/") == static_url("shop") == "/shop/app/static/"

@@ -52,7 +52,7 @@ def test_create_schema_replace_is_one_write(backend_url, frames):
     with connect(backend_url) as db:
         metrics.load(db, frames, replace=True)
         db.create_schema(replace=True)
-        assert db.counts() == {name: 0 for name in frames}
+        assert set(db.counts().values()) == {0}
         assert db.data_version().version == 2  # the version survives a replace: it only grows
 
 

@@ -19,11 +19,18 @@ from sales_analytics.cli.common import (
     progress,
     require_schema,
 )
-from sales_analytics.storage import TABLES
+from sales_analytics.storage import CORE_TABLES, TABLES
 
 Scale = Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")]
 Seed = Annotated[int, typer.Option(help="Same seed -> byte-identical data")]
 Replace = Annotated[bool, typer.Option(help="Drop and recreate the schema first")]
+Currency = Annotated[str | None, typer.Option(help="The shop's currency (default SA_CURRENCY)")]
+TimeZone = Annotated[
+    str | None, typer.Option("--timezone", help="The shop's IANA time zone (default SA_TIMEZONE)")
+]
+FiscalStart = Annotated[
+    int | None, typer.Option(help="Month 1-12 the fiscal year starts in (default SA_FISCAL_YEAR_START)")
+]
 
 
 @friendly
@@ -33,24 +40,22 @@ def generate(
     ),
     scale: Scale = 1.0,
     seed: Seed = 42,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
-    """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json)."""
-    import pyarrow.parquet as pq
+    """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json), block by
+    block of customers (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
+    from sales_analytics.synth import stream
+    from sales_analytics.synth.files import write_parquet
 
-    from sales_analytics.synth import generate as synth_generate
-
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
+    shop = stream(scale=scale, seed=seed, settings=settings)
     with progress() as bar:
-        task = bar.add_task("generating", total=1 + len(TABLES))
-        data = synth_generate(scale=scale, seed=seed)
-        bar.advance(task)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, table in data.tables.items():
-            bar.update(task, description=f"writing {name}")
-            pq.write_table(table, out / f"{name}.parquet")
-            bar.advance(task)
-    pq.write_table(data.truth, out / "truth.parquet")
-    (out / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
-    print_counts("generated", data.num_rows)
+        task = bar.add_task(f"generating scale {scale:g}", total=shop.num_blocks)
+        counts = write_parquet(shop, out, on_block=lambda _block: bar.advance(task))
+    print_counts("generated", counts)
     console.print(f"written to [bold]{out}[/]")
 
 
@@ -60,13 +65,14 @@ def load(
     database_url: DbUrl = None,
     replace: Replace = False,
 ) -> None:
-    """Load Parquet files from FOLDER into the database in one transaction."""
-    import pyarrow.parquet as pq
+    """Load Parquet files from FOLDER into the database in one transaction (read block by block)."""
+    from sales_analytics.storage.parquet import read_blocks
 
-    missing = [n for n in TABLES if not (folder / f"{n}.parquet").is_file()]
+    missing = [n for n in CORE_TABLES if not (folder / f"{n}.parquet").is_file()]
     if missing:
         fail(f"{folder}: missing {', '.join(m + '.parquet' for m in missing)}")
-    frames = {n: pq.read_table(folder / f"{n}.parquet") for n in TABLES}
+    frames = read_blocks({n: folder / f"{n}.parquet" for n in TABLES
+                          if (folder / f"{n}.parquet").is_file()})
     with open_db(database_url, write=True) as db:
         _load_frames(db, frames, replace)
 
@@ -121,8 +127,10 @@ def import_(
         table.add_column("table")
         table.add_column("loaded", justify="right")
         table.add_column("already there", justify="right")
-        for name in result.skipped:
-            table.add_row(name, f"{result.loaded.get(name, 0):,}", f"{result.skipped[name]:,}")
+        for name in CORE_TABLES:
+            table.add_row(
+                name, f"{result.loaded.get(name, 0):,}", f"{result.skipped.get(name, 0):,}"
+            )
         console.print(table)
         r = result
     console.print(
@@ -139,24 +147,40 @@ def build(
     scale: Scale = 1.0,
     seed: Seed = 42,
     replace: Replace = False,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
-    """Generate a synthetic shop and load it into the database (schema, views, refresh)."""
-    import pyarrow.parquet as pq
+    """Generate a synthetic shop and load it into the database (schema, views, refresh), block by
+    block of customers in one transaction (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
+    from sales_analytics.synth import stream
+    from sales_analytics.synth.files import ParquetSink, params_doc
 
-    from sales_analytics.synth import generate as synth_generate
-
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
     with open_db(database_url, write=True) as db:
         if db.has_schema() and not replace and db.counts()["orders"] > 0:
             fail("the database already holds orders: pass --replace to rebuild it")
-        with progress() as bar:
-            task = bar.add_task(f"generating scale {scale:g}", total=1)
-            data = synth_generate(scale=scale, seed=seed)
-            bar.advance(task)
-        _load_frames(db, data.tables, replace)
-        if db.kind == "duckdb" and db.parsed.path != ":memory:":
-            truth_dir = Path(db.parsed.path).parent
-            pq.write_table(data.truth, truth_dir / "truth.parquet")
-            (truth_dir / "params.json").write_text(json.dumps(_params_doc(data), indent=2))
+        shop = stream(scale=scale, seed=seed, settings=settings)
+        # the truth goes next to a DuckDB file (written as the blocks are generated)
+        truth_dir = Path(db.parsed.path).parent if db.is_file else None
+        sink = ParquetSink(truth_dir) if truth_dir else None
+
+        def blocks():
+            for block in shop.blocks():
+                if sink is not None:
+                    sink.write("truth", block.truth)
+                yield block.tables
+
+        try:
+            _load_frames(db, blocks(), replace, blocks=shop.num_blocks)
+        except BaseException:
+            if sink is not None:
+                sink.abort()
+            raise
+        if sink is not None:
+            sink.commit()
+            (truth_dir / "params.json").write_text(json.dumps(params_doc(shop), indent=2))
 
 
 @friendly
@@ -173,7 +197,8 @@ def refresh(database_url: DbUrl = None) -> None:
 
 @friendly
 def info(database_url: DbUrl = None) -> None:
-    """Show what the database holds: row counts, date range, net revenue (the ``kpis`` metric)."""
+    """Show what the database holds: row counts, date range, net revenue (the ``kpis`` metric),
+    the shop's currency, time zone and fiscal year start."""
     from sales_analytics import metrics
     from sales_analytics.present import format as fmt
 
@@ -191,21 +216,40 @@ def info(database_url: DbUrl = None) -> None:
         for key in ("first_order_at", "last_order_at", "revenue", "orders"):
             column = columns.column(key)
             table.add_row(column.label, fmt.value(kpis[key], column.unit))
+        shop = db.shop_settings()
+        origin = "" if shop.stored else " (default: no shop settings in the database)"
+        table.add_row("Currency", shop.currency + origin)
+        table.add_row("Time zone", shop.timezone + origin)
+        table.add_row("Fiscal year starts", _MONTHS[shop.fiscal_year_start_month - 1] + origin)
         if version is not None:
             table.add_row("Data version", f"{version.version} ({_when(version)})")
         console.print(table)
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
 # ------------------------------------------------------------------------------------ helpers
-def _load_frames(db, frames, replace: bool) -> None:
-    """Replace (or append), load and materialize in ONE transaction (``metrics.load``)."""
+def _load_frames(db, frames, replace: bool, blocks: int | None = None) -> None:
+    """Replace (or append), load and materialize in ONE transaction (``metrics.load``); ``frames``
+    is a mapping of tables or an iterable of such blocks (``blocks`` of them, when known)."""
     from sales_analytics import metrics
 
     what = "replacing, loading" if replace else "loading"
     with progress() as bar:
-        task = bar.add_task(f"{what} and materializing (one transaction)", total=1)
-        counts = metrics.load(db, frames, replace=replace)
-        bar.advance(task)
+        task = bar.add_task(f"{what} and materializing (one transaction)", total=blocks or 1)
+
+        def counted(items):
+            for block in items:
+                yield block
+                bar.advance(task)
+
+        if isinstance(frames, dict):
+            counts = metrics.load(db, frames, replace=replace)
+        else:
+            counts = metrics.load(db, counted(frames), replace=replace)
+        bar.update(task, completed=blocks or 1)
     print_counts(f"loaded into {db.kind}{_as_of(db.data_version())}", counts)
 
 
@@ -215,14 +259,3 @@ def _when(version) -> str:
 
 def _as_of(version) -> str:
     return "" if version is None else f" (data version {version.version}, {_when(version)})"
-
-
-def _params_doc(data) -> dict:
-    return {
-        "seed": data.seed,
-        "scale": data.scale,
-        "start": data.start.isoformat(),
-        "end": data.end.isoformat(),
-        "time_unit": "operational day (see synth/generator.py)",
-        "params": data.params,
-    }

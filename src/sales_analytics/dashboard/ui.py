@@ -17,7 +17,7 @@ from sales_analytics.dashboard import data
 from sales_analytics.insights import Finding
 from sales_analytics.metrics import SEGMENT_NAMES, Column, Filters
 from sales_analytics.present import format as fmt
-from sales_analytics.reports import geo_assets
+from sales_analytics.present import geo_assets
 
 FILTERS_KEY = "filters"
 #: Severity -> Streamlit markdown badge (web-font icons: they render without emoji fonts).

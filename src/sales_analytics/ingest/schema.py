@@ -3,10 +3,10 @@ of a product, and the values stored when the export does not have them (docs/imp
 
 from __future__ import annotations
 
-from sales_analytics.storage import TABLES
+from sales_analytics.storage import CORE_TABLES
 
 #: The tables an import appends to, in load order.
-TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+TABLE_NAMES: tuple[str, ...] = CORE_TABLES
 
 #: Values stored when the export does not have them (documented in docs/import.md).
 PLACEHOLDERS: dict[str, str] = {

@@ -166,14 +166,15 @@ def daily_anomalies(
                     f", from {fmt_num(r['orders'])} orders "
                     f"({_versus(r['orders'], r['expected_orders'], fmt_num)} usual)"
                 )
-        text += f"; robust z = {fmt_num(r['z'], 1)}: an unusually {'high' if high else 'low'} day."
+        text += f": an unusually {'high' if high else 'low'} day."
         out.append(
             Finding(
                 kind="anomaly",
                 severity="positive" if high else "warning",
-                title=f"{'Spike' if high else 'Dip'} on {day.date().isoformat()}",
+                title=f"Unusually {'high' if high else 'low'} revenue on {label}",
                 text=text,
                 value=float(r["z"]),
+                impact=abs(float(r["revenue"]) - float(r["expected_revenue"])),
                 subject=day.date().isoformat(),
                 data={
                     "revenue": float(r["revenue"]),

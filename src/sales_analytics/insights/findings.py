@@ -28,6 +28,9 @@ class Finding:
         One or two sentences; every number in it is computed from the data.
     value
         The headline number (a growth rate, a share, a robust z-score...).
+    impact
+        The money at stake, in the shop's currency (a revenue change, the spend of customers
+        slipping away, a day's distance from its expected revenue...): findings are ranked by it.
     subject
         What the finding is about (a category, a country, a segment, a day).
     data
@@ -39,6 +42,7 @@ class Finding:
     title: str
     text: str
     value: float | None = None
+    impact: float | None = None
     subject: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -53,15 +57,21 @@ class Finding:
             "title": self.title,
             "text": self.text,
             "value": self.value,
+            "impact": self.impact,
             "subject": self.subject,
         }
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Most urgent first; within a severity, the largest absolute value first."""
+    """The most money at stake first (``impact``; findings without one last), then the most
+    urgent severity, then the largest absolute value."""
     return sorted(
         findings,
-        key=lambda f: (SEVERITIES.index(f.severity), -abs(f.value) if f.value is not None else 0.0),
+        key=lambda f: (
+            -abs(f.impact) if f.impact is not None and finite(f.impact) else math.inf,
+            SEVERITIES.index(f.severity),
+            -abs(f.value) if f.value is not None else 0.0,
+        ),
     )
 
 

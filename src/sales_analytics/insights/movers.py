@@ -86,6 +86,7 @@ def biggest_movers(
                 title=f"{name} {'up' if up else 'down'} {fmt_pct(abs(r['growth']))}",
                 text=text,
                 value=float(r["growth"]),
+                impact=abs(float(r["change"])),
                 subject=name,
                 data={
                     "key": key,

@@ -97,6 +97,7 @@ def headline(comparison: pd.DataFrame) -> list[Finding]:
                 title=f"{r['label']} {'up' if up else 'down'} {fmt_pct(abs(r['change_pct']))}",
                 text=text,
                 value=float(r["change_pct"]),
+                impact=abs(float(r["current"]) - float(r["previous"])) if r["kind"] == "money" else None,
                 subject=key,
                 data={"current": r["current"], "previous": r["previous"]},
             )

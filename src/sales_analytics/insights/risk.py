@@ -88,6 +88,7 @@ def value_at_risk(risk: pd.DataFrame) -> list[Finding]:
             title=f"{fmt_money(cell['clv'])} of predicted value at high risk",
             text=text,
             value=float(cell["clv_share"]),
+            impact=float(cell["clv"]),
             subject="high value x high risk",
             data={"customers": int(cell["customers"]), "clv": float(cell["clv"]), "mean_churn": mean_p},
         )

@@ -47,6 +47,7 @@ def segments_at_risk(
                 title=f"{seg}: {fmt_money(spent)} of customer value slipping away",
                 text=text,
                 value=share,
+                impact=spent,
                 subject=seg,
                 data={
                     "customers": int(r["customers"]),

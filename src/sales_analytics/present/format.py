@@ -1,6 +1,7 @@
 """Numbers to text, from the catalogue's declared units: the one formatter every surface uses.
 
-Money has the shop's currency (``SA_CURRENCY``) and always two decimals; counts have thousands
+Money has the shop's currency (the database's ``shop_settings``, else ``SA_CURRENCY``: see
+``storage.shop``) and always two decimals; counts have thousands
 separators and no decimals; ratios and percents one decimal with ``%``; days are whole or one
 decimal; missing values are an en dash.
 """
@@ -14,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from sales_analytics.config import get_settings
 from sales_analytics.metrics.spec import Column
+from sales_analytics.storage import shop
 
 MISSING = "–"
 #: ISO 4217 code -> symbol written before the amount (other codes are written after it).
@@ -29,8 +30,9 @@ DECIMALS: dict[str, int] = {"currency": 2, "count": 0, "ratio": 1, "percent": 1,
 
 
 def currency() -> str:
-    """The shop's currency code (settings)."""
-    return get_settings().currency
+    """The shop's currency code: the settings of the database this process serves, else
+    ``SA_CURRENCY`` (:func:`sales_analytics.storage.shop.active`)."""
+    return shop.active().currency
 
 
 def _missing(value: Any) -> bool:
@@ -101,7 +103,7 @@ def frame(data: pd.DataFrame, columns: Iterable[Column], *, technical: bool = Fa
     """``data`` as text with plain labels as headers: every declared column that ``data`` has,
     formatted by its unit; technical columns left out unless ``technical``."""
     out = {}
-    code = currency()  # once per table: the settings are read from the environment each time
+    code = currency()  # once per table
     for c in columns:
         if c.name not in data.columns or (c.technical and not technical):
             continue

@@ -28,9 +28,9 @@ from plotly.offline import get_plotlyjs
 
 from sales_analytics import insights, metrics
 from sales_analytics.metrics import Filters, TableSource
+from sales_analytics.present import charts
 from sales_analytics.present import format as fmt
-from sales_analytics.reports import charts
-from sales_analytics.reports.geo_assets import plotly_geo_assets_script
+from sales_analytics.present.geo_assets import plotly_geo_assets_script
 
 CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
 

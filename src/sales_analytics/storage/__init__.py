@@ -19,9 +19,21 @@ from sales_analytics.storage.readers import (
     ReadPool,
     StatementTimeout,
 )
-from sales_analytics.storage.schema import ORDER_STATUSES, PAYMENT_METHODS, TABLES
+from sales_analytics.storage.schema import (
+    CORE_TABLES,
+    EVENT_KINDS,
+    ORDER_STATUSES,
+    PAYMENT_METHODS,
+    REFUND_DATED_BY,
+    TABLES,
+)
+from sales_analytics.storage.shop import ShopSettings
 
 __all__ = [
+    "CORE_TABLES",
+    "EVENT_KINDS",
+    "REFUND_DATED_BY",
+    "ShopSettings",
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
     "TABLES",

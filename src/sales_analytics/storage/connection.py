@@ -10,7 +10,7 @@ version) in :mod:`~sales_analytics.storage.load`, the materialized copies in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,12 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import ibis
-import pyarrow as pa
 
-from sales_analytics.storage import ddl, materialized, swap
+from sales_analytics.storage import ddl, materialized, shop, swap
 from sales_analytics.storage.ddl import VERSION_TABLE
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
+from sales_analytics.storage.load import Frames, KeyDeletes
 from sales_analytics.storage.load import write as write_frames
 from sales_analytics.storage.schema import TABLES
 
@@ -140,6 +140,8 @@ class Database:
             self._stamp = cursor_of._stamp  # under the other cursors)
         elif self.is_file:
             self._stamp = swap.attach(self.raw, self.path)
+        if cursor_of is None:
+            shop.note(self.shop_settings())
 
     # ------------------------------------------------------------------ basics
     @property
@@ -229,7 +231,19 @@ class Database:
         return names
 
     def has_schema(self) -> bool:
-        return set(TABLES) <= self.existing_tables()
+        return not self.missing_tables()
+
+    def missing_tables(self) -> list[str]:
+        """The schema's tables this database lacks (all of them before ``build``; the newer ones
+        in a database built by an older version: ``build --replace`` recreates it)."""
+        existing = self.existing_tables()
+        return [name for name in TABLES if name not in existing]
+
+    def shop_settings(self) -> shop.ShopSettings:
+        """The shop's currency, timezone and fiscal year start: the database's ``shop_settings``
+        row, else the configured defaults (``SA_CURRENCY``, ``SA_TIMEZONE``,
+        ``SA_FISCAL_YEAR_START``). One query."""
+        return shop.read(self.dialect, self.raw)
 
     def counts(self) -> dict[str, int]:
         return {name: int(self.query(f"SELECT count(*) FROM {name}")[0][0]) for name in TABLES}
@@ -262,6 +276,7 @@ class Database:
             raise StorageError("reopen() the connection a cursor was made from, not the cursor")
         if self.is_file:
             self._stamp = swap.attach(self.raw, self.path)
+            shop.note(self.shop_settings())
 
     # ------------------------------------------------------------------ schema
     def drop_all(self) -> None:
@@ -289,16 +304,17 @@ class Database:
     # ------------------------------------------------------------------ writing
     def write(
         self,
-        frames: Mapping[str, pa.Table],
+        frames: Frames,
         *,
         replace: bool = False,
         materialize: Sequence[materialized.Copy] | None = None,
         kind: str | None = None,
         create: bool = True,
-        delete: Mapping[str, tuple[str, pa.Array]] | None = None,
+        delete: KeyDeletes | None = None,
     ) -> dict[str, int]:
         """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
-        ``frames`` (parents first), rebuild the materialized copies from ``materialize`` (or drop
+        ``frames`` (parents first; one mapping of Arrow tables, or an iterable of them appended
+        block by block, e.g. ``storage.parquet.read_blocks`` or the streaming generator), rebuild the materialized copies from ``materialize`` (or drop
         them without it: no copy is ever older than its tables) and bump the data version.
 
         A failure (or a kill) at any point leaves the data, copies, indexes and data version as
@@ -308,14 +324,16 @@ class Database:
         column, keys)) first removes the rows an upsert replaces, in the same transaction
         (:mod:`~sales_analytics.storage.replace`). Returns rows per table.
         """
-        return write_frames(
+        counts = write_frames(
             self, frames, replace=replace, materialize=materialize, kind=kind, create=create,
             delete=delete,
         )
+        shop.note(self.shop_settings())
+        return counts
 
     def load(
         self,
-        frames: Mapping[str, pa.Table],
+        frames: Frames,
         *,
         materialize: Sequence[materialized.Copy] | None = None,
     ) -> dict[str, int]:

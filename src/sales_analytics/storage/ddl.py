@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sales_analytics.storage import materialized
-from sales_analytics.storage.schema import INDEX_DDL, TABLE_DDL, TABLES, statements
+from sales_analytics.storage.schema import TABLES, secondary_indexes, statements, table_ddl
 
 if TYPE_CHECKING:
     from sales_analytics.storage.dialects import Dialect
@@ -31,9 +31,9 @@ def drop(cur: Any, dialect: Dialect) -> None:
 def create(cur: Any, dialect: Dialect) -> None:
     """Create the status type, tables, constraints, indexes and the bookkeeping tables."""
     cur.execute(dialect.create_status_type)
-    for stmt in statements(TABLE_DDL.format(money=dialect.money)):
+    for stmt in statements(table_ddl(dialect.money)):
         cur.execute(stmt)
-    for stmt in statements(INDEX_DDL):
+    for _table, stmt in secondary_indexes(dialect.skip_indexes).values():
         cur.execute(stmt)
     cur.execute(materialized.META_DDL)
     cur.execute(VERSION_DDL)

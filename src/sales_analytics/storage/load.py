@@ -2,13 +2,16 @@
 
 DuckDB inserts straight from the Arrow tables; PostgreSQL streams them as CSV through COPY, and into
 empty tables it drops the keys, foreign keys and secondary indexes first and restores them before
-COMMIT. Each dialect's ``write`` picks its way.
+COMMIT. Each dialect's ``write`` picks its way. A write takes one mapping of tables or an iterable
+of them (blocks, e.g. from the streaming generator or a Parquet reader): every block is appended in
+the same transaction, and only one block is in memory at a time.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +23,14 @@ from sales_analytics.storage import replace as replace_rows
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
-from sales_analytics.storage.schema import FOREIGN_KEYS, KEYS, TABLES, secondary_indexes
+from sales_analytics.storage.schema import (
+    DEFAULTS,
+    FOREIGN_KEYS,
+    KEYS,
+    SETTINGS_TABLE,
+    TABLES,
+    secondary_indexes,
+)
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
@@ -38,28 +48,31 @@ FAILED = {
 }
 
 
+Frames = Mapping[str, pa.Table] | Iterable[Mapping[str, pa.Table]]
+#: table -> (key column, keys): rows a write deletes before it appends (``replace.delete_keys``)
+KeyDeletes = Mapping[str, tuple[str, pa.Array]]
+
+
 def write(
     db: Database,
-    frames: Mapping[str, pa.Table],
+    frames: Frames,
     *,
     replace: bool = False,
     materialize: Sequence[materialized.Copy] | None = None,
     kind: str | None = None,
     create: bool = True,
-    delete: Mapping[str, tuple[str, pa.Array]] | None = None,
+    delete: KeyDeletes | None = None,
 ) -> dict[str, int]:
     """The one write (see ``Database.write``): replace, append, copies and the data version in
     ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``).
+    ``frames`` is one mapping or an iterable of mappings (blocks), appended in order.
     ``delete`` (table -> (key column, keys)) removes rows before the append, in the same
     transaction (:mod:`.replace`: how an import replaces the rows of changed orders)."""
     kind = kind or ("replace" if replace else "load")
     if replace and not create:
         kind = "drop"
-    unknown = set(frames) - set(TABLES)
-    if unknown:
-        raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
-    ordered = [(name, _conform(name, frames[name])) for name in TABLES if name in frames]
-    rows = sum(table.num_rows for _, table in ordered)
+    blocks = [frames] if isinstance(frames, Mapping) else frames
+    counts: dict[str, int] = {}
     pause = pauser()
     dialect = db.dialect
     try:
@@ -71,19 +84,39 @@ def write(
                     ddl.create(cur, dialect)
             if delete:
                 replace_rows.delete_keys(cur, db, delete)
-            if ordered:
-                dialect.write(cur, ordered)
+            settings = f"DELETE FROM {SETTINGS_TABLE}"  # one row, written whole
+            dialect.write_blocks(cur, _conformed(blocks, counts, lambda: cur.execute(settings)))
             pause("after_load")
             if materialize is not None:
                 materialized.build_copies(cur, db, materialize)
             elif create:  # stale copies would be read: they go until the next refresh
                 materialized.drop_copies(cur, dialect, materialized.recorded_names(cur))
             pause("after_copies")
-            bump_version(cur, dialect, kind, rows)
+            bump_version(cur, dialect, kind, sum(counts.values()))
             pause("before_commit")
     except Exception as exc:  # driver errors -> one clear line, nothing changed
         raise StorageError(f"{FAILED.get(kind, FAILED['load'])}: {first_line(exc)}") from exc
-    return {name: table.num_rows for name, table in ordered}
+    return {name: counts[name] for name in TABLES if name in counts}
+
+
+def _conformed(
+    blocks: Iterable[Mapping[str, pa.Table]],
+    counts: dict[str, int],
+    clear_settings: Callable[[], object],
+) -> Iterator[list[tuple[str, pa.Table]]]:
+    """Each block's tables checked and conformed to the schema, parents first (rows counted);
+    ``clear_settings`` runs before a block that writes the one-row ``shop_settings``."""
+    for block in blocks:
+        unknown = set(block) - set(TABLES)
+        if unknown:
+            raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
+        if SETTINGS_TABLE in block:
+            clear_settings()
+        ordered = [(name, _conform(name, block[name])) for name in TABLES if name in block]
+        for name, table in ordered:
+            counts[name] = counts.get(name, 0) + table.num_rows
+        if ordered:
+            yield ordered
 
 
 def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
@@ -98,7 +131,13 @@ def bump_version(cur, dialect: Dialect, kind: str, rows: int) -> None:
 
 
 def _conform(name: str, table: pa.Table) -> pa.Table:
+    """``table`` with the schema's columns in order and types; a column of :data:`DEFAULTS` left
+    out gets its default (zero money, NULL)."""
     schema = TABLES[name]
+    for col, default in DEFAULTS.get(name, {}).items():
+        if col not in table.column_names:
+            field = schema.field(col)
+            table = table.append_column(col, pa.array([default] * table.num_rows, type=field.type))
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise StorageError(f"{name}: missing column(s) {', '.join(missing)}")
@@ -124,10 +163,23 @@ def insert_arrow(cur, tables: list[tuple[str, pa.Table]]) -> None:
 # ------------------------------------------------------------------------------------ PostgreSQL
 def copy_tables(cur, tables: list[tuple[str, pa.Table]]) -> None:
     """PostgreSQL: COPY each table; into empty tables with the checks dropped and then restored."""
-    bulk = all(_is_empty(cur, name) for name, _ in tables)
-    dropped = _drop_checks(cur, [n for n, _ in tables]) if bulk else ([], [], [])
-    for name, table in tables:
-        _copy(cur, name, table)
+    copy_blocks(cur, [tables])
+
+
+def copy_blocks(cur, blocks: Iterable[list[tuple[str, pa.Table]]]) -> None:
+    """PostgreSQL: COPY every block's tables. When the first block's tables are empty (a bulk
+    load, a replace), the checks of every empty table are dropped before the first block and
+    restored after the last one (later blocks may hold tables the first one does not)."""
+    it = iter(blocks)
+    first = next(it, None)
+    if first is None:
+        return
+    bulk = all(_is_empty(cur, name) for name, _ in first)
+    empty = [name for name in TABLES if _is_empty(cur, name)] if bulk else []
+    dropped = _drop_checks(cur, empty) if bulk else ([], [], [])
+    for block in itertools.chain([first], it):
+        for name, table in block:
+            _copy(cur, name, table)
     _restore_checks(cur, *dropped)
 
 
@@ -138,13 +190,18 @@ def _is_empty(cur, name: str) -> bool:
 
 def _drop_checks(cur, tables: list[str]) -> tuple[list[str], list[str], list[str]]:
     """Bulk load into empty tables: drop FKs and secondary indexes inside the load's transaction,
-    and the keys too when all four tables are loaded (no other table references them then).
+    and the keys of the tables that only these tables reference (their FKs go too).
 
     They come back (keys and indexes built once, FKs validated in one pass) before COMMIT, so the load
     is still all-or-nothing and no row escapes a check; it is just ~5x faster than row-by-row checks.
     """
     fks = [n for n, (t, _) in FOREIGN_KEYS.items() if t in tables]
-    keys = list(KEYS) if set(tables) == set(TABLES) else []
+    outside = {  # tables referenced by a foreign key of a table not dropped here
+        clause.split("REFERENCES ")[1].split()[0]
+        for table, clause in FOREIGN_KEYS.values()
+        if table not in tables
+    }
+    keys = [n for n, (t, _) in KEYS.items() if t in tables and t not in outside]
     idx = [n for n, (t, _) in secondary_indexes().items() if t in tables]
     for name in fks:
         cur.execute(f"ALTER TABLE {FOREIGN_KEYS[name][0]} DROP CONSTRAINT {name}")

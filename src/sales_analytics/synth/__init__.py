@@ -1,7 +1,19 @@
-"""Seeded, vectorised synthetic shop data."""
+"""Seeded, vectorised synthetic shop data, generated in blocks of customers."""
 
 from __future__ import annotations
 
-from sales_analytics.synth.generator import DEFAULT_PARAMS, GeneratedData, daily_intensity, generate
+from sales_analytics.synth.generator import (
+    BLOCK_CUSTOMERS,
+    DEFAULT_PARAMS,
+    Block,
+    GeneratedData,
+    Stream,
+    daily_intensity,
+    generate,
+    stream,
+)
 
-__all__ = ["DEFAULT_PARAMS", "GeneratedData", "daily_intensity", "generate"]
+__all__ = [
+    "BLOCK_CUSTOMERS", "DEFAULT_PARAMS", "Block", "GeneratedData", "Stream", "daily_intensity",
+    "generate", "stream",
+]  # fmt: skip

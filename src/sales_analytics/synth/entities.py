@@ -140,26 +140,49 @@ def _name_pools() -> dict[str, tuple[list[str], list[str]]]:
     return pools
 
 
-def make_customers(
-    rng: np.random.Generator, n: int, start: date, m: np.ndarray, annual_growth: float
-) -> Customers:
+@dataclass(frozen=True, eq=False)
+class Signups:
+    """Every customer's country and sign-up time: drawn once for the whole shop (a few arrays of
+    one number per customer), so each block of customers can be built on its own."""
+
+    country: np.ndarray  # index into COUNTRIES
+    day: np.ndarray  # day index after the start, sorted
+    secs: np.ndarray  # seconds after midnight
+
+    def __len__(self) -> int:
+        return self.day.size
+
+    def slice(self, lo: int, hi: int) -> Signups:
+        return Signups(self.country[lo:hi], self.day[lo:hi], self.secs[lo:hi])
+
+
+def draw_signups(rng: np.random.Generator, n: int, m: np.ndarray, annual_growth: float) -> Signups:
     """``n`` customers whose sign-ups grow by ``annual_growth`` a year and follow the seasonality
-    ``m`` (one multiplier per day of the window)."""
-    countries = list(COUNTRIES)
-    share = np.array([COUNTRIES[c][0] for c in countries])
-    country = rng.choice(len(countries), size=n, p=share / share.sum())
-    # sign-up day: exponential growth with the shop's seasonality
+    ``m`` (one multiplier per day of the window), in sign-up order."""
+    share = np.array([COUNTRIES[c][0] for c in COUNTRIES])
+    country = rng.choice(len(COUNTRIES), size=n, p=share / share.sum())
     growth = np.log1p(annual_growth) / 365.25
     weight = np.exp(growth * np.arange(m.size)) * m
     signup_day = np.sort(rng.choice(m.size, size=n, p=weight / weight.sum()))
     signup_secs = time_of_day(rng, n)
+    return Signups(country, signup_day, signup_secs)
+
+
+def make_customers(
+    rng: np.random.Generator, signups: Signups, start: date, first_id: int = 1
+) -> Customers:
+    """The customers of ``signups`` (ids ``first_id``, ``first_id + 1``, ...): names, e-mails,
+    cities and favourite categories drawn from ``rng``."""
+    countries = list(COUNTRIES)
+    n = len(signups)
+    country, signup_day, signup_secs = signups.country, signups.day, signups.secs
     pools = _name_pools()
     first = np.empty(n, dtype=object)
     last = np.empty(n, dtype=object)
     city = np.empty(n, dtype=object)
     region = np.empty(n, dtype=object)
     email = np.empty(n, dtype=object)
-    ids = np.arange(1, n + 1)
+    ids = np.arange(first_id, first_id + n)
     for ci, cname in enumerate(countries):
         mask = country == ci
         k = int(mask.sum())

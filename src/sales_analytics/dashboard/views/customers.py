@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import data, ui
-from sales_analytics.present import captions
-from sales_analytics.reports import charts
+from sales_analytics.present import captions, charts
 
 
 def body() -> None:

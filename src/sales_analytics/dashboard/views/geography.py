@@ -6,9 +6,8 @@ import streamlit as st
 
 from sales_analytics import metrics
 from sales_analytics.dashboard import data, ui
-from sales_analytics.present import captions
+from sales_analytics.present import captions, charts
 from sales_analytics.present import format as fmt
-from sales_analytics.reports import charts
 
 MAP_MEASURES = ("revenue", "orders", "customers", "aov", "growth_12m")
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from sales_analytics.dashboard import columns, data, ui
 from sales_analytics.insights import RISK_TIERS, VALUE_TIERS, risk_matrix, value_at_risk
+from sales_analytics.present import charts
 from sales_analytics.present import format as fmt
-from sales_analytics.reports import charts
 
 
 def forecast_section() -> None:

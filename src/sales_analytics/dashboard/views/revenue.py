@@ -7,8 +7,7 @@ import streamlit as st
 
 from sales_analytics import metrics
 from sales_analytics.dashboard import columns, data, ui
-from sales_analytics.present import captions
-from sales_analytics.reports import charts
+from sales_analytics.present import captions, charts
 
 
 def body() -> None:

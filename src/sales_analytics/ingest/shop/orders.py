@@ -18,8 +18,14 @@ import pyarrow.compute as pc
 
 from sales_analytics.ingest.dates import DateWindow
 from sales_analytics.ingest.keys import map_keys
-from sales_analytics.ingest.parse import MISSING, NOT_NUMERIC, OK, OUT_OF_RANGE, TOO_PRECISE
-from sales_analytics.ingest.parse import parse_integer
+from sales_analytics.ingest.parse import (
+    MISSING,
+    NOT_NUMERIC,
+    OK,
+    OUT_OF_RANGE,
+    TOO_PRECISE,
+    parse_integer,
+)
 from sales_analytics.ingest.reader import STRING
 from sales_analytics.ingest.rejects import RejectLog, Rejects, each_quoted, quoted
 from sales_analytics.ingest.schema import MAX_LENGTH, PLACEHOLDER_EMAIL, PLACEHOLDERS
@@ -232,7 +238,10 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     tax_c = convert(money["taxes"], rate)
     charged = subtotal + shipping_c + tax_c
     refunded_c = np.minimum(convert(money["refunded"], rate), charged)
-    full = (status == "returned") | (status == "cancelled") | (money["refunded"] == charged_src)
+    # refunded in full: a full refund, or a cancellation of an order that was charged (Shopify
+    # refunds a cancelled order whole); a cancelled order with nothing refunded was never charged
+    full = (status == "returned") | (money["refunded"] == charged_src)
+    full |= (status == "cancelled") & (money["refunded"] > 0)
     refunded_c = np.where(full, charged, refunded_c)
     r_product, r_ship, r_tax = split_refund(refunded_c, subtotal, shipping_c, tax_c)
 

@@ -41,7 +41,7 @@ STATUSES: dict[str, str] = {
 COLUMNS = (
     "order_key", "created_at", "status", "currency", "email", "customer_key", "first_name",
     "last_name", "country", "region", "city", "payment_method", "discount_code", "discount",
-    "shipping", "taxes", "sku", "product_name", "quantity", "price", "line_discount",
+    "shipping", "taxes", "refunded", "sku", "product_name", "quantity", "price", "line_discount",
 )  # fmt: skip
 
 
@@ -67,6 +67,7 @@ def read_woocommerce(path: str | Path) -> SourceLines:
             _text(billing.get("country")), _text(billing.get("state")), _text(billing.get("city")),
             _text(order.get("payment_method")), codes, _text(order.get("discount_total")),
             _text(order.get("shipping_total")), _text(order.get("total_tax")),
+            _refunded(order.get("refunds")),
         ]  # fmt: skip
         items = order.get("line_items") or [{}]
         for item in items:
@@ -97,7 +98,8 @@ def read_woocommerce(path: str | Path) -> SourceLines:
             statuses=STATUSES,
             labels={"order_key": "id", "created_at": "date_created_gmt", "status": "status",
                     "currency": "currency", "email": "billing.email", "discount": "discount_total",
-                    "shipping": "shipping_total", "taxes": "total_tax", "quantity": "line_items.quantity",
+                    "shipping": "shipping_total", "taxes": "total_tax", "refunded": "refunds.total",
+                    "quantity": "line_items.quantity",
                     "price": "line_items.subtotal", "line_discount": "line_items.total",
                     "product_name": "line_items.name", "sku": "line_items.sku"},
             source_tz="UTC",
@@ -160,3 +162,17 @@ def _item_money(item: dict) -> tuple[str, str, str]:
     else:
         unit_text = str(unit.quantize(Decimal("0.01")))
     return qty, unit_text, str((subtotal - total).quantize(Decimal("0.01")))
+
+
+def _refunded(refunds) -> str:
+    """The order's refunds so far (their ``total``s are negative), as text; "" if not numbers."""
+    from decimal import Decimal, InvalidOperation
+
+    total = Decimal(0)
+    for refund in refunds or []:
+        if isinstance(refund, dict):
+            try:
+                total += abs(Decimal(_text(refund.get("total") or refund.get("amount")) or "0"))
+            except InvalidOperation:
+                return "not a number"
+    return str(total.quantize(Decimal("0.01")))

@@ -1,0 +1,108 @@
+"""Model figures: forecast, CLV vs churn, risk matrix, backtest error."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from sales_analytics.present import format as fmt
+from sales_analytics.present.charts.base import (
+    PALETTE,
+    axis,
+    empty_fig,
+    hover,
+    labels,
+    layout,
+    tip,
+)
+
+
+def forecast_fig(history: pd.DataFrame, forecast: pd.DataFrame, history_days: int = 180) -> go.Figure:
+    """Daily revenue history (``ds, y``) and the forecast with 80/95% bands.
+
+    ``forecast`` is ``RevenueForecaster.predict()``: ``ds, yhat, lo_80, hi_80, lo_95, hi_95``.
+    """
+    fig = go.Figure()
+    f = forecast.copy()
+    f["ds"] = pd.to_datetime(f["ds"])
+    day = "%{x|%a %d %b %Y}"
+    for level, alpha in ((95, 0.15), (80, 0.3)):
+        lo, hi = f"lo_{level}", f"hi_{level}"
+        if lo in f and hi in f:
+            fig.add_scatter(x=f["ds"], y=f[hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+            fig.add_scatter(
+                x=f["ds"], y=f[lo], mode="lines", line={"width": 0}, fill="tonexty",
+                fillcolor=f"rgba(31,119,180,{alpha})", name=f"{level}% interval", hoverinfo="skip",
+            )  # fmt: skip
+    if not history.empty:
+        h = history.copy()
+        h["ds"] = pd.to_datetime(h["ds"])
+        h = h[h["ds"] > h["ds"].max() - pd.Timedelta(days=history_days)]
+        fig.add_scatter(x=h["ds"], y=h["y"], mode="lines", name="actual",
+                        line={"color": "#444", "width": 1.2},
+                        hovertemplate=tip(day, ("actual", "currency", "y")))
+    fig.add_scatter(x=f["ds"], y=f["yhat"], mode="lines", name="forecast",
+                    line={"color": "#1f77b4", "width": 2},
+                    hovertemplate=tip(day, ("forecast", "currency", "y")))
+    top = max(
+        float(history["y"].max()) if not history.empty else 0.0,
+        float(f["hi_80"].max()) if "hi_80" in f else float(f["yhat"].max()),
+    )
+    title = f"{labels('revenue')['revenue']} per day"
+    fig.update_yaxes(range=[0, 1.15 * top], **axis("currency", title))
+    model = str(f["model"].iloc[0]) if "model" in f and len(f) else "model"
+    return layout(fig, f"Revenue forecast ({model}) with 80% and 95% intervals", height=440)
+
+
+def clv_churn_fig(frame: pd.DataFrame) -> go.Figure:
+    """CLV vs churn probability per customer (``insights.customer_risk``)."""
+    if frame.empty:
+        return empty_fig()
+    color = "segment" if "segment" in frame else "risk_tier"
+    fig = px.scatter(
+        frame, x="churn_probability", y="clv", color=color, opacity=0.6,
+        custom_data=["customer_id", "value_tier", "risk_tier"],
+        color_discrete_sequence=px.colors.qualitative.Bold,
+        labels={"segment": "Segment", "risk_tier": "Churn risk"},
+    )  # fmt: skip
+    fig.update_traces(hovertemplate=tip(
+        "customer %{customdata[0]} (value %{customdata[1]}, churn risk %{customdata[2]})",
+        ("predicted CLV", "currency", "y"), ("churn probability", "ratio", "x"),
+    ))  # fmt: skip
+    fig.update_xaxes(**axis("ratio", "churn probability (next window)"))
+    fig.update_yaxes(**axis("currency", "predicted CLV"))
+    return layout(fig, "Customer lifetime value vs churn risk", height=460)
+
+
+def risk_matrix_fig(matrix: pd.DataFrame) -> go.Figure:
+    """Value tier x churn-risk tier heatmap of customers, CLV at stake in the text
+    (``insights.risk_matrix``)."""
+    if matrix.empty:
+        return empty_fig()
+    cust = matrix.pivot(index="value_tier", columns="risk_tier", values="customers")
+    clv = matrix.pivot(index="value_tier", columns="risk_tier", values="clv")
+    text = [
+        [f"{fmt.value(n, 'count')} customers<br>CLV {fmt.money(v, decimals=0)}"
+         for n, v in zip(cr, vr, strict=True)]
+        for cr, vr in zip(cust.to_numpy(), clv.to_numpy(), strict=True)
+    ]  # fmt: skip
+    fig = go.Figure(go.Heatmap(
+        z=clv.to_numpy(), x=list(cust.columns), y=list(cust.index), text=text,
+        texttemplate="%{text}", colorscale="OrRd", colorbar=axis("currency", "CLV"),
+        hovertemplate="value %{y}, churn risk %{x}<br>%{text}<extra></extra>",
+    ))  # fmt: skip
+    fig.update_xaxes(title="churn risk")
+    fig.update_yaxes(title="customer value")
+    return layout(fig, "Risk matrix: predicted value x churn risk", height=420)
+
+
+def accuracy_fig(table: pd.DataFrame) -> go.Figure:
+    """Backtest MAE per forecasting model (``RevenueForecaster.evaluate().table``)."""
+    if table.empty:
+        return empty_fig()
+    t = table.sort_values("mae")
+    fig = px.bar(t, x="model", y="mae", color_discrete_sequence=PALETTE)
+    fig.update_traces(texttemplate=hover("currency"), hovertemplate=tip("%{x}", ("MAE", "currency", "y")))
+    fig.update_yaxes(**axis("currency", "MAE (revenue per day)"))
+    return layout(fig, "Backtest error by model")

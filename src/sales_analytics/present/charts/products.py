@@ -1,0 +1,71 @@
+"""Product figures: category/brand bars, treemap, ABC Pareto curve."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from sales_analytics import metrics
+from sales_analytics.present.charts.base import (
+    HEIGHT,
+    PALETTE,
+    axis,
+    empty_fig,
+    labels,
+    layout,
+    tip,
+)
+
+
+def category_fig(rollup: pd.DataFrame, key: str = "category", top: int = 15) -> go.Figure:
+    """Revenue bars coloured by margin (``category_rollup``, or ``brand_rollup`` with
+    ``key="brand"``)."""
+    if rollup.empty:
+        return empty_fig()
+    n = labels(f"{key}_rollup" if f"{key}_rollup" in metrics.CATALOG else "category_rollup")
+    r = rollup.sort_values("revenue", ascending=False).head(top).iloc[::-1]
+    fig = px.bar(r, x="revenue", y=key, orientation="h", color="margin_pct",
+                 color_continuous_scale="Teal", custom_data=["profit", "units_sold", "margin_pct"])
+    fig.update_traces(hovertemplate=tip(
+        "%{y}", (n["revenue"], "currency", "x"), (n["profit"], "currency", "customdata[0]"),
+        (n["units_sold"], "count", "customdata[1]"), (n["margin_pct"], "percent", "customdata[2]"),
+    ))  # fmt: skip
+    fig.update_coloraxes(colorbar=axis("percent", n["margin_pct"]))
+    fig.update_xaxes(**axis("currency", n["revenue"]))
+    fig.update_yaxes(title=None)
+    return layout(fig, f"Revenue by {key}", height=max(HEIGHT, 28 * len(r) + 80))
+
+
+def treemap_fig(products: pd.DataFrame, top_per_category: int = 12) -> go.Figure:
+    """Category -> product treemap of revenue (``product_performance``), top products only."""
+    p = products[products["revenue"] > 0]
+    if p.empty:
+        return empty_fig()
+    n = labels("product_performance")
+    p = p.sort_values("revenue", ascending=False).groupby("category", group_keys=False).head(top_per_category)
+    fig = px.treemap(p, path=[px.Constant("all"), "category", "product_name"], values="revenue",
+                     color="margin_pct", color_continuous_scale="RdYlGn")
+    fig.update_traces(hovertemplate=tip(
+        "%{label}", (n["revenue"], "currency", "value"), (n["margin_pct"], "percent", "color")
+    ))  # fmt: skip
+    fig.update_coloraxes(colorbar=axis("percent", n["margin_pct"]))
+    return layout(fig, f"Revenue treemap (colour: {n['margin_pct'].lower()})", height=520)
+
+
+def abc_fig(abc: pd.DataFrame) -> go.Figure:
+    """Pareto curve: cumulative revenue share by product rank, coloured by ABC class."""
+    if abc.empty:
+        return empty_fig()
+    n = labels("abc_classes")
+    fig = px.scatter(abc, x="rank", y="cumulative_share", color="abc_class", labels=n,
+                     color_discrete_sequence=PALETTE, custom_data=["product_name", "revenue"])
+    fig.update_traces(hovertemplate=tip(
+        "%{customdata[0]}", (n["rank"], "count", "x"), (n["revenue"], "currency", "customdata[1]"),
+        (n["cumulative_share"], "ratio", "y"),
+    ))  # fmt: skip
+    fig.update_yaxes(**axis("ratio", n["cumulative_share"]))
+    fig.update_xaxes(**axis("count", n["rank"]))
+    return layout(fig, "ABC classes (Pareto)")
+
+
