@@ -123,7 +123,8 @@ def test_filters_change_the_kpis(app_env, shop_url):
     assert narrowed["Net revenue"] == money(k["revenue"])
     at.switch_page("views/customers.py").run()
     assert not at.exception
-    assert "Germany" in at.caption[0].value and "Champions" in at.caption[0].value
+    head = at.markdown[0].value  # the page head: data as of, then the filters shown
+    assert "Data as of" in head and "Germany" in head and "Champions" in head
 
 
 def test_revenue_drill_down_shows_the_month_orders(app_env, shop_url):
@@ -223,9 +224,9 @@ def test_predictions_with_saved_models(app_env, monkeypatch, trained_models):
     assert "Revenue forecast" in titles and "Customer value and churn risk" in titles
     assert len(at.get("plotly_chart")) >= 4  # forecast, accuracy, scatter, risk matrix
     tables = [d.value for d in at.dataframe]
-    backtest = next(t for t in tables if "MAE vs seasonal naive" in t.columns)
+    backtest = next(t for t in tables if "Error vs naive" in t.columns)
     assert {"Model", "MAE", "80% coverage", "95% coverage"} <= set(backtest.columns)
-    assert backtest.set_index("Model").loc["seasonal_naive", "MAE vs seasonal naive"] == "1.00"
+    assert backtest.set_index("Model").loc["seasonal_naive", "Error vs naive"] == "100.0%"
     forecast = next(t for t in tables if "Forecast" in t.columns)
     assert {"80% low", "80% high", "95% low", "95% high"} <= set(forecast.columns)
     assert len(forecast) == 28

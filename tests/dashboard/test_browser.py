@@ -282,26 +282,3 @@ def test_page_in_chromium(server, browser, path, tmp_path):
     shutil.copy(png, SHOTS / png.name)
     assert png.stat().st_size > 30_000, "screenshot suspiciously small"
     assert not is_blank(png), "screenshot is blank"
-
-
-def test_report_pdf_with_chromium(chromium, shop_url, tmp_path):
-    from sales_analytics.reports.executive import write_report
-
-    with connect(shop_url) as db:
-        result = write_report(db, tmp_path / "report.html", pdf=True, models_dir=tmp_path)
-    assert result.pdf_message is None and result.pdf is not None
-    data = result.pdf.read_bytes()
-    assert data.startswith(b"%PDF") and len(data) > 20_000
-
-
-def test_report_map_draws_offline(browser, shop_url, tmp_path):
-    """The HTML report opened from a file: the map's countries are drawn from the inlined
-    topojson (this machine reaches no CDN; the test also checks nothing was asked of it)."""
-    from sales_analytics.reports.executive import write_report
-
-    with connect(shop_url) as db:
-        result = write_report(db, tmp_path / "report.html", models_dir=tmp_path)
-    browser.call("Page.navigate", url=result.html.resolve().as_uri())
-    geo = drawn_map(browser, scope="#country-map")
-    assert_offline_outlines(geo)
-    assert [u for u in geo["resources"] if u.startswith("http")] == []

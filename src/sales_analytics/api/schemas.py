@@ -168,6 +168,10 @@ class BacktestRow(Model):
     coverage_80: float | None = None
     coverage_95: float | None = None
     mae_vs_naive: float | None
+    windows: int | None = Field(None, description="Backtest windows the model was scored on")
+    pruned_after: int | None = Field(
+        None, description="Dropped after this window for losing badly (null: kept to the end)"
+    )
 
 
 class Coverage(Model):

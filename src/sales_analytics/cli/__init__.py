@@ -11,6 +11,7 @@ module                 commands
 ``cli/analytics.py``   analyze, metrics
 ``cli/models.py``      train, predict
 ``cli/serve.py``       dashboard, report, serve
+``cli/digest.py``      digest
 =====================  ================================================================
 """
 
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from sales_analytics.cli import analytics, data, models, serve
+from sales_analytics.cli import analytics, data, digest, models, serve
 from sales_analytics.cli.common import friendly
 from sales_analytics.config import configure_logging
 
@@ -57,6 +58,7 @@ for command in (
     serve.dashboard,
     serve.report,
     serve.serve,
+    digest.digest,
 ):
     app.command()(command)
 

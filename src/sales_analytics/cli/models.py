@@ -31,13 +31,22 @@ def train(
     models_dir: ModelsDir = None,
     horizon: Annotated[int, typer.Option(min=7, help="Forecast horizon in days")] = 90,
     seed: Annotated[int, typer.Option(help="Random seed of every model")] = 42,
+    promotions: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the shop's promotions (name, date or start/end): forecast features and "
+            "planned events (default: the SA_PROMOTIONS_FILE setting)"
+        ),
+    ] = None,
 ) -> None:
     """Train models on the database's completed orders, print their backtests, save them."""
     from sales_analytics.models import MODELS
     from sales_analytics.models.data import daily_revenue, transactions
+    from sales_analytics.models.events import default_calendar
 
     names = model_names(models)
     folder = resolve_models_dir(models_dir)
+    events = default_calendar(promotions) if "forecast" in names else None
     with open_db(database_url) as db:
         require_schema(db)
         tx = transactions(db)
@@ -50,7 +59,9 @@ def train(
             task = bar.add_task(f"{name}: fitting", total=3)
             if name == "forecast":
                 model.fit(
-                    revenue, progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}")
+                    revenue,
+                    events=events,
+                    progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
             else:
                 model.fit(tx)

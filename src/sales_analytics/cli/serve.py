@@ -22,6 +22,14 @@ from sales_analytics.cli.common import (
     settings,
 )
 
+#: Streamlit options of the dashboard (the browser tests and benchmark start it with the same):
+#: no Deploy button or developer menu (toolbar "viewer"); no theme.base, so the theme follows the
+#: system's light/dark setting; dashboard/static served (the world map's outlines).
+STREAMLIT_OPTIONS: tuple[str, ...] = (
+    "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+    "--server.enableStaticServing", "true",
+)  # fmt: skip
+
 
 @friendly
 def dashboard(
@@ -49,9 +57,7 @@ def dashboard(
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "false" if open_browser else "true",
-        "--server.port", str(port), "--server.address", host,
-        "--browser.gatherUsageStats", "false", "--theme.base", "light",
-        "--server.enableStaticServing", "true",  # dashboard/static: the world map's outlines
+        "--server.port", str(port), "--server.address", host, *STREAMLIT_OPTIONS,
     ]  # fmt: skip
     console.print(f"dashboard on [bold]http://{host}:{port}[/] ({url}); Ctrl+C stops it")
     proc = subprocess.Popen(cmd, env=env)
@@ -84,6 +90,9 @@ def report(
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print a PDF with chromium")] = False,
     models_dir: ModelsDir = None,
+    dashboard_url: Annotated[
+        str | None, typer.Option(help="Dashboard the report links to [default: SA_DASHBOARD_URL]")
+    ] = None,
 ) -> None:
     """Write the executive report: a self-contained HTML file (KPIs, charts, insights).
 
@@ -105,13 +114,14 @@ def report(
                     segment,
                 )
             result = write_report(
-                db, out, filters, pdf=pdf, models_dir=resolve_models_dir(models_dir)
+                db, out, filters, pdf=pdf, models_dir=resolve_models_dir(models_dir),
+                dashboard_url=dashboard_url,
             )
         except ReportError as exc:
             fail(str(exc))
     console.print(f"report written to [bold]{result.html}[/]")
     if result.pdf:
-        console.print(f"PDF written to [bold]{result.pdf}[/]")
+        console.print(f"PDF written to [bold]{result.pdf}[/] ({result.pages} pages)")
     elif pdf:
         err_console.print(f"[yellow]PDF skipped:[/] {result.pdf_message}", highlight=False)
 

@@ -10,21 +10,28 @@ from pathlib import Path
 
 import streamlit as st
 
-from sales_analytics.dashboard import data, ui
+from sales_analytics.dashboard import data, state, ui
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="Sales analytics", page_icon=":material/monitoring:", layout="wide")
 
+PAGES = {  # url path (state.PAGES) -> (file, title, icon)
+    "revenue": ("revenue.py", "Revenue", ":material/payments:"),
+    "customers": ("customers.py", "Customers", ":material/group:"),
+    "products": ("products.py", "Products", ":material/inventory_2:"),
+    "geography": ("geography.py", "Geography", ":material/public:"),
+    "predictions": ("predictions.py", "Predictions", ":material/query_stats:"),
+    "metrics": ("explorer.py", "Metric explorer", ":material/table_view:"),
+}
+# ?page=<path> on the bare address opens that page (a shared link); otherwise Revenue
+start_page = state.requested_page() or "revenue"
 pages = [
-    st.Page(VIEWS / "revenue.py", title="Revenue", icon=":material/payments:", url_path="revenue", default=True),
-    st.Page(VIEWS / "customers.py", title="Customers", icon=":material/group:", url_path="customers"),
-    st.Page(VIEWS / "products.py", title="Products", icon=":material/inventory_2:", url_path="products"),
-    st.Page(VIEWS / "geography.py", title="Geography", icon=":material/public:", url_path="geography"),
-    st.Page(VIEWS / "predictions.py", title="Predictions", icon=":material/query_stats:", url_path="predictions"),
-    st.Page(VIEWS / "explorer.py", title="Metric explorer", icon=":material/table_view:", url_path="metrics"),
+    st.Page(VIEWS / file, title=title, icon=icon, url_path=path, default=path == start_page)
+    for path, (file, title, icon) in PAGES.items()
 ]
 page = st.navigation(pages)
+ui.style()
 
 try:
     status = data.status()
@@ -32,5 +39,6 @@ except data.DashboardError as exc:
     st.error(str(exc))
     st.stop()
 
-ui.sidebar_filters(status)
+path_of = {title: path for path, (_, title, _) in PAGES.items()}
+ui.sidebar_filters(status, page=path_of.get(page.title, start_page))
 page.run()

@@ -21,12 +21,13 @@ ANOMALIES = (
     COLUMNS["revenue"],
     _c("expected_revenue", "float64", "currency", "Expected revenue",
        "Median of the same weekday in the 3 weeks before and after"),
-    _c("z_revenue", "float64", "number", "Revenue z-score"),
+    _c("z_revenue", "float64", "number", "Revenue z-score", technical=True),
     COLUMNS["orders"],
-    _c("expected_orders", "float64", "number", "Expected orders"),
-    _c("z_orders", "float64", "number", "Orders z-score"),
-    _c("z", "float64", "number", "z-score", "The larger of the two in absolute value"),
-    _c("direction", "string", "text", "Direction", "high or low"),
+    _c("expected_orders", "float64", "count", "Usual orders"),
+    _c("z_orders", "float64", "number", "Orders z-score", technical=True),
+    _c("z", "float64", "number", "z-score", "The larger of the two in absolute value",
+       technical=True),
+    _c("direction", "string", "text", "Unusually", "high or low"),
     _c("is_anomaly", "boolean", "text", "Anomaly", technical=True),
 )  # fmt: skip
 
@@ -49,7 +50,8 @@ BACKTEST = (
     _c("mape", "float64", "percent", "MAPE", "Mean absolute percentage error"),
     _c("coverage_80", "float64", "percent", "80% coverage", "Actual days inside the 80% band"),
     _c("coverage_95", "float64", "percent", "95% coverage", "Actual days inside the 95% band"),
-    _c("mae_vs_naive", "float64", "number", "MAE vs seasonal naive", "Below 1: better"),
+    _c("mae_vs_naive", "float64", "ratio", "Error vs naive",
+       "The model's MAE as a share of the seasonal-naive baseline's: below 100% it beats it"),
 )  # fmt: skip
 
 #: the forecaster's interval calibration (``evaluate().details["coverage"]``)
@@ -57,9 +59,9 @@ COVERAGE = (
     _c("level", "int64", "id", "Interval", technical=True),
     _c("nominal", "float64", "percent", "Nominal"),
     _c("raw", "float64", "percent", "Backtest coverage"),
-    _c("factor", "float64", "number", "Widening factor"),
+    _c("factor", "float64", "number", "Widening factor", technical=True),
     _c("widened_out_of_window", "float64", "percent", "Coverage after widening",
-       "Out-of-window coverage of the widened band"),
+       "Out-of-window coverage of the widened band", technical=True),
 )  # fmt: skip
 
 #: ``insights.customer_risk`` with the customer's country and segment
@@ -68,7 +70,7 @@ CUSTOMER_RISK = (
     COLUMNS["country"],
     COLUMNS["segment"],
     _c("clv", "float64", "currency", "Predicted CLV", "Net revenue expected over the horizon"),
-    _c("p_alive", "float64", "ratio", "P(alive)", "Probability the customer still buys"),
+    _c("p_alive", "float64", "ratio", "Still active", "Probability the customer still buys"),
     _c("churn_probability", "float64", "ratio", "Churn probability", "In the next window"),
     _c("value_tier", "string", "text", "Value tier"),
     _c("risk_tier", "string", "text", "Churn risk"),

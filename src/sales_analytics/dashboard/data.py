@@ -187,14 +187,26 @@ def kpi_comparison(f: Filters) -> pd.DataFrame:
     return insights.kpi_comparison(kpis(f), kpis(previous(f)))
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _anomalies(url: str, version: int, k: FilterKey) -> pd.DataFrame:
+    return insights.revenue_anomalies(metric("revenue", filters_of(k), grain="day"))
+
+
 def anomalies(f: Filters) -> pd.DataFrame:
-    """``insights.revenue_anomalies`` on the daily revenue of ``f``."""
-    return insights.revenue_anomalies(metric("revenue", f, grain="day"))
+    """``insights.revenue_anomalies`` on the daily revenue of ``f`` (cached)."""
+    return _anomalies(database_url(), _version(), key(f))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _findings(url: str, version: int, k: FilterKey) -> list[insights.Finding]:
+    f = filters_of(k)
+    return insights.findings_from(insights.inputs_from(metric, kpis, f, previous(f)))
 
 
 def findings(f: Filters) -> list[insights.Finding]:
-    """All automated findings for ``f`` (computed from the cached metric frames)."""
-    return insights.findings_from(insights.inputs_from(metric, kpis, f, previous(f)))
+    """All automated findings for ``f``, most money at stake first (computed from the cached
+    metric frames; cached)."""
+    return _findings(database_url(), _version(), key(f))
 
 
 def narrow(f: Filters, *, start: date | None = None, end: date | None = None,

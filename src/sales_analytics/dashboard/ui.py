@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from sales_analytics import metrics
-from sales_analytics.dashboard import data
-from sales_analytics.insights import Finding
+from sales_analytics.dashboard import data, state
+from sales_analytics.insights import Finding, Headline
 from sales_analytics.metrics import SEGMENT_NAMES, Column, Filters
 from sales_analytics.present import format as fmt
 from sales_analytics.present import geo_assets
@@ -30,26 +30,32 @@ SEVERITY_BADGES = {
 
 
 # ------------------------------------------------------------------------------------ filters
-def sidebar_filters(status: data.Status) -> Filters:
-    """Date range, countries and segments in the sidebar; the Filters every page uses."""
+def sidebar_filters(status: data.Status, page: str = "revenue") -> Filters:
+    """Date range, countries and segments in the sidebar; the Filters every page uses. A new
+    session takes them from the URL, every rerun writes them back (``state``)."""
     st.sidebar.header("Filters")
     first, last = status.first_day, status.last_day
     default = data.default_window(status)
+    for note in state.restore(first, last, status.countries, SEGMENT_NAMES):
+        st.toast(f"Link: {note}", icon=":material/link_off:")
+    if state.DATES_KEY not in st.session_state:  # the widget's default (never value= as well)
+        st.session_state[state.DATES_KEY] = default
     picked = st.sidebar.date_input(
-        "Date range", value=default, min_value=first, max_value=last, key="f_dates",
+        "Date range", min_value=first, max_value=last, key=state.DATES_KEY,
         help="Orders placed on these days (both included). KPI deltas compare with the period "
         "of the same length just before.",
     )
     start, end = _date_pair(picked, default)
     countries = st.sidebar.multiselect(
-        "Country", options=list(status.countries), key="f_countries", placeholder="All countries"
+        "Country", options=list(status.countries), key=state.COUNTRIES_KEY, placeholder="All countries"
     )
     segments = st.sidebar.multiselect(
-        "Segment", options=list(SEGMENT_NAMES), key="f_segments", placeholder="All segments",
+        "Segment", options=list(SEGMENT_NAMES), key=state.SEGMENTS_KEY, placeholder="All segments",
         help="The customer's RFM segment as of the end of the date range.",
     )
     f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))
     st.session_state[FILTERS_KEY] = f
+    state.write(f, page)
     st.sidebar.caption(f"{status.kind}: data from {first:%d %b %Y} to {last:%d %b %Y}")
     version = data.data_version()
     if version is not None:
@@ -87,6 +93,55 @@ def describe(f: Filters) -> str:
     return " · ".join(parts)
 
 
+# ------------------------------------------------------------------------------------ page head
+#: Page CSS: the KPI grid is two cards a row on a phone (Streamlit stacks columns one per row
+#: below 640 px), with smaller values so money fits.
+STYLE = """<style>
+[class*="st-key-kpi_grid"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+.st-key-kpi_grid3 [data-testid="stColumn"] { flex: 1 1 calc(33.3% - 1rem) !important;
+  min-width: calc(33.3% - 1rem) !important; }
+.st-key-kpi_grid4 [data-testid="stColumn"] { flex: 1 1 calc(25% - 1rem) !important;
+  min-width: calc(25% - 1rem) !important; }
+@media (max-width: 640px) {
+  [class*="st-key-kpi_grid"] [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+  [class*="st-key-kpi_grid"] [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important;
+    width: calc(50% - 0.5rem) !important;
+  }
+  [class*="st-key-kpi_grid"] [data-testid="stMetricValue"] { font-size: 1.25rem; }
+  [class*="st-key-kpi_grid"] [data-testid="stMetricLabel"] p { font-size: 0.8rem; }
+  [class*="st-key-kpi_grid"] [data-testid="stMetric"] { padding-bottom: 0.25rem; }
+  h1 { font-size: 1.6rem !important; }
+}
+</style>"""
+
+
+def style() -> None:
+    st.html(STYLE)
+
+
+def header(title: str, f: Filters) -> None:
+    """The page title, then the filters it shows and a "data as of" badge."""
+    st.title(title)
+    s = data.status()
+    version = data.data_version()
+    loaded = f"; loaded {version.committed_at:%d %b %Y %H:%M} UTC" if version is not None else ""
+    st.markdown(
+        f":gray-badge[:material/schedule: Data as of {s.last_day:%d %b %Y}] "
+        f":small[{_md(describe(f))}]",
+        help=f"The last order in the data is from {s.last_day:%d %b %Y}{loaded}.",
+    )
+
+
+def headline(h: Headline) -> None:
+    """A page's three lines, first on the page: what changed, why, what to do."""
+    with st.container(border=True, key="headline"):
+        st.markdown(
+            f"**What changed** · {_md(h.changed)}  \n**Why** · {_md(h.why)}  \n"
+            f"**What to do** · {_md(h.todo)}"
+        )
+
+
 # ------------------------------------------------------------------------------------ KPIs
 def kpi_unit(k: str) -> str:
     """The unit of KPI ``k`` (the ``kpis`` metric's declared column)."""
@@ -110,7 +165,8 @@ def kpi_row(comparison: pd.DataFrame, keys: list[str]) -> None:
     rows = comparison.set_index("kpi")
     kpi_metric = metrics.get("kpis")
     per_row = math.ceil(len(keys) / math.ceil(len(keys) / KPIS_PER_ROW))
-    cells = [c for i in range(0, len(keys), per_row) for c in st.columns(per_row)]
+    # one row of columns that wraps (STYLE): per_row cards a row, two on a phone
+    cells = st.container(key=f"kpi_grid{per_row}").columns(len(keys))
     for col, k in zip(cells, keys, strict=False):
         r, c = rows.loc[k], kpi_metric.column(k)
         col.metric(
@@ -184,10 +240,13 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
 
 
 def plotly_config() -> dict:
-    """Plotly config of every chart: the world map's country outlines come from this server's
-    ``static/`` folder (``server.enableStaticServing``), not from plotly's CDN."""
+    """Plotly config of every chart: no mode bar (it covered titles, on phones above all; zoom by
+    dragging, double-click to reset; the data is under each chart), the world map's country
+    outlines from this server's ``static/`` folder (``server.enableStaticServing``), not from
+    plotly's CDN."""
     base = st.get_option("server.baseUrlPath") or ""
-    return {"displaylogo": False, "topojsonURL": geo_assets.static_url(base)}
+    return {"displayModeBar": False, "displaylogo": False, "responsive": True,
+            "topojsonURL": geo_assets.static_url(base)}  # fmt: skip
 
 
 Columns = str | Iterable[Column]
@@ -215,7 +274,9 @@ def shown(df: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict]:
 
 
 def chart(fig: go.Figure, df: pd.DataFrame, name: str, columns: Columns) -> None:
-    """A Plotly chart with the data behind it (formatted) and its raw export."""
+    """A Plotly chart with the data behind it (formatted) and its raw export. The figure's own
+    template is dropped so that Streamlit's theme (light or dark, as the system) styles it."""
+    fig.layout.template = None
     st.plotly_chart(fig, key=f"chart_{_slug(name)}", config=plotly_config())
     with st.expander(f"Data: {name}"):
         text, config = shown(df, columns)

@@ -8,15 +8,22 @@ a list of :class:`Finding`; every number in a finding's text is computed from th
 * :func:`segments_at_risk` - the At Risk and Can't Lose Them RFM segments: customers, revenue share,
   days since the last order;
 * :func:`daily_anomalies` - days whose revenue (or order count) is far from a weekly-seasonal
-  baseline (robust z-score);
+  baseline (robust z-score); :func:`planned_events` - the same on days of the events calendar
+  (Black Friday, Cyber Monday, Christmas, Easter, promotions), reported as planned events;
 * :func:`value_at_risk` - high-value customers at high churn risk (CLV and churn models);
 * :func:`headline` - net revenue and orders against the previous period;
+* :class:`Headline` and ``*_headline`` - each page's three lines: what changed, why, what to do;
 * :func:`compute_insights` - all of the above for a database and filter window.
 """
 
 from __future__ import annotations
 
-from sales_analytics.insights.anomalies import anomaly_scores, daily_anomalies, revenue_anomalies
+from sales_analytics.insights.anomalies import (
+    anomaly_scores,
+    daily_anomalies,
+    planned_events,
+    revenue_anomalies,
+)
 from sales_analytics.insights.findings import (
     SEVERITIES,
     Finding,
@@ -26,6 +33,15 @@ from sales_analytics.insights.findings import (
     fmt_signed_money,
     fmt_signed_pct,
     sort_findings,
+)
+from sales_analytics.insights.headlines import (
+    Headline,
+    customers_headline,
+    forecast_total,
+    geography_headline,
+    predictions_headline,
+    products_headline,
+    revenue_headline,
 )
 from sales_analytics.insights.movers import biggest_movers, mover_table
 from sales_analytics.insights.periods import (
@@ -58,12 +74,20 @@ __all__ = [
     "SEVERITIES",
     "VALUE_TIERS",
     "Finding",
+    "Headline",
     "InsightInputs",
     "anomaly_scores",
     "biggest_movers",
     "compute_insights",
     "customer_risk",
+    "customers_headline",
+    "forecast_total",
+    "geography_headline",
+    "predictions_headline",
+    "products_headline",
+    "revenue_headline",
     "daily_anomalies",
+    "planned_events",
     "data_bounds",
     "findings_from",
     "fmt_money",

@@ -11,6 +11,7 @@ from sales_analytics.metrics import (  # noqa: F401 - each module declares its m
     customers,
     detail,
     geography,
+    preagg,
     products,
     sales,
     salesreport,

@@ -83,6 +83,7 @@ DEFAULT_PARAMS: dict[str, float] = {
     "alpha": 15.0,
     "a": 1.6,  # BG/NBD: p ~ Beta(a, b)
     "b": 14.0,
+    "first_order_dropout": 0.0,  # 1: dropout also after the first order (modified BG/NBD)
     "basket_shape": 2.0,  # extra items per order ~ Poisson(mu), mu ~ Gamma(shape, scale)
     "basket_scale": 0.8,
     "annual_growth": 0.6,  # sign-ups grow by this fraction per year

@@ -57,7 +57,9 @@ def purchase_process(
 
     The first order is placed on the sign-up day, a little after the sign-up; repeat orders follow
     a Poisson process with rate ``lam ~ Gamma(r, rate=alpha)`` until the window ends or the
-    customer drops out (probability ``p ~ Beta(a, b)`` after each repeat order).
+    customer drops out (probability ``p ~ Beta(a, b)`` after each repeat order; with
+    ``first_order_dropout`` = 1 also after the first order, the modified BG/NBD, from the same
+    random draws).
     """
     days = m.size
     n_cust = signup_day.size
@@ -68,6 +70,8 @@ def purchase_process(
     horizon = cum[-1] - t0
     n_poisson = rng.poisson(lam * horizon)
     n_dropout = rng.geometric(p)  # repeat orders before dropping out (BG/NBD)
+    if prm.get("first_order_dropout", 0.0):
+        n_dropout = n_dropout - 1  # modified BG/NBD: a customer can leave after the first order
     n_repeat = np.minimum(n_poisson, n_dropout)
     # Repeat order times: the first n of n_poisson sorted uniforms on (0, horizon), drawn as
     # normalised exponential spacings so only the orders actually placed are materialised.

@@ -52,7 +52,7 @@ def _forecast_info(model) -> dict[str, Any]:
         "model": str(model.best_),
         "fitted_at": model.fitted_at_,
         "history_end": plain(pd.Timestamp(end)) if end is not None else None,
-        "horizon": int(model.config["horizon"]),
+        "horizon": int(getattr(model, "horizon_", model.config["horizon"])),
     }
 
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import data, ui
+from sales_analytics.insights import customers_headline
 from sales_analytics.present import captions, charts
 
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Customers")
-    st.caption(ui.describe(f))
+    ui.header("Customers", f)
     cmp = data.kpi_comparison(f)
-    ui.kpi_row(cmp, ["customers", "new_customers", "revenue_per_customer", "orders"])
-
-    st.subheader("Segments at risk")
-    ui.findings(data.findings(f), kinds=("segment_risk",))
-
+    found = data.findings(f)
+    ui.headline(customers_headline(cmp, found))
     seg = data.metric("segment_summary", f)
     ui.chart(charts.segment_fig(seg), seg, "segment distribution", "segment_summary")
+    ui.kpi_row(cmp, ["customers", "new_customers", "revenue_per_customer", "orders"])
+    st.subheader("Segments at risk")
+    ui.findings(found, kinds=("segment_risk",))
 
     left, right = st.columns(2)
     with left:
@@ -27,7 +27,8 @@ def body() -> None:
         ui.chart(charts.cohort_fig(cohorts), cohorts, "cohort retention", "cohorts")
     with right:
         nvr = data.metric("new_vs_returning", f, grain="month")
-        ui.chart(charts.new_returning_fig(nvr), nvr, "new vs returning", "new_vs_returning")
+        ui.chart(charts.new_returning_fig(nvr, window=(f.start, f.end)), nvr, "new vs returning",
+                 "new_vs_returning")  # fmt: skip
 
     st.subheader("Drill down: customers of a segment")
     options = list(seg.loc[seg["customers"] > 0, "segment"]) if not seg.empty else []

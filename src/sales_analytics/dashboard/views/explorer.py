@@ -83,8 +83,7 @@ def result(m: Metric, f, params: dict[str, Any]) -> None:
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Metric explorer")
-    st.caption(ui.describe(f))
+    ui.header("Metric explorer", f)
     listed = metrics.public()
     by_name = {m.name: m for m in listed}
     name = st.selectbox(

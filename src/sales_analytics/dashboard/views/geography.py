@@ -6,6 +6,7 @@ import streamlit as st
 
 from sales_analytics import metrics
 from sales_analytics.dashboard import data, ui
+from sales_analytics.insights import geography_headline
 from sales_analytics.present import captions, charts
 from sales_analytics.present import format as fmt
 
@@ -14,9 +15,10 @@ MAP_MEASURES = ("revenue", "orders", "customers", "aov", "growth_12m")
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Geography")
-    st.caption(ui.describe(f))
+    ui.header("Geography", f)
     geo = data.metric("geography", f, level="country")
+    movers = [x for x in data.findings(f) if x.kind == "mover" and x.data.get("key") == "country"]
+    ui.headline(geography_headline(geo, movers))
     labels = fmt.labels(metrics.get("geography").columns)
     measure = st.segmented_control(
         "Map measure", MAP_MEASURES, default="revenue", key="geo_measure",
@@ -24,8 +26,7 @@ def body() -> None:
     ) or "revenue"
     ui.chart(charts.country_map_fig(geo, measure), geo, "geography by country", "geography")
 
-    st.subheader("Biggest movers")
-    movers = [x for x in data.findings(f) if x.kind == "mover" and x.data.get("key") == "country"]
+    st.subheader("Biggest movers (most money first)")
     ui.findings(movers)
 
     left, right = st.columns(2)

@@ -6,14 +6,18 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import columns, data, ui
-from sales_analytics.insights import RISK_TIERS, VALUE_TIERS, risk_matrix, value_at_risk
+from sales_analytics.insights import (
+    RISK_TIERS,
+    VALUE_TIERS,
+    predictions_headline,
+    risk_matrix,
+    value_at_risk,
+)
 from sales_analytics.present import charts
-from sales_analytics.present import format as fmt
 
 
-def forecast_section() -> None:
+def forecast_section(fc: dict) -> None:
     st.subheader("Revenue forecast")
-    fc = data.forecast()
     why = (
         "lowest backtest MAE"
         if fc["best"] == fc["most_accurate"]
@@ -41,16 +45,18 @@ def forecast_section() -> None:
         )
 
 
-def customer_section(f) -> None:
+def customer_section(risk) -> None:
     st.subheader("Customer value and churn risk")
-    risk = data.customer_risk(f)
     if risk.empty:
         st.info("No scored customers for the selected countries and segments.")
         return
-    ui.findings(value_at_risk(risk))
-    ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk", columns.CUSTOMER_RISK)
     matrix = risk_matrix(risk)
-    ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix", columns.RISK_MATRIX)
+    left, right = st.columns(2)
+    with left:
+        ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix", columns.RISK_MATRIX)
+    with right:
+        ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk", columns.CUSTOMER_RISK)
+    ui.findings(value_at_risk(risk))
 
     st.subheader("Drill down: customers of a risk-matrix cell")
     c1, c2 = st.columns(2)
@@ -58,23 +64,25 @@ def customer_section(f) -> None:
     tier = c2.selectbox("Churn risk", RISK_TIERS[::-1], key="pred_risk")
     cell = risk[(risk["value_tier"] == value) & (risk["risk_tier"] == tier)]
     cell = cell.sort_values("clv", ascending=False)
-    st.caption(f"{fmt.value(len(cell), 'count')} customers with {value} value and {tier} churn risk")
+    who = charts.count(len(cell), "customer")
+    st.caption(f"{who} with {value} value and {tier} churn risk, highest predicted value first")
     ui.table(
         cell, f"customers {value} value {tier} risk", columns.CUSTOMER_RISK, height=320
     )
 
 
-def _section(fn) -> None:
-    """A model section; a saved model that cannot be used is a warning, not a crash."""
+def _used(fn):
+    """A saved model's output; one that cannot be used is a warning (and None), not a crash."""
     try:
-        fn()
+        return fn()
     except data.ModelUnavailable as exc:
         st.warning(str(exc))
+        return None
 
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Predictions")
+    ui.header("Predictions", f)
     saved = data.saved_models()
     folder = data.models_dir()
     if not saved:
@@ -86,10 +94,14 @@ def body() -> None:
     missing = [m for m in data.MODEL_NAMES if m not in saved]
     if missing:
         st.info(f"Not trained yet: {', '.join(missing)}. Run `sales-analytics train` to add them.")
-    if "forecast" in saved:
-        _section(forecast_section)
-    if {"clv", "churn"} <= set(saved):
-        _section(lambda: customer_section(f))
+    fc = _used(data.forecast) if "forecast" in saved else None
+    risk = _used(lambda: data.customer_risk(f)) if {"clv", "churn"} <= set(saved) else None
+    at_risk = value_at_risk(risk) if risk is not None and not risk.empty else []
+    ui.headline(predictions_headline(fc["forecast"] if fc else None, at_risk))
+    if fc is not None:
+        forecast_section(fc)
+    if risk is not None:
+        customer_section(risk)
     st.caption(f"Models read from `{folder}`: {', '.join(saved)}.")
 
 

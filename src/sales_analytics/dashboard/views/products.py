@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics.dashboard import data, ui
+from sales_analytics.insights import products_headline
 from sales_analytics.present import captions, charts
 
 PAIRS = 50  # product pairs listed
@@ -12,36 +13,36 @@ PAIRS = 50  # product pairs listed
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Products")
-    st.caption(ui.describe(f))
+    ui.header("Products", f)
     cmp = data.kpi_comparison(f)
-    ui.kpi_row(cmp, ["revenue", "units", "aov", "return_rate"])
-
-    st.subheader("Biggest movers")
     movers = [x for x in data.findings(f) if x.kind == "mover" and x.data.get("key") == "category"]
-    ui.findings(movers)
+    slow = data.metric("slow_movers", f)
+    ui.headline(products_headline(cmp, movers, len(slow)))
 
     cats = data.metric("category_rollup", f)
+    products = data.metric("product_performance", f)
     left, right = st.columns(2)
     with left:
         ui.chart(charts.category_fig(cats), cats, "revenue by category", "category_rollup")
     with right:
+        ui.chart(
+            charts.treemap_fig(products), products, "product performance", "product_performance"
+        )
+    ui.kpi_row(cmp, ["revenue", "units", "aov", "return_rate"])
+    st.subheader("Biggest movers (most money first)")
+    ui.findings(movers)
+
+    left, right = st.columns(2)
+    with left:
         brands = data.metric("brand_rollup", f)
         ui.chart(
             charts.category_fig(brands, key="brand"), brands, "revenue by brand", "brand_rollup"
         )
-    products = data.metric("product_performance", f)
-    ui.chart(
-        charts.treemap_fig(products), products, "product performance", "product_performance"
-    )
-
-    left, right = st.columns(2)
-    with left:
+    with right:
         abc = data.metric("abc_classes", f)
         ui.chart(charts.abc_fig(abc), abc, "abc classes", "abc_classes")
-    with right:
-        st.subheader("Slow movers")
-        ui.table(data.metric("slow_movers", f), "slow movers", "slow_movers")
+    st.subheader("Slow movers")
+    ui.table(slow, "slow movers", "slow_movers")
     st.subheader("Bought together")
     pairs = data.metric("product_pairs", f, limit=PAIRS)
     ui.table(pairs, "product pairs", "product_pairs", height=280)

@@ -7,40 +7,46 @@ import streamlit as st
 
 from sales_analytics import metrics
 from sales_analytics.dashboard import columns, data, ui
+from sales_analytics.insights import revenue_headline
 from sales_analytics.present import captions, charts
 
 
 def body() -> None:
     f = ui.current_filters()
-    st.title("Revenue")
-    st.caption(ui.describe(f))
+    ui.header("Revenue", f)
     cmp = data.kpi_comparison(f)
+    found = data.findings(f)
+    ui.headline(revenue_headline(cmp, found))
+    grains = list(metrics.get("revenue").param("grain").choices)
+    grain = st.segmented_control("Grain", grains, default="week", key="rev_grain") or "week"
+    ts = data.metric("revenue", f, grain=grain)
+    anomalies = data.anomalies(f)
+    window = (f.start, f.end)
+    ui.chart(charts.revenue_fig(ts, grain, anomalies if grain == "day" else None, window=window),
+             ts, f"revenue per {grain}", "revenue")  # fmt: skip
     ui.kpi_row(cmp, ["revenue", "orders", "aov", "customers", "new_customers", "return_rate"])
     with st.expander("All KPIs against the previous period"):
         st.dataframe(ui.kpi_table(cmp), hide_index=True)
         ui.export_buttons(cmp, "kpis")
 
-    st.subheader("Findings")
-    ui.findings(data.findings(f), kinds=("kpi", "anomaly", "mover"))
-
-    grains = list(metrics.get("revenue").param("grain").choices)
-    grain = st.segmented_control("Grain", grains, default="day", key="rev_grain") or "day"
-    ts = data.metric("revenue", f, grain=grain)
-    anomalies = data.anomalies(f) if grain == "day" else None
-    ui.chart(charts.revenue_fig(ts, grain, anomalies), ts, f"revenue per {grain}", "revenue")
+    st.subheader("Findings (most money first)")
+    ui.findings(found, kinds=("anomaly", "mover"), limit=4)
 
     left, right = st.columns(2)
     with left:
         monthly = data.metric("revenue", f, grain="month")
-        ui.chart(charts.orders_aov_fig(monthly), monthly, "orders and aov per month", "revenue")
+        ui.chart(charts.orders_aov_fig(monthly, window=window), monthly, "orders and aov per month",
+                 "revenue")  # fmt: skip
     with right:
         weekday = data.metric("weekday_profile", f)
         ui.chart(charts.weekday_fig(weekday), weekday, "weekday profile", "weekday_profile")
 
-    if anomalies is not None:
-        hits = anomalies[anomalies["is_anomaly"]].sort_values("z", key=abs, ascending=False)
-        st.subheader(f"Anomalous days ({len(hits)})")
-        ui.table(hits, "anomalous days", columns.ANOMALIES)
+    hits = anomalies[anomalies["is_anomaly"]]
+    hits = hits.assign(gap=(hits["revenue"] - hits["expected_revenue"]).abs())
+    st.subheader(f"Unusual days ({len(hits)})")
+    st.caption("Days far from the same weekday in the weeks around them, largest gap first "
+               "(pick the day grain above to see them on the chart).")
+    ui.table(hits.sort_values("gap", ascending=False), "unusual days", columns.ANOMALIES)
 
     st.subheader("Drill down: orders of a month")
     months = sorted(pd.to_datetime(monthly["period"]).dt.date.unique(), reverse=True)

@@ -16,6 +16,7 @@ from sales_analytics.present.charts.base import (
     PALETTE,
     TEMPLATE,
     axis,
+    count,
     empty_fig,
     hover,
     labels,
@@ -34,7 +35,7 @@ from sales_analytics.present.charts.products import abc_fig, category_fig, treem
 from sales_analytics.present.charts.sales import orders_aov_fig, revenue_fig, weekday_fig
 
 __all__ = [
-    "HEIGHT", "ISO3", "PALETTE", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig",
+    "HEIGHT", "ISO3", "PALETTE", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
     "clv_churn_fig", "cohort_fig", "country_bars_fig", "country_map_fig", "empty_fig",
     "forecast_fig", "hover", "labels", "layout", "new_returning_fig", "orders_aov_fig",
     "revenue_fig", "risk_matrix_fig", "segment_fig", "tip", "treemap_fig", "weekday_fig",

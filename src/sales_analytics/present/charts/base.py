@@ -9,15 +9,29 @@ formats come from the columns' units through :func:`sales_analytics.present.form
 
 from __future__ import annotations
 
-import plotly.express as px
+from datetime import date
+
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from sales_analytics import metrics
 from sales_analytics.present import format as fmt
 
 TEMPLATE = "plotly_white"
-PALETTE = px.colors.qualitative.Safe
+#: Categorical series (segments, new vs returning...): no red or green, which mean bad and good.
+PALETTE = ["#4C78A8", "#F58518", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#BAB0AC", "#1F3A5F"]
 HEIGHT = 380
+#: Colour meaning, the same on every page: green = good / growing, red = bad / falling.
+GOOD, BAD, NEUTRAL = "#1a9850", "#d73027", "#8c96a0"
+#: Every change (growth, movers): a diverging scale centred on 0 (see :func:`growth_range`).
+GROWTH_SCALE = "RdYlGn"
+#: Every amount (revenue, customers, CLV): one sequential scale from 0.
+AMOUNT_SCALE = "Blues"
+#: Margins (a level, not a change): sequential too, in another hue.
+MARGIN_SCALE = "Teal"
+#: Period grain -> the pandas offset of a period's last day from its first (weeks start Mondays).
+PERIOD_END = {"week": pd.offsets.Day(6), "month": pd.offsets.MonthEnd(0)}
 
 # ---------------------------------------------------------------------------------------- units
 def labels(metric: str) -> dict[str, str]:
@@ -44,6 +58,20 @@ def axis(unit: str, title: str | None = None) -> dict:
     return out | ({"title": title} if title is not None else {})
 
 
+def colorbar(unit: str, title: str | None = None) -> dict:
+    """A horizontal colour bar under the title (a vertical one took a third of a phone's width)."""
+    return axis(unit) | {
+        "orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+        "len": 0.5, "thickness": 10, "title": {"text": title or "", "side": "top"},
+        "nticks": 4,
+    }  # fmt: skip
+
+
+def count(n, noun: str, plural: str | None = None) -> str:
+    """``1 customer``, ``1,204 customers`` (thousands separators from ``present.format``)."""
+    return f"{fmt.value(n, 'count')} {noun if float(n) == 1 else plural or noun + 's'}"
+
+
 def layout(fig: go.Figure, title: str | None = None, *, height: int = HEIGHT) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE,
@@ -51,7 +79,7 @@ def layout(fig: go.Figure, title: str | None = None, *, height: int = HEIGHT) ->
         if title
         else None,
         height=height,
-        margin={"l": 10, "r": 10, "t": 90 if title else 30, "b": 10},
+        margin={"l": 10, "r": 10, "t": 70 if title else 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
     )
     return fig
@@ -65,3 +93,37 @@ def empty_fig(message: str = "No data for the selected filters") -> go.Figure:
     return layout(fig, height=220)
 
 
+
+
+# ---------------------------------------------------------------------------------------- scales
+def growth_range(values) -> tuple[float, float]:
+    """A colour range symmetric around 0, so that 0 is the neutral middle of GROWTH_SCALE."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").replace([np.inf, -np.inf], np.nan).dropna()
+    m = float(v.abs().max()) if len(v) else 0.0
+    m = m if m > 0 else 0.01
+    return -m, m
+
+
+def amount_range(values) -> tuple[float, float]:
+    """A colour range from 0 to the largest value: one country or close values still read as
+    amounts (0 to $123k), never as a sliver like 123.3238k-123.3246k."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    top = float(v.max()) if len(v) else 0.0
+    low = min(0.0, float(v.min())) if len(v) else 0.0
+    return low, top if top > low else low + 1.0
+
+
+# ---------------------------------------------------------------------------------------- periods
+def partial_periods(periods, grain: str, start: date | None, end: date | None) -> np.ndarray:
+    """True for each period (its first day) that the window ``start``-``end`` covers only in
+    part: a week or month cut by the window's first or last day. Days are never partial."""
+    p = pd.to_datetime(pd.Series(periods)).reset_index(drop=True)
+    if grain not in PERIOD_END or p.empty:
+        return np.zeros(len(p), dtype=bool)
+    last = p + PERIOD_END[grain]
+    out = np.zeros(len(p), dtype=bool)
+    if end is not None:
+        out |= (last > pd.Timestamp(end)).to_numpy()
+    if start is not None:
+        out |= (p < pd.Timestamp(start)).to_numpy()
+    return out

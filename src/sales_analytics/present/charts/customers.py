@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 from sales_analytics.present.charts.base import (
+    AMOUNT_SCALE,
     PALETTE,
     axis,
     empty_fig,
     labels,
     layout,
+    partial_periods,
     tip,
 )
 
@@ -32,37 +37,48 @@ def segment_fig(summary: pd.DataFrame) -> go.Figure:
     return layout(fig, "Segment distribution: share of customers and of revenue")
 
 
-def cohort_fig(cohorts: pd.DataFrame, max_months: int = 24) -> go.Figure:
-    """Retention heatmap: acquisition month x months since the first order (``cohorts``)."""
+def cohort_fig(cohorts: pd.DataFrame, max_months: int = 12, max_cohorts: int = 12) -> go.Figure:
+    """Retention heatmap in percent, each cell's value written in it: the last ``max_cohorts``
+    acquisition months x months 1..``max_months`` since the first order (``cohorts``; month 0 is
+    100% by definition and left out)."""
     if cohorts.empty:
         return empty_fig()
     n = labels("cohorts")
-    c = cohorts[cohorts["months_since"] <= max_months]
+    c = cohorts[(cohorts["months_since"] >= 1) & (cohorts["months_since"] <= max_months)]
+    if c.empty:
+        return empty_fig("No repeat purchases yet in the selected window")
     grid = c.pivot_table(index="cohort", columns="months_since", values="retention")
-    grid.index = pd.to_datetime(grid.index).strftime("%Y-%m")
-    later = float(grid.iloc[:, 1:].max().max()) if grid.shape[1] > 1 else 1.0
-    fig = px.imshow(
-        grid, aspect="auto", color_continuous_scale="Blues", zmin=0, zmax=max(0.05, later),
-        labels={"x": n["months_since"], "y": n["cohort"], "color": n["retention"]},
-    )
-    fig.update_traces(hovertemplate=tip(
-        f"{n['cohort']} %{{y}}, {n['months_since'].lower()} %{{x}}", (n["retention"], "ratio", "z")
+    grid = grid.sort_index().tail(max_cohorts)
+    grid.index = pd.to_datetime(grid.index).strftime("%b %Y")
+    top = float(np.nanmax(grid.to_numpy())) if grid.size else 1.0
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=[str(m) for m in grid.columns], y=list(grid.index),
+        colorscale=AMOUNT_SCALE, zmin=0, zmax=max(0.05, top), texttemplate="%{z:.0%}",
+        showscale=False, xgap=1, ygap=1,
+        hovertemplate=tip(f"{n['cohort']} %{{y}}, {n['months_since'].lower()} %{{x}}",
+                          (n["retention"], "ratio", "z")),
     ))  # fmt: skip
-    fig.update_coloraxes(colorbar=axis("ratio"))
-    return layout(fig, "Cohort retention", height=460)
+    fig.update_xaxes(title=n["months_since"], type="category")
+    fig.update_yaxes(title=None, autorange="reversed", type="category")
+    return layout(fig, "Customers ordering again, by month of first order", height=460)
 
 
-def new_returning_fig(frame: pd.DataFrame) -> go.Figure:
-    """Net revenue from new and from returning customers per period (``new_vs_returning``)."""
+def new_returning_fig(
+    frame: pd.DataFrame, grain: str = "month", *, window: tuple[date | None, date | None] = (None, None)
+) -> go.Figure:
+    """Net revenue from new and from returning customers per period (``new_vs_returning``);
+    a period the filter cuts is pale and hatched."""
     if frame.empty:
         return empty_fig()
-    x, n = pd.to_datetime(frame["period"]), labels("new_vs_returning")
+    x, n = pd.to_datetime(frame["period"]).reset_index(drop=True), labels("new_vs_returning")
+    partial = partial_periods(x, grain, *window)
     fig = go.Figure()
     for name, color in (("new_revenue", PALETTE[1]), ("returning_revenue", PALETTE[0])):
         fig.add_bar(x=x, y=frame[name], name=n[name], marker_color=color,
-                    hovertemplate=tip("%{x|%b %Y}", (n[name], "currency", "y")))
+                    marker_opacity=np.where(partial, 0.35, 0.9),
+                    marker_pattern_shape=np.where(partial, "/", ""),
+                    hovertemplate=tip("%{x|%B %Y}", (n[name], "currency", "y")))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(**axis("currency", labels("revenue")["revenue"]))
-    return layout(fig, "New vs returning revenue")
-
-
+    note = " (pale: partial month)" if partial.any() else ""
+    return layout(fig, f"New vs returning revenue{note}")

@@ -10,6 +10,7 @@ from sales_analytics.present import format as fmt
 from sales_analytics.present.charts.base import (
     PALETTE,
     axis,
+    count,
     empty_fig,
     hover,
     labels,
@@ -51,8 +52,7 @@ def forecast_fig(history: pd.DataFrame, forecast: pd.DataFrame, history_days: in
     )
     title = f"{labels('revenue')['revenue']} per day"
     fig.update_yaxes(range=[0, 1.15 * top], **axis("currency", title))
-    model = str(f["model"].iloc[0]) if "model" in f and len(f) else "model"
-    return layout(fig, f"Revenue forecast ({model}) with 80% and 95% intervals", height=440)
+    return layout(fig, "Forecast: net revenue per day", height=440)
 
 
 def clv_churn_fig(frame: pd.DataFrame) -> go.Figure:
@@ -64,7 +64,7 @@ def clv_churn_fig(frame: pd.DataFrame) -> go.Figure:
         frame, x="churn_probability", y="clv", color=color, opacity=0.6,
         custom_data=["customer_id", "value_tier", "risk_tier"],
         color_discrete_sequence=px.colors.qualitative.Bold,
-        labels={"segment": "Segment", "risk_tier": "Churn risk"},
+        labels={"segment": "", "risk_tier": ""},
     )  # fmt: skip
     fig.update_traces(hovertemplate=tip(
         "customer %{customdata[0]} (value %{customdata[1]}, churn risk %{customdata[2]})",
@@ -75,26 +75,46 @@ def clv_churn_fig(frame: pd.DataFrame) -> go.Figure:
     return layout(fig, "Customer lifetime value vs churn risk", height=460)
 
 
+#: Tiers from low to high: the matrix's axes read low -> high (left to right, bottom to top).
+TIER_ORDER = ("low", "medium", "high")
+#: Cell colour = value rank + risk rank: green (low value, low risk) to red (high x high).
+URGENCY_SCALE = [[0.0, "#e5f5e0"], [0.5, "#fee08b"], [1.0, "#d73027"]]
+
+
 def risk_matrix_fig(matrix: pd.DataFrame) -> go.Figure:
-    """Value tier x churn-risk tier heatmap of customers, CLV at stake in the text
-    (``insights.risk_matrix``)."""
+    """Customer value (rows, low at the bottom) x churn risk (columns, low on the left): each
+    cell's customers and predicted CLV written in it, coloured by urgency, the high-value x
+    high-risk cell outlined and called out (``insights.risk_matrix``)."""
     if matrix.empty:
         return empty_fig()
-    cust = matrix.pivot(index="value_tier", columns="risk_tier", values="customers")
-    clv = matrix.pivot(index="value_tier", columns="risk_tier", values="clv")
-    text = [
-        [f"{fmt.value(n, 'count')} customers<br>CLV {fmt.money(v, decimals=0)}"
-         for n, v in zip(cr, vr, strict=True)]
-        for cr, vr in zip(cust.to_numpy(), clv.to_numpy(), strict=True)
-    ]  # fmt: skip
+    m = matrix.set_index(["value_tier", "risk_tier"])
+    z, text = [], []
+    for vi, v in enumerate(TIER_ORDER):
+        z.append([vi + ri for ri in range(len(TIER_ORDER))])
+        text.append([
+            "<b>{}</b><br>{}<br>{}".format(
+                *count(m.loc[(v, r), "customers"], "customer").split(" ", 1),
+                fmt.money(m.loc[(v, r), "clv"], decimals=0))
+            if (v, r) in m.index else "–"
+            for r in TIER_ORDER
+        ])  # fmt: skip
+    labels_ = [t.capitalize() for t in TIER_ORDER]
     fig = go.Figure(go.Heatmap(
-        z=clv.to_numpy(), x=list(cust.columns), y=list(cust.index), text=text,
-        texttemplate="%{text}", colorscale="OrRd", colorbar=axis("currency", "CLV"),
+        z=z, x=labels_, y=labels_, text=text, texttemplate="%{text}", textfont={"size": 12},
+        colorscale=URGENCY_SCALE, zmin=0, zmax=2 * (len(TIER_ORDER) - 1), showscale=False,
+        xgap=3, ygap=3,
         hovertemplate="value %{y}, churn risk %{x}<br>%{text}<extra></extra>",
     ))  # fmt: skip
-    fig.update_xaxes(title="churn risk")
-    fig.update_yaxes(title="customer value")
-    return layout(fig, "Risk matrix: predicted value x churn risk", height=420)
+    top = len(TIER_ORDER) - 1
+    fig.add_shape(type="rect", x0=top - 0.5, x1=top + 0.5, y0=top - 0.5, y1=top + 0.5,
+                  line={"color": "#7f0000", "width": 4})
+    fig.add_annotation(x=top, y=top + 0.5, text="<b>act here</b>", showarrow=False,
+                       yanchor="bottom", font={"color": "#7f0000", "size": 13})
+    fig.update_xaxes(title="Churn risk →", categoryorder="array", categoryarray=labels_,
+                     fixedrange=True)
+    fig.update_yaxes(title="Customer value →", categoryorder="array",
+                     categoryarray=labels_, fixedrange=True)
+    return layout(fig, "Risk matrix: customers and predicted value", height=420)
 
 
 def accuracy_fig(table: pd.DataFrame) -> go.Figure:

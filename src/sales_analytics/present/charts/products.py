@@ -9,9 +9,12 @@ import plotly.graph_objects as go
 from sales_analytics import metrics
 from sales_analytics.present.charts.base import (
     HEIGHT,
+    MARGIN_SCALE,
     PALETTE,
     axis,
+    colorbar,
     empty_fig,
+    hover,
     labels,
     layout,
     tip,
@@ -26,31 +29,39 @@ def category_fig(rollup: pd.DataFrame, key: str = "category", top: int = 15) -> 
     n = labels(f"{key}_rollup" if f"{key}_rollup" in metrics.CATALOG else "category_rollup")
     r = rollup.sort_values("revenue", ascending=False).head(top).iloc[::-1]
     fig = px.bar(r, x="revenue", y=key, orientation="h", color="margin_pct",
-                 color_continuous_scale="Teal", custom_data=["profit", "units_sold", "margin_pct"])
+                 color_continuous_scale=MARGIN_SCALE, custom_data=["profit", "units_sold", "margin_pct"])
     fig.update_traces(hovertemplate=tip(
         "%{y}", (n["revenue"], "currency", "x"), (n["profit"], "currency", "customdata[0]"),
         (n["units_sold"], "count", "customdata[1]"), (n["margin_pct"], "percent", "customdata[2]"),
     ))  # fmt: skip
-    fig.update_coloraxes(colorbar=axis("percent", n["margin_pct"]))
-    fig.update_xaxes(**axis("currency", n["revenue"]))
+    fig.update_coloraxes(colorbar=colorbar("percent", f"colour: {n['margin_pct'].lower()}"))
+    fig.update_xaxes(**axis("currency", n["revenue"]), nticks=4)
     fig.update_yaxes(title=None)
-    return layout(fig, f"Revenue by {key}", height=max(HEIGHT, 28 * len(r) + 80))
+    return layout(fig, f"Revenue by {key}", height=max(HEIGHT, 28 * len(r) + 120)).update_layout(margin_t=115)
 
 
 def treemap_fig(products: pd.DataFrame, top_per_category: int = 12) -> go.Figure:
-    """Category -> product treemap of revenue (``product_performance``), top products only."""
+    """Category -> product treemap of revenue (``product_performance``), top products only.
+
+    Readable at any width: the categories are shown with their revenue (click one to see its
+    products), labels that do not fit are hidden rather than shrunk to nothing."""
     p = products[products["revenue"] > 0]
     if p.empty:
         return empty_fig()
     n = labels("product_performance")
     p = p.sort_values("revenue", ascending=False).groupby("category", group_keys=False).head(top_per_category)
-    fig = px.treemap(p, path=[px.Constant("all"), "category", "product_name"], values="revenue",
-                     color="margin_pct", color_continuous_scale="RdYlGn")
-    fig.update_traces(hovertemplate=tip(
-        "%{label}", (n["revenue"], "currency", "value"), (n["margin_pct"], "percent", "color")
-    ))  # fmt: skip
-    fig.update_coloraxes(colorbar=axis("percent", n["margin_pct"]))
-    return layout(fig, f"Revenue treemap (colour: {n['margin_pct'].lower()})", height=520)
+    fig = px.treemap(p, path=[px.Constant("All products"), "category", "product_name"],
+                     values="revenue", color="margin_pct", color_continuous_scale=MARGIN_SCALE,
+                     maxdepth=2)
+    fig.update_traces(
+        texttemplate="<b>%{label}</b><br>" + hover("currency", "value").replace(",.2f", ",.0f"),
+        textfont={"size": 14}, marker={"line": {"width": 1, "color": "white"}},
+        hovertemplate=tip("%{label}", (n["revenue"], "currency", "value"),
+                          (n["margin_pct"], "percent", "color")),
+    )  # fmt: skip
+    fig.update_layout(uniformtext={"minsize": 11, "mode": "hide"})
+    fig.update_coloraxes(colorbar=colorbar("percent", f"colour: {n['margin_pct'].lower()}"))
+    return layout(fig, "Categories and their products (tap to open)", height=500).update_layout(margin_t=115)
 
 
 def abc_fig(abc: pd.DataFrame) -> go.Figure:

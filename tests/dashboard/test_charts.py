@@ -1,0 +1,92 @@
+"""present/charts: what the figures mean (shared by the dashboard and the reports), checked on
+the figure objects: ordered risk-matrix axes with the high x high cell called out, growth on a
+diverging scale centred on 0, amounts from 0, partial periods marked, no second y axis laid over
+the first, cohorts in percent with their values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sales_analytics.insights import forecast_total, risk_matrix
+from sales_analytics.present import charts
+from sales_analytics.present.charts.base import amount_range, growth_range, partial_periods
+
+
+def _risk() -> pd.DataFrame:
+    rows = [("high", "high", 1), ("high", "low", 3), ("medium", "medium", 2), ("low", "low", 5)]
+    out = []
+    for value, risk, n in rows:
+        for i in range(n):
+            out.append({"customer_id": len(out), "clv": {"high": 900.0, "medium": 300.0, "low": 50.0}[value] + i,
+                        "value_tier": value, "risk_tier": risk, "churn_probability": 0.5})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def test_risk_matrix_axes_read_low_to_high_and_high_high_is_called_out():
+    fig = charts.risk_matrix_fig(risk_matrix(_risk()))
+    heat = fig.data[0]
+    assert list(heat.x) == ["Low", "Medium", "High"] and list(heat.y) == ["Low", "Medium", "High"]
+    assert list(fig.layout.xaxis.categoryarray) == ["Low", "Medium", "High"]
+    # urgency grows towards high x high: the top-right cell is the most urgent colour
+    assert heat.z[2][2] == max(max(r) for r in heat.z) and heat.z[0][0] == 0
+    top_right = heat.text[2][2]
+    assert "<b>1</b><br>customer<br>$900" in top_right  # singular, money with its currency
+    assert "customers" in heat.text[0][0]
+    (shape,) = fig.layout.shapes
+    assert (shape.x0, shape.x1, shape.y0, shape.y1) == (1.5, 2.5, 1.5, 2.5)
+    assert any("act here" in a.text for a in fig.layout.annotations)
+
+
+def test_growth_is_diverging_around_zero_and_amounts_start_at_zero():
+    geo = pd.DataFrame({
+        "country": ["United Kingdom", "Germany", "France"], "revenue": [100.0, 50.0, 10.0],
+        "orders": [3, 2, 1], "customers": [2, 1, 1], "aov": [33.3, 25.0, 10.0],
+        "growth_12m": [1.13, -0.33, 0.05],
+    })  # fmt: skip
+    growth = charts.country_map_fig(geo, "growth_12m")
+    lo, hi = growth.layout.coloraxis.cmin, growth.layout.coloraxis.cmax
+    assert lo == pytest.approx(-1.13) and hi == pytest.approx(1.13)
+    bars = charts.country_bars_fig(geo)
+    assert (bars.layout.coloraxis.cmin, bars.layout.coloraxis.cmax) == (lo, hi)
+    scale = [c for _, c in bars.layout.coloraxis.colorscale]
+    assert scale == [c for _, c in growth.layout.coloraxis.colorscale]  # one growth scale
+    # one country: the scale runs from 0 to its revenue, not over a sliver around it
+    one = charts.country_map_fig(geo.head(1), "revenue")
+    assert (one.layout.coloraxis.cmin, one.layout.coloraxis.cmax) == (0.0, 100.0)
+    assert growth_range([0.0]) == (-0.01, 0.01) and amount_range([123_323.8]) == (0.0, 123_323.8)
+
+
+def test_partial_periods_are_marked_not_drawn_as_drops():
+    weeks = pd.date_range("2024-12-30", "2025-12-29", freq="W-MON")
+    assert partial_periods(weeks, "week", date(2025, 1, 1), date(2025, 12, 31)).tolist() == (
+        [True] + [False] * (len(weeks) - 2) + [True]
+    )
+    assert not partial_periods(weeks, "day", date(2025, 1, 1), date(2025, 12, 31)).any()
+    ts = pd.DataFrame({"period": weeks.date, "revenue": np.r_[500.0, [1000.0] * (len(weeks) - 2), 200.0]})
+    fig = charts.revenue_fig(ts, "week", window=(date(2025, 1, 1), date(2025, 12, 31)))
+    line, partial = fig.data[0], fig.data[1]
+    assert min(line.y) == 1000.0  # the cut weeks are not on the line
+    assert partial.name == "partial period" and list(partial.y) == [500.0, 200.0]
+
+
+def test_orders_and_aov_have_a_panel_each_and_cohorts_are_percent():
+    months = pd.date_range("2025-01-01", periods=4, freq="MS")
+    ts = pd.DataFrame({"period": months.date, "orders": [10, 12, 11, 3], "aov": [20.0, 21.0, 19.0, 20.0]})
+    fig = charts.orders_aov_fig(ts, window=(date(2025, 1, 1), date(2025, 4, 10)))
+    assert fig.layout.yaxis2.overlaying is None and fig.data[1].yaxis == "y2"
+    assert list(fig.data[0].marker.opacity)[-1] < 0.5  # the cut month is pale
+    cohorts = pd.DataFrame({
+        "cohort": pd.to_datetime(["2025-01-01"] * 3 + ["2025-02-01"] * 2), "months_since": [0, 1, 2, 0, 1],
+        "customers": [10, 4, 2, 8, 2], "retention": [1.0, 0.4, 0.2, 1.0, 0.25],
+    })  # fmt: skip
+    heat = charts.cohort_fig(cohorts).data[0]
+    assert heat.texttemplate == "%{z:.0%}" and list(heat.x) == ["1", "2"]  # month 0 is always 100%
+
+
+def test_forecast_total_sums_the_days():
+    fc = pd.DataFrame({"yhat": [10.0, 20.0], "lo_80": [8.0, 15.0], "hi_80": [12.0, 26.0]})
+    assert forecast_total(fc) == {"total": 30.0, "low": 23.0, "high": 38.0, "days": 2}
