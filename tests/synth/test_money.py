@@ -27,7 +27,7 @@ def test_money_is_consistent_with_the_baskets(shop):
     welcome = o[o.discount_code == "WELCOME10"]
     firsts = o.reset_index().sort_values("order_date").groupby("customer_id").order_id.first()
     assert welcome.index.isin(firsts).all()
-    assert np.allclose(welcome.discount_amount, (basket.loc[welcome.index] * 0.10).round(2))
+    assert np.allclose(welcome.discount_amount, basket.loc[welcome.index] * 0.10, atol=0.0051)
     assert (o.shipping_amount[o.total_amount >= 50] == 0).all()
     assert (o.tax_amount > 0).all()
     # returned orders: refunded in full, dated by the source, after the order

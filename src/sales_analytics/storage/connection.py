@@ -239,6 +239,15 @@ class Database:
         existing = self.existing_tables()
         return [name for name in TABLES if name not in existing]
 
+    def older_schema(self) -> str | None:
+        """A one-line message when the database was built by an older version (some tables of
+        the schema missing, ``orders`` there), else None."""
+        missing = self.missing_tables()
+        if not missing or "orders" in missing:
+            return None
+        return (f"{self.display_url} was built by an older version (no {', '.join(missing)}): "
+                "rebuild it with `sales-analytics build --replace` (or load/import into a new one)")
+
     def shop_settings(self) -> shop.ShopSettings:
         """The shop's currency, timezone and fiscal year start: the database's ``shop_settings``
         row, else the configured defaults (``SA_CURRENCY``, ``SA_TIMEZONE``,
@@ -289,6 +298,8 @@ class Database:
         if replace:
             self.write({}, replace=True)
         elif not self.has_schema():
+            if self.older_schema():
+                raise StorageError(self.older_schema())
             with self.transaction() as cur:
                 ddl.create(cur, self.dialect)
 
