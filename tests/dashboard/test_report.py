@@ -284,3 +284,21 @@ def test_report_links_are_the_dashboards_url_format():
               Filters(), Filters(end="2025-03-31")):  # fmt: skip
         for page in PAGES:
             assert filters_link("http://bi:8501/", page, f) == state.url(f, page, "http://bi:8501")
+
+
+def test_forecast_total_range_from_the_backtest():
+    """The total's range comes from the backtest errors, block by block along the horizon:
+    two windows erring +10 and -10 a day give totals off by -280, 0 or +280 over 28 days."""
+    import pandas as pd
+
+    from sales_analytics.insights.outlook import total_range
+
+    days = pd.date_range("2025-01-01", periods=28, freq="D")
+    cv = pd.concat([
+        pd.DataFrame({"model": "m", "cutoff": cut, "ds": days + pd.Timedelta(days=k), "y": 100.0 + err, "yhat": 100.0})
+        for k, (cut, err) in enumerate((("2024-12-31", 10.0), ("2025-03-31", -10.0)))
+    ])  # fmt: skip
+    assert total_range(cv, "m", 28, 80, block=14) == (-280.0, 280.0)
+    assert total_range(cv, "other", 28) is None and total_range(None, "m", 28) is None
+    lo, hi = total_range(cv.assign(y=cv["yhat"] + 5.0), "m", 28)
+    assert lo == hi == 140.0  # always 5 too low a day: the range is shifted, not widened

@@ -43,6 +43,7 @@ class Digest:
     kpis: dict[str, Any]  # metrics.kpis of the window (what the tests compare with)
     findings: list[insights.Finding]  # the most money at stake first
     anomalies: pd.DataFrame  # the window's anomalous days (insights.revenue_anomalies rows)
+    planned: pd.DataFrame  # the window's planned events that stood out (Black Friday...)
     value_at_risk: outlook.ValueAtRisk
     alerts: list[Alert]
     action_lists: dict[str, int] | None  # list name -> customers; None: not available
@@ -100,7 +101,9 @@ def build(
     daily = metrics.compute(db, "revenue", context, grain="day")
     scored = insights.revenue_anomalies(daily)
     days = pd.to_datetime(scored["period"]).dt.date
-    anomalies = scored[scored["is_anomaly"] & (days >= start) & (days <= end)].reset_index(drop=True)
+    inside = (days >= start) & (days <= end)
+    anomalies = scored[scored["is_anomaly"] & inside].reset_index(drop=True)
+    planned = scored[scored["is_planned"] & inside].reset_index(drop=True) if "is_planned" in scored else scored.iloc[:0]
     forecast = outlook.forecast_outlook(store)
     alerts = [
         below_forecast(r, daily, forecast.forecast, start, end) if r.when == "below_forecast" else kpi_change(r, comparison)
@@ -110,7 +113,7 @@ def build(
     base = dashboard_url or settings.dashboard_url
     return Digest(
         start=start, end=end, previous=prev, comparison=comparison, kpis=cur_k,
-        findings=found[:3], anomalies=anomalies, value_at_risk=risk, alerts=alerts,
+        findings=found[:3], anomalies=anomalies, planned=planned, value_at_risk=risk, alerts=alerts,
         action_lists=sizes, action_lists_note=note,
         links={"revenue": filters_link(base, "revenue", f), "predictions": filters_link(base, "predictions", f)},
         finding_links=[finding_link(base, x, f) for x in found[:3]],

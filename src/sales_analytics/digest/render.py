@@ -51,13 +51,14 @@ def kpi_lines(d: Digest) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def anomaly_lines(anomalies: pd.DataFrame) -> list[str]:
+def anomaly_lines(anomalies: pd.DataFrame, planned: bool = False) -> list[str]:
     out = []
     for r in anomalies.itertuples(index=False):
         day = pd.Timestamp(r.period)
         how = "high" if r.z > 0 else "low"
-        out.append(f"{day:%a %d %b %Y}: {fmt.money(r.revenue)}, unusually {how} "
-                   f"(about {fmt.money(r.expected_revenue)} expected)")  # fmt: skip
+        what = f"{r.event}, planned" if planned and getattr(r, "event", "") else f"unusually {how}"
+        out.append(f"{day:%a %d %b %Y}: {fmt.money(r.revenue)}, {what} "
+                   f"(about {fmt.money(r.expected_revenue)} on a usual {day:%A})")  # fmt: skip
     return out
 
 
@@ -82,6 +83,7 @@ def sections(d: Digest) -> list[tuple[str, list[str]]]:
         ("Findings with the most money at stake", findings or ["No finding about money stands out."]),
         ("Customer value at risk", risk + [f"Dashboard: {d.links['predictions']}"]),
         ("Unusual days", anomaly_lines(d.anomalies) or ["No unusual day."]),
+        *([("Planned events", anomaly_lines(d.planned, planned=True))] if len(d.planned) else []),
         ("Action lists", lists),
     ]
     return out
@@ -131,6 +133,7 @@ def as_json(d: Digest) -> str:
             "findings": [f.as_dict() for f in d.findings],
             "value_at_risk": d.value_at_risk.finding.as_dict() if d.value_at_risk.finding else None,
             "anomalies": [pd.Timestamp(p).date().isoformat() for p in d.anomalies["period"]],
+            "planned_events": [pd.Timestamp(p).date().isoformat() for p in d.planned["period"]],
             "action_lists": d.action_lists,
         },
         indent=2, default=str,

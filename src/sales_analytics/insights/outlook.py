@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sales_analytics.insights.findings import Finding
@@ -28,9 +29,10 @@ TRAIN_HINT = "run `sales-analytics train`"
 class ForecastOutlook:
     """The forecast total of the next ``days`` days.
 
-    ``total`` is the sum of the daily forecasts; ``low``/``high`` the sum of the daily ``level``%
-    bounds (a cautious range: daily errors do not all fall the same way, so the total's own
-    ``level``% interval is narrower). ``message`` says why there is no forecast when ``total`` is
+    ``total`` is the sum of the daily forecasts; ``low``/``high`` the ``level``% range of that
+    total (``range_from``: ``"backtest"`` when drawn from the selected model's own backtest errors
+    by :func:`total_range`, ``"daily bounds"`` when only the sum of the daily bounds is known, a
+    much wider, cautious range). ``message`` says why there is no forecast when ``total`` is
     ``None``.
     """
 
@@ -47,6 +49,7 @@ class ForecastOutlook:
     forecast: pd.DataFrame | None = None
     table: pd.DataFrame | None = None
     message: str | None = None
+    range_from: str = "daily bounds"
 
     @property
     def available(self) -> bool:
@@ -89,9 +92,47 @@ def forecast_outlook(store: ModelStore, *, days: int = 90, level: int = 80) -> F
     table = ev.table
     row = table[table["model"] == ev.best]
     ratio = float(row["mae_vs_naive"].iloc[0]) if len(row) and "mae_vs_naive" in row else None
+    span = total_range(getattr(model, "cv_", None), ev.best, total["days"], level)
+    if span is not None:
+        total |= {"low": max(0.0, total["total"] + span[0]), "high": total["total"] + span[1]}
     return ForecastOutlook(
-        level=level, model=ev.best, mae_vs_naive=ratio, forecast=pred, table=table, **total
-    )
+        level=level, model=ev.best, mae_vs_naive=ratio, forecast=pred, table=table,
+        range_from="backtest" if span is not None else "daily bounds", **total,
+    )  # fmt: skip
+
+
+def total_range(
+    cv: pd.DataFrame | None, model: str, days: int, level: int = 80, *, block: int = 14,
+    draws: int = 4000, seed: int = 0,
+) -> tuple[float, float] | None:  # fmt: skip
+    """The ``level``% range of the error of a ``days``-day total, from the backtest.
+
+    Daily errors (``y - yhat`` of ``model`` in the rolling-origin backtest ``cv``: ``model,
+    cutoff, ds, y, yhat``) are correlated, so neither the sum of the daily bounds (far too wide)
+    nor independent errors (far too narrow) give the range of a total. This draws the total's
+    error by a block bootstrap aligned on the horizon: each ``block``-day stretch of the horizon
+    takes the errors of the same horizon days from one backtest window picked at random, which
+    keeps both the correlation within a fortnight and the growth of the error with the horizon.
+    ``None`` without a backtest of ``model``.
+    """
+    if cv is None or not {"model", "cutoff", "y", "yhat"} <= set(cv.columns):
+        return None
+    c = cv[cv["model"] == model].dropna(subset=["y", "yhat"])
+    windows = [(w["y"] - w["yhat"]).to_numpy(float) for _, w in c.sort_values("ds").groupby("cutoff")]
+    windows = [w for w in windows if len(w)]
+    if len(windows) < 2 or days <= 0:
+        return None
+    horizon = min(len(w) for w in windows)
+    errors = np.stack([w[:horizon] for w in windows])  # windows x horizon days
+    steps = np.arange(days) % horizon
+    rng = np.random.default_rng(seed)
+    sums = np.zeros(draws)
+    for start in range(0, days, block):
+        pick = rng.integers(len(windows), size=draws)
+        sums += errors[pick][:, steps[start : start + block]].sum(axis=1)
+    tail = (1 - level / 100) / 2
+    lo, hi = np.quantile(sums, [tail, 1 - tail])
+    return float(lo), float(hi)
 
 
 @dataclass

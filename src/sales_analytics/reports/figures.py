@@ -21,7 +21,7 @@ CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 def for_print(fig: go.Figure, height: int = 300) -> go.Figure:
     """``fig`` at ``height`` px with small margins (the width follows the page)."""
-    top = 56 if fig.layout.title.text else 24
+    top = max(56 if fig.layout.title.text else 24, fig.layout.margin.t or 0)  # room for a colour bar
     fig.update_layout(height=height, autosize=True, margin={"l": 8, "r": 8, "t": top, "b": 8})
     return fig
 

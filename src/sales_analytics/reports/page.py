@@ -50,6 +50,7 @@ ul.findings { padding-left: 0; list-style: none; margin: 6px 0; }
 ul.findings li { margin: 4px 0; padding: 5px 10px; border-left: 4px solid #9aa5b1; background: #f7f8fa; }
 li.critical { border-color: var(--bad) !important; } li.warning { border-color: #dc6803 !important; }
 li.positive { border-color: var(--good) !important; } li.info { border-color: #1570ef !important; }
+h3.chart-title { margin: 10px 0 0 8px; font-size: 15px; font-weight: 500; color: #2a3f5f; }
 .chart { width: 100%; break-inside: avoid; page-break-inside: avoid; margin: 4px 0 8px; }
 section.page { break-before: page; page-break-before: always; }
 section.page:first-of-type { break-before: auto; page-break-before: auto; }
@@ -81,7 +82,7 @@ def change(row: Any, column: metrics.Column) -> tuple[str, str]:
     return text, ("up" if (v > 0) == column.higher_is_better else "down")
 
 
-def kpi_cards(comparison: pd.DataFrame, previous_label: str) -> str:
+def kpi_cards(comparison: pd.DataFrame) -> str:
     """One card per KPI: value, change against the previous period, the previous value. Every
     value carries ``data-kpi``, ``data-period`` and the exact ``data-value`` (``repr``)."""
     cards = []
@@ -96,7 +97,7 @@ def kpi_cards(comparison: pd.DataFrame, previous_label: str) -> str:
             f"{esc(fmt.value(cur, column.unit))}</div>"
             f'<div class="delta {cls}">{esc(text)} <span class="prev">vs '
             f'<span data-kpi="{r["kpi"]}" data-period="previous" data-value="{prev!r}">'
-            f"{esc(fmt.value(prev, column.unit))}</span> {esc(previous_label)}</span></div></div>"
+            f"{esc(fmt.value(prev, column.unit))}</span></span></div></div>"
         )
     return f'<div class="kpis">{"".join(cards)}</div>'
 

@@ -35,6 +35,13 @@ BACKTEST_COLUMNS: list[metrics.Column] = [
 ]
 
 
+#: How the forecast total's range was found (insights.outlook.ForecastOutlook.range_from).
+RANGE_NOTE = {
+    "backtest": "from the model's own errors in the backtest",
+    "daily bounds": "the sum of the daily ranges: a cautious, wide range",
+}
+
+
 def window(f: Filters) -> str:
     return f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"
 
@@ -43,6 +50,12 @@ def as_of(version: Any) -> str:
     if version is None:
         return ""
     return f"; data as of {version.committed_at:%Y-%m-%d %H:%M} UTC (version {version.version})"
+
+
+def untitled(fig):
+    """``fig`` without its Plotly title: the report writes it as a heading (Plotly moves a title
+    above a horizontal colour bar out of the figure)."""
+    return fig.update_layout(title=None, margin_t=70)
 
 
 def link(url: str, text: str) -> str:
@@ -92,7 +105,7 @@ def forecast_box(d: Any) -> str:
         f'<div class="box" id="forecast-total"><h3>Next {fc.days} days ({fc.start:%d %b} – '
         f'{fc.end:%d %b %Y}): forecast revenue</h3><div class="big" data-value="{fc.total!r}">'
         f"{esc(fmt.money(fc.total))}</div><p>{fc.level}% range {esc(fmt.money(fc.low))} – "
-        f"{esc(fmt.money(fc.high))} (the sum of the daily ranges). Model: {esc(fc.model)}."
+        f"{esc(fmt.money(fc.high))} ({RANGE_NOTE[fc.range_from]}). Model: {esc(fc.model)}."
         f"{esc(quality)}{esc(scope)} {link(d.links['predictions'], 'Forecast in the dashboard')}</p></div>"
     )
 
@@ -145,7 +158,6 @@ def render(d: Any, *, title: str = "Sales report", generated: datetime | None = 
     scope = ", ".join(f.countries) if f.countries else "all countries"
     if f.segments:
         scope += "; segments " + ", ".join(f.segments)
-    prev_label = f"{d.previous.start:%b %Y}–{d.previous.end:%b %Y}" if d.previous.start else "before"
     segments = figures.for_print(charts.segment_fig(d.segments), 280)
     first = [
         f"<h1>{esc(title)}</h1>",
@@ -153,7 +165,7 @@ def render(d: Any, *, title: str = "Sales report", generated: datetime | None = 
         f"Generated {generated:%Y-%m-%d %H:%M}{as_of(d.data_version)}. "
         f"{link(d.links['revenue'], 'Open in the dashboard')}</p>",
         f'<div class="headline">{headline(d)}</div>',
-        kpi_cards(d.comparison, prev_label),
+        kpi_cards(d.comparison),
         f'<div class="boxes">{forecast_box(d)}{risk_box(d)}</div>',
         "<h2>The three findings with the most money at stake</h2>",
         top_findings(d.top),
@@ -167,10 +179,13 @@ def render(d: Any, *, title: str = "Sales report", generated: datetime | None = 
     ]
     fourth = [
         "<h2>Products and countries</h2>",
-        figure(figures.for_print(charts.category_fig(d.categories, top=10), 300), "categories"),
-        figure(figures.for_print(charts.country_bars_fig(d.countries.sort_values("revenue").tail(10)), 300), "country-bars"),
-        "<h2>All findings</h2>",
-        findings_list(d.findings, limit=6),
+        '<h3 class="chart-title">Net revenue by category: top 10</h3>',
+        figure(figures.for_print(untitled(charts.category_fig(d.categories, top=10)), 300), "categories"),
+        '<h3 class="chart-title">Net revenue by country: top 10</h3>',
+        figure(figures.for_print(untitled(charts.country_bars_fig(d.countries.sort_values("revenue").tail(10))), 300),
+               "country-bars"),
+        "<h2>Other findings</h2>",
+        findings_list([f for f in d.findings if all(f is not t for t, _, _ in d.top)], limit=4),
     ]
     body = "".join(f'<section class="page">{"".join(p)}</section>' for p in (first, second, third, fourth))
     return (
