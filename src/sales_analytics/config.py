@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     #: tests only (tests/reliability): the write step where storage pauses to be killed
     test_pause_at: str | None = Field(None, alias="SA_TEST_PAUSE_AT")
     api_key_file: Path | None = Field(None, alias="SA_API_KEY_FILE")
+    rfm_rules: Path | None = Field(None, alias="SA_RFM_RULES")
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
     promotions_file: Path | None = Field(None, alias="SA_PROMOTIONS_FILE")

@@ -50,11 +50,15 @@ def train(
     with open_db(database_url) as db:
         require_schema(db)
         tx = transactions(db)
+        returns = transactions(db, statuses=("returned",)) if "churn" in names else None
         revenue = daily_revenue(db) if "forecast" in names else None
         truth, true_params = _synthetic_truth(db, tx)
+    fitted = {}
     for name in names:
         config = {"random_seed": seed} | ({"horizon": horizon} if name == "forecast" else {})
-        model = MODELS[name](config)
+        if name in ("churn", "segments") and "clv" in fitted:  # P(alive) of the chosen model
+            config["purchase_model"] = fitted["clv"].family_
+        model = fitted[name] = MODELS[name](config)
         with progress() as bar:
             task = bar.add_task(f"{name}: fitting", total=3)
             if name == "forecast":
@@ -63,6 +67,8 @@ def train(
                     events=events,
                     progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
+            elif name == "churn":
+                model.fit(tx, returns=returns)
             else:
                 model.fit(tx)
             bar.update(task, advance=1, description=f"{name}: backtesting")
@@ -103,7 +109,11 @@ def predict(
         else:
             with open_db(database_url) as db:
                 require_schema(db)
-                frame = fitted.predict(transactions(db))
+                if name == "churn":
+                    returned = transactions(db, statuses=("returned",))
+                    frame = fitted.predict(transactions(db), returns=returned)
+                else:
+                    frame = fitted.predict(transactions(db))
         bar.update(task, advance=1, description=f"{name}: writing")
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False)

@@ -54,6 +54,10 @@ def dashboard(
     folder = resolve_models_dir(models_dir)
     # the child gets our environment plus the two settings it must share with us
     env = os.environ | {"DATABASE_URL": url, "SA_MODELS_DIR": str(folder.resolve())}
+    from sales_analytics.metrics.rfm_rules import override_source
+
+    if (rules := override_source()) is not None:  # --rfm-rules: the same segments over there
+        env["SA_RFM_RULES"] = str(rules)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "false" if open_browser else "true",

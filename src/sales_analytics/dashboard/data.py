@@ -155,6 +155,14 @@ def metric(name: str, f: Filters = NO_FILTERS, **params: Any) -> pd.DataFrame:
     return _metric(database_url(), _version(), name, key(f), tuple(sorted(params.items())))
 
 
+def segments_present(f: Filters) -> tuple[str, ...]:
+    """The RFM segments holding customers as of ``f``'s end, in the canonical order: what the
+    segment filter offers (a segment no customer is in is not offered)."""
+    frame = metric("segment_summary", Filters(end=f.end))
+    present = set(frame.loc[frame["customers"] > 0, "segment"])
+    return tuple(s for s in metrics.SEGMENT_NAMES if s in present)
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _kpis(url: str, version: int, k: FilterKey) -> dict[str, Any]:
     return _run(url, lambda db: metrics.kpis(db, filters_of(k)))

@@ -8,7 +8,8 @@
   ever, and *returning* afterwards (:func:`first_orders`).
 * **A customer's segment as of a date.** RFM over every customer's whole history up to the as-of
   day (the day after the window's end, or after the last order), quintiles over all customers, the
-  R ``rfm`` named segments (:func:`rfm_as_of`). A segment filter means this segment, everywhere.
+  named segments of the rules in force (:mod:`.rfm_rules`: our default, every segment reachable,
+  or a YAML file) (:func:`rfm_as_of`). A segment filter means this segment, everywhere.
 * **The as-of day** (:func:`as_of_table`): the day after ``filters.end``, else after the last order.
 """
 
@@ -23,9 +24,9 @@ import ibis.expr.types as ir
 from sales_analytics.metrics.filters import (
     NO_FILTERS,
     OTHER_SEGMENT,
-    RFM_SEGMENT_RULES,
     Filters,
 )
+from sales_analytics.metrics.rfm_rules import active_rules
 from sales_analytics.metrics.source import TableSource, table
 
 COMPLETED = "completed"
@@ -131,10 +132,11 @@ def quintile(value: ir.Value, n: ir.IntegerValue, *, descending: bool = False) -
 
 
 def segment_case(r: ir.IntegerValue, f: ir.IntegerValue, m: ir.IntegerValue) -> ir.StringValue:
-    """The named segment for scores (r, f, m): the first rule of ``RFM_SEGMENT_RULES`` that holds."""
+    """The named segment for scores (r, f, m): the first of the rules in force
+    (:func:`~sales_analytics.metrics.rfm_rules.active_rules`) that holds, else ``Others``."""
     branches = [
         (r.between(rl, ru) & f.between(fl, fu) & m.between(ml, mu), name)
-        for name, ((rl, ru), (fl, fu), (ml, mu)) in RFM_SEGMENT_RULES.items()
+        for name, ((rl, ru), (fl, fu), (ml, mu)) in active_rules().items()
     ]
     return ibis.cases(*branches, else_=OTHER_SEGMENT)
 
