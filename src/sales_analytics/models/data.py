@@ -94,9 +94,9 @@ def transactions(
         expr = expr.filter(expr.order_date < pd.Timestamp(filters["end"]).to_pydatetime())
     if filters.get("customer_ids") is not None:
         expr = expr.filter(expr.customer_id.isin([int(c) for c in filters["customer_ids"]]))
-    expr = expr.select(
-        "customer_id", "order_id", "order_date", amount=expr.total_amount
-    ).order_by(["order_date", "order_id"])
+    expr = expr.select("customer_id", "order_id", "order_date", amount=expr.total_amount).order_by(
+        ["order_date", "order_id"]
+    )
     frame = expr.to_pandas()
     if frame.empty:
         if not filters:
@@ -149,3 +149,54 @@ __all__ = [
     "series_frame",
     "transactions",
 ]
+
+
+def customer_contacts(db) -> pd.DataFrame:
+    """Contact fields and last completed order per customer, for the action lists.
+
+    ``customer_id, email, first_name, last_name, country, last_order_date, last_product`` (the
+    product with the largest line amount in the customer's last completed order); customers
+    without a completed order have no last order or product.
+    """
+    import ibis
+
+    c = db.table("customers")
+    o = db.table("orders")
+    done = o.filter(o.status.cast("string") == "completed")
+    last = done.group_by("customer_id").aggregate(last_order_date=done.order_date.max())
+    last_orders = done.join(last, "customer_id").filter(lambda t: t.order_date == t.last_order_date)
+    items = db.table("order_items")
+    p = db.table("products")
+    lines = (
+        last_orders.select("customer_id", "order_id", "last_order_date")
+        .join(items, "order_id")
+        .join(p, "product_id")
+    )
+    amount = lines.quantity.cast("float64") * lines.unit_price.cast("float64")
+    lines = lines.mutate(
+        line_amount=amount,
+        rank=ibis.row_number().over(
+            group_by=lines.customer_id,
+            order_by=[ibis.desc(amount), lines.order_id.desc(), lines.product_id],
+        ),
+    )
+    top = lines.filter(lines["rank"] == 0).select(
+        "customer_id", "last_order_date", last_product=lines.product_name
+    )
+    frame = (
+        c.select("customer_id", "email", "first_name", "last_name", "country")
+        .left_join(top, "customer_id")
+        .select(
+            "customer_id",
+            "email",
+            "first_name",
+            "last_name",
+            "country",
+            "last_order_date",
+            "last_product",
+        )  # fmt: skip
+        .order_by("customer_id")
+        .to_pandas()
+    )
+    frame["last_order_date"] = pd.to_datetime(frame["last_order_date"])
+    return frame
