@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,13 @@ VARIABLES = (
     "SA_API_KEY_FILE",
     "SA_MIN_ORDER_DATE",
     "SA_MAX_FUTURE_DAYS",
+    "SA_DASHBOARD_URL",
+    "SA_SMTP_HOST",
+    "SA_SMTP_PORT",
+    "SA_SMTP_SECURITY",
+    "SA_SMTP_PASSWORD",
+    "SA_DIGEST_TO",
+    "SA_SLACK_WEBHOOK_URL",
     "SA_FISCAL_YEAR_START",
 )
 
@@ -147,3 +155,26 @@ def test_production_logs_are_json_lines(env, root_logger, capsys):
 def test_bad_log_level_argument(env, root_logger):
     with pytest.raises(ValueError, match="log level must be one of"):
         configure_logging("LOUD")
+
+
+def test_digest_settings(env):
+    """The report's and digest's settings: defaults, parsing, one-line errors, secrets hidden."""
+    s = get_settings()
+    assert (s.dashboard_url, s.smtp_port, s.smtp_security, s.digest_recipients) == (
+        "http://localhost:8501", 587, "starttls", [])
+    env(SA_DASHBOARD_URL="https://bi.example.com/shop/", SA_SMTP_SECURITY=" SSL ",
+        SA_DIGEST_TO="a@x.example, b@x.example ,", SA_SMTP_PASSWORD="pw-123",
+        SA_SLACK_WEBHOOK_URL="https://hooks.example.com/services/SECRET")  # fmt: skip
+    s = get_settings()
+    assert s.dashboard_url == "https://bi.example.com/shop" and s.smtp_security == "ssl"
+    assert s.digest_recipients == ["a@x.example", "b@x.example"]
+    assert "pw-123" not in repr(s) and "SECRET" not in repr(s)
+    for name, value, message in (
+        ("SA_DASHBOARD_URL", "localhost:8501", "SA_DASHBOARD_URL: must be an http(s) URL"),
+        ("SA_SMTP_SECURITY", "tls", "SA_SMTP_SECURITY: Input should be 'starttls', 'ssl' or 'none'"),
+        ("SA_SMTP_PORT", "0", "SA_SMTP_PORT: Input should be greater than or equal to 1"),
+    ):
+        env(**{name: value})
+        with pytest.raises(SettingsError, match=re.escape(message)):
+            get_settings()
+        env(**{name: {"SA_DASHBOARD_URL": "http://localhost:8501", "SA_SMTP_SECURITY": "none", "SA_SMTP_PORT": "25"}[name]})

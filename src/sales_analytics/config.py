@@ -28,12 +28,37 @@ variable                default         meaning
 ``SA_FISCAL_YEAR_START``  ``1``         month (1-12) the shop's fiscal year starts in
 ======================  ==============  ==========================================================
 
+Models: ``SA_PROMOTIONS_FILE`` (default none) is a CSV of the shop's promotions (``name`` and
+``date``, or ``start`` and ``end``): events for the forecaster and the anomaly detector
+(:mod:`sales_analytics.models.events`). Reorder advice (:mod:`sales_analytics.models.reorder`):
+``SA_LEAD_TIME_DAYS`` (default 14), ``SA_SERVICE_LEVEL`` (0.95), ``SA_ORDER_CYCLE_DAYS`` (28) and
+``SA_REORDER_FILE`` (a CSV of ``product_id, lead_time_days, service_level`` overrides).
+
 API serving: ``SA_STATEMENT_TIMEOUT`` (seconds, default 30) cancels a query that runs, or waits on a
 lock, longer than that (HTTP 503); ``SA_CORS_ORIGINS`` (comma-separated origins, default none) is the
 CORS allow-list of browser origins (none: no CORS headers).
 
 ``SA_CURRENCY``, ``SA_TIMEZONE`` and ``SA_FISCAL_YEAR_START`` are the defaults for a database
 without shop settings; a database's own ``shop_settings`` row wins (``storage.shop``).
+
+Report and digest (``sales-analytics report`` / ``digest``; see docs/digest.md):
+
+========================  ============================  ==========================================
+variable                  default                       meaning
+========================  ============================  ==========================================
+``SA_DASHBOARD_URL``      ``http://localhost:8501``     the dashboard the report and digest link to
+``SA_SMTP_HOST``          none                          SMTP server of the digest e-mail
+``SA_SMTP_PORT``          ``587``                       its port
+``SA_SMTP_SECURITY``      ``starttls``                  ``starttls``, ``ssl`` (implicit TLS) or
+                                                        ``none`` (a local relay only)
+``SA_SMTP_USER``          none                          login (with ``SA_SMTP_PASSWORD``)
+``SA_SMTP_PASSWORD``      none                          never printed
+``SA_DIGEST_FROM``        ``sales-analytics@localhost``  sender address
+``SA_DIGEST_TO``          none                          recipients, comma-separated
+``SA_SLACK_WEBHOOK_URL``  none                          Slack-compatible incoming webhook (secret:
+                                                        never printed)
+``SA_DIGEST_STATE``       ``data/digest_state.json``    what was sent already (``--since``)
+========================  ============================  ==========================================
 
 An empty variable counts as unset. A bad value raises :class:`SettingsError` (a ``ValueError``
 with a one-line message naming the variable).
@@ -102,8 +127,25 @@ class Settings(BaseSettings):
     #: tests only (tests/reliability): the write step where storage pauses to be killed
     test_pause_at: str | None = Field(None, alias="SA_TEST_PAUSE_AT")
     api_key_file: Path | None = Field(None, alias="SA_API_KEY_FILE")
+    rfm_rules: Path | None = Field(None, alias="SA_RFM_RULES")
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
+    promotions_file: Path | None = Field(None, alias="SA_PROMOTIONS_FILE")
+    lead_time_days: float = Field(14.0, ge=0, le=365, alias="SA_LEAD_TIME_DAYS")
+    service_level: float = Field(0.95, ge=0.5, lt=1, alias="SA_SERVICE_LEVEL")
+    order_cycle_days: float = Field(28.0, ge=0, le=365, alias="SA_ORDER_CYCLE_DAYS")
+    reorder_file: Path | None = Field(None, alias="SA_REORDER_FILE")
+    # report and digest (docs/digest.md)
+    dashboard_url: str = Field("http://localhost:8501", alias="SA_DASHBOARD_URL")
+    smtp_host: str | None = Field(None, alias="SA_SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, alias="SA_SMTP_PORT")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", alias="SA_SMTP_SECURITY")
+    smtp_user: str | None = Field(None, alias="SA_SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, alias="SA_SMTP_PASSWORD")
+    digest_from: str = Field("sales-analytics@localhost", alias="SA_DIGEST_FROM")
+    digest_to: str = Field("", alias="SA_DIGEST_TO")
+    slack_webhook_url: SecretStr | None = Field(None, alias="SA_SLACK_WEBHOOK_URL")
+    digest_state: Path = Field(Path("data") / "digest_state.json", alias="SA_DIGEST_STATE")
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -135,6 +177,19 @@ class Settings(BaseSettings):
             ) from None
         return name
 
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _smtp_security(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("dashboard_url", mode="before")
+    @classmethod
+    def _dashboard_url(cls, value: object) -> str:
+        url = str(value).strip()
+        if not re.match(r"https?://[^/\s]+", url):
+            raise ValueError(f"must be an http(s) URL such as http://localhost:8501, not {value!r}")
+        return url.rstrip("/")
+
     @field_validator("min_order_date", mode="before")
     @classmethod
     def _min_order_date(cls, value: object) -> object:
@@ -153,6 +208,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def digest_recipients(self) -> list[str]:
+        return [a.strip() for a in self.digest_to.split(",") if a.strip()]
 
     @property
     def api_key_value(self) -> str | None:

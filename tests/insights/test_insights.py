@@ -21,12 +21,14 @@ from sales_analytics.insights import (
     fmt_signed_pct,
     gather,
     kpi_comparison,
+    planned_events,
     previous_period,
     revenue_anomalies,
     segments_at_risk,
     sort_findings,
 )
 from sales_analytics.metrics import Filters
+from sales_analytics.models.events import EventCalendar, read_promotions
 
 
 # ------------------------------------------------------------------------------------ movers
@@ -153,21 +155,48 @@ def shop_daily() -> tuple[pd.DataFrame, list[date]]:
     return daily, [_black_friday(y) for y in (2023, 2024, 2025)]
 
 
-def test_black_friday_is_a_positive_anomaly(shop_daily):
+def test_black_friday_and_cyber_monday_are_planned_events_not_anomalies(shop_daily):
+    """The synthetic shop's Black Friday weekends stand out every year: labelled "planned event",
+    never reported as anomalies (issue 13)."""
     daily, black_fridays = shop_daily
     scores = revenue_anomalies(daily).set_index("period")
     for bf in black_fridays:
         row = scores.loc[pd.Timestamp(bf)]
-        assert row["is_anomaly"] and row["direction"] == "high" and row["z"] > 3.5, bf
-        assert row["revenue"] > 2 * row["expected_revenue"]
-    # the top findings are the planted events (Black Friday weekends, Christmas), not noise
+        assert row["is_planned"] and not row["is_anomaly"], bf
+        assert row["label"] == "planned event" and row["event"] == "Black Friday"
+        assert row["direction"] == "high" and row["z"] > 3.5
+        cyber = scores.loc[pd.Timestamp(bf + timedelta(days=3))]
+        assert cyber["event"] == "Cyber Monday" and not cyber["is_anomaly"]
+        assert cyber["label"] == ("planned event" if abs(cyber["z"]) > 3.5 else "")
+        assert scores.loc[pd.Timestamp(bf), "revenue"] > 2 * scores.loc[pd.Timestamp(bf), "expected_revenue"]
     events = set()
     for bf in black_fridays:
         events |= {bf + timedelta(days=d) for d in range(-1, 5)}
     events |= {date(y, 12, d) for y in (2023, 2024, 2025) for d in (24, 25, 26)}
-    found = daily_anomalies(daily, top=8)
-    assert len(found) == 8
-    assert all(date.fromisoformat(f.subject) in events for f in found)
+    # no anomaly finding on a calendar day; the planned ones are reported as events
+    found = daily_anomalies(daily, top=50)
+    assert not any(date.fromisoformat(f.subject) in events for f in found)
+    assert (scores["label"] == "anomaly").sum() == len(found)
+    planned = planned_events(daily, top=8)
+    assert len(planned) == 8
+    assert all(f.kind == "event" and f.severity == "info" for f in planned)
+    assert all(date.fromisoformat(f.subject) in events for f in planned)
+    assert "a planned event (Black Friday)" in " ".join(f.text for f in planned)
+
+
+def test_promotions_file_turns_a_spike_into_a_planned_event(tmp_path):
+    daily = _flat_daily(spike_at=70)  # 2024-03-11
+    assert [f.subject for f in daily_anomalies(daily)] == ["2024-03-11"]
+    csv = tmp_path / "promotions.csv"
+    csv.write_text("name,start,end\nSpring sale,2024-03-10,2024-03-12\n")
+    calendar = EventCalendar.from_frame(read_promotions(csv))
+    scores = revenue_anomalies(daily, events=calendar).set_index("period")
+    row = scores.loc[pd.Timestamp("2024-03-11")]
+    assert row["is_planned"] and not row["is_anomaly"] and row["event"] == "Spring sale"
+    assert daily_anomalies(daily, events=calendar) == []
+    (f,) = planned_events(daily, events=calendar)
+    assert f.title == "Spring sale: high revenue on Mon 11 Mar 2024"
+    assert "a planned event (Spring sale)" in f.text
 
 
 # ------------------------------------------------------------------------------------ periods

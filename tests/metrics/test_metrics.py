@@ -165,10 +165,10 @@ class TestMetrics:
         got = {(int(a), int(b), int(c)): s for a, b, c, s in out.itertuples(index=False)}
         assert got == {x: R.segment_of(*x) for x in triples}
         assert got[(5, 5, 5)] == "Champions"
-        assert got[(5, 1, 1)] == "Potential Loyalist"  # listed before New Customers: it wins
-        assert got[(1, 5, 5)] == "At Risk"  # listed before Can't Lose Them
+        assert got[(5, 1, 1)] == "New Customers"  # the R package's order would shadow it
+        assert got[(1, 5, 5)] == "Can't Lose Them"
         assert got[(1, 1, 1)] == "Lost"
-        assert got[(1, 1, 3)] == "Others"
+        assert set(got.values()) == set(M.SEGMENT_NAMES) - {"Others"}  # every segment reachable
 
     def test_segment_summary(self, loaded_db, ref, filt):
         actual = M.compute(loaded_db, "segment_summary", filt)

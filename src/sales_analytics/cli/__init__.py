@@ -11,16 +11,18 @@ module                 commands
 ``cli/analytics.py``   analyze, metrics
 ``cli/models.py``      train, predict
 ``cli/serve.py``       dashboard, report, serve
+``cli/digest.py``      digest
 =====================  ================================================================
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sales_analytics.cli import analytics, data, models, serve
+from sales_analytics.cli import analytics, data, digest, models, serve
 from sales_analytics.cli.common import friendly
 from sales_analytics.config import configure_logging
 
@@ -39,8 +41,19 @@ def main(
     log_level: Annotated[
         str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR [default: LOG_LEVEL]")
     ] = None,
+    rfm_rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of RFM segment rules (bounds and order; see docs/rules.md) "
+            "[default: SA_RFM_RULES, else the built-in rules]"
+        ),
+    ] = None,
 ) -> None:
     configure_logging(log_level)
+    if rfm_rules is not None:
+        from sales_analytics.metrics.rfm_rules import load_rules, use_rules
+
+        use_rules(load_rules(rfm_rules), source=rfm_rules)
 
 
 for command in (data.generate, data.load):
@@ -57,6 +70,7 @@ for command in (
     serve.dashboard,
     serve.report,
     serve.serve,
+    digest.digest,
 ):
     app.command()(command)
 

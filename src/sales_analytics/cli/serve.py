@@ -54,6 +54,10 @@ def dashboard(
     folder = resolve_models_dir(models_dir)
     # the child gets our environment plus the two settings it must share with us
     env = os.environ | {"DATABASE_URL": url, "SA_MODELS_DIR": str(folder.resolve())}
+    from sales_analytics.metrics.rfm_rules import override_source
+
+    if (rules := override_source()) is not None:  # --rfm-rules: the same segments over there
+        env["SA_RFM_RULES"] = str(rules)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.headless", "false" if open_browser else "true",
@@ -90,6 +94,9 @@ def report(
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print a PDF with chromium")] = False,
     models_dir: ModelsDir = None,
+    dashboard_url: Annotated[
+        str | None, typer.Option(help="Dashboard the report links to [default: SA_DASHBOARD_URL]")
+    ] = None,
 ) -> None:
     """Write the executive report: a self-contained HTML file (KPIs, charts, insights).
 
@@ -111,13 +118,14 @@ def report(
                     segment,
                 )
             result = write_report(
-                db, out, filters, pdf=pdf, models_dir=resolve_models_dir(models_dir)
+                db, out, filters, pdf=pdf, models_dir=resolve_models_dir(models_dir),
+                dashboard_url=dashboard_url,
             )
         except ReportError as exc:
             fail(str(exc))
     console.print(f"report written to [bold]{result.html}[/]")
     if result.pdf:
-        console.print(f"PDF written to [bold]{result.pdf}[/]")
+        console.print(f"PDF written to [bold]{result.pdf}[/] ({result.pages} pages)")
     elif pdf:
         err_console.print(f"[yellow]PDF skipped:[/] {result.pdf_message}", highlight=False)
 

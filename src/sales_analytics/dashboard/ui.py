@@ -49,8 +49,11 @@ def sidebar_filters(status: data.Status, page: str = "revenue") -> Filters:
     countries = st.sidebar.multiselect(
         "Country", options=list(status.countries), key=state.COUNTRIES_KEY, placeholder="All countries"
     )
+    present = data.segments_present(Filters(start=start, end=end))
+    chosen = st.session_state.get(state.SEGMENTS_KEY) or []  # kept while chosen, even if empty
     segments = st.sidebar.multiselect(
-        "Segment", options=list(SEGMENT_NAMES), key=state.SEGMENTS_KEY, placeholder="All segments",
+        "Segment", options=[s for s in SEGMENT_NAMES if s in present or s in chosen],
+        key=state.SEGMENTS_KEY, placeholder="All segments",
         help="The customer's RFM segment as of the end of the date range.",
     )
     f = Filters(start=start, end=end, countries=tuple(countries), segments=tuple(segments))

@@ -8,7 +8,8 @@ a list of :class:`Finding`; every number in a finding's text is computed from th
 * :func:`segments_at_risk` - the At Risk and Can't Lose Them RFM segments: customers, revenue share,
   days since the last order;
 * :func:`daily_anomalies` - days whose revenue (or order count) is far from a weekly-seasonal
-  baseline (robust z-score);
+  baseline (robust z-score); :func:`planned_events` - the same on days of the events calendar
+  (Black Friday, Cyber Monday, Christmas, Easter, promotions), reported as planned events;
 * :func:`value_at_risk` - high-value customers at high churn risk (CLV and churn models);
 * :func:`headline` - net revenue and orders against the previous period;
 * :class:`Headline` and ``*_headline`` - each page's three lines: what changed, why, what to do;
@@ -17,7 +18,12 @@ a list of :class:`Finding`; every number in a finding's text is computed from th
 
 from __future__ import annotations
 
-from sales_analytics.insights.anomalies import anomaly_scores, daily_anomalies, revenue_anomalies
+from sales_analytics.insights.anomalies import (
+    anomaly_scores,
+    daily_anomalies,
+    planned_events,
+    revenue_anomalies,
+)
 from sales_analytics.insights.findings import (
     SEVERITIES,
     Finding,
@@ -81,6 +87,7 @@ __all__ = [
     "products_headline",
     "revenue_headline",
     "daily_anomalies",
+    "planned_events",
     "data_bounds",
     "findings_from",
     "fmt_money",

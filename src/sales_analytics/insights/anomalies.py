@@ -5,7 +5,11 @@ before and after (the day itself excluded), so weekly seasonality, trend and slo
 absorbed while a one-off spike (Black Friday) or outage is not. The residual is the log ratio
 ``log((y + c) / (expected + c))`` (``c`` = 10% of the median day, which keeps days with few orders
 from dominating), and its robust z-score is ``0.6745 * (r - median(r)) / MAD(r)`` (Iglewicz and
-Hoaglin); days with ``|z| > threshold`` (3.5) are anomalies.
+Hoaglin); days with ``|z| > threshold`` (3.5) stand out.
+
+A day that stands out on a day of the events calendar (:mod:`sales_analytics.models.events`:
+Black Friday, Cyber Monday, Christmas, Easter and the shop's promotions) is a *planned event*,
+not an anomaly: it is labelled so and reported apart (:func:`planned_events`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sales_analytics.insights.findings import Finding, fmt_money, fmt_num
+from sales_analytics.models.events import EventCalendar, default_calendar
 
 DEFAULT_THRESHOLD = 3.5
 DEFAULT_WEEKS = 3
@@ -90,20 +95,25 @@ def revenue_anomalies(
     weeks: int = DEFAULT_WEEKS,
     threshold: float = DEFAULT_THRESHOLD,
     scale_days: int = DEFAULT_SCALE_DAYS,
+    events: EventCalendar | None = None,
 ) -> pd.DataFrame:
     """Anomalous days in daily revenue, scored on revenue and on its order count.
 
     Revenue per day is orders x basket value, and basket values are heavy-tailed, so a day with
     three times the usual orders can hide in revenue noise. A day is an anomaly when its revenue
     z-score passes ``threshold``, or when its order-count z-score does and revenue moved the same
-    way. ``z`` is the larger of the two in absolute value.
+    way. ``z`` is the larger of the two in absolute value. Such a day on a day of the events
+    calendar (``events``; default: the built-in events and the promotions of the
+    ``SA_PROMOTIONS_FILE`` setting) is a planned event, not an anomaly.
 
     Returns
     -------
     pandas.DataFrame
         ``period``, ``revenue``, ``expected_revenue``, ``z_revenue``, ``orders``,
         ``expected_orders``, ``z_orders`` (NaN without an ``orders`` column), ``z``,
-        ``is_anomaly``, ``direction`` (``"high"``/``"low"``/``""``).
+        ``is_anomaly`` (unexpected days only), ``direction`` (``"high"``/``"low"``/``""``),
+        ``event`` (the calendar's event of the day, or ``""``), ``is_planned`` (stands out on an
+        event day) and ``label`` (``"anomaly"``, ``"planned event"`` or ``""``).
     """
     kw = {"weeks": weeks, "threshold": threshold, "scale_days": scale_days}
     rev = anomaly_scores(daily, value="revenue", **kw)
@@ -127,9 +137,14 @@ def revenue_anomalies(
     same_way = np.sign(rev["residual"].fillna(0.0).to_numpy()) == np.sign(zo)
     by_orders = (zo.abs() > threshold) & same_way
     out["z"] = np.where(zo.abs() > zr.abs(), zo, zr)
-    out["is_anomaly"] = ((zr.abs() > threshold) | by_orders).to_numpy(dtype=bool)
-    out.loc[~out["is_anomaly"] & out["z_revenue"].isna(), "z"] = np.nan
-    out["direction"] = np.where(out["is_anomaly"], np.where(out["z"] > 0, "high", "low"), "")
+    flagged = ((zr.abs() > threshold) | by_orders).to_numpy(dtype=bool)
+    calendar = events if events is not None else default_calendar()
+    out["event"] = calendar.names(out["period"]).to_numpy() if len(out) else []
+    out["is_planned"] = flagged & (out["event"] != "").to_numpy()
+    out["is_anomaly"] = flagged & ~out["is_planned"].to_numpy()
+    out.loc[~flagged & out["z_revenue"].isna(), "z"] = np.nan
+    out["direction"] = np.where(flagged, np.where(out["z"] > 0, "high", "low"), "")
+    out["label"] = np.where(out["is_planned"], "planned event", np.where(flagged, "anomaly", ""))
     return out
 
 
@@ -139,14 +154,37 @@ def daily_anomalies(
     weeks: int = DEFAULT_WEEKS,
     threshold: float = DEFAULT_THRESHOLD,
     top: int = 5,
+    events: EventCalendar | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> list[Finding]:
-    """Findings for the ``top`` most anomalous days (largest ``|z|``) in daily revenue.
+    """Findings for the ``top`` most anomalous days (largest ``|z|``) in daily revenue; days of
+    planned events are left to :func:`planned_events`.
 
     ``daily`` is ``revenue_timeseries(db, "day", filters)`` (``period``, ``revenue`` and, for the
-    order-count score, ``orders``).
+    order-count score, ``orders``); ``scores`` its :func:`revenue_anomalies` when already computed.
     """
-    scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold)
-    hits = scores[scores["is_anomaly"]]
+    if scores is None:
+        scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold, events=events)
+    return _findings(scores[scores["is_anomaly"]], top)
+
+
+def planned_events(
+    daily: pd.DataFrame,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    threshold: float = DEFAULT_THRESHOLD,
+    top: int = 5,
+    events: EventCalendar | None = None,
+    scores: pd.DataFrame | None = None,
+) -> list[Finding]:
+    """Findings (kind ``event``, severity ``info``) for the ``top`` days of planned events that
+    stood out as much as an anomaly would (Black Friday, Cyber Monday...)."""
+    if scores is None:
+        scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold, events=events)
+    return _findings(scores[scores["is_planned"]], top)
+
+
+def _findings(hits: pd.DataFrame, top: int) -> list[Finding]:
     hits = hits.reindex(hits["z"].abs().sort_values(ascending=False).index).head(top)
     out = []
     for _, r in hits.iterrows():
@@ -166,12 +204,19 @@ def daily_anomalies(
                     f", from {fmt_num(r['orders'])} orders "
                     f"({_versus(r['orders'], r['expected_orders'], fmt_num)} usual)"
                 )
-        text += f": an unusually {'high' if high else 'low'} day."
+        planned = bool(r.get("is_planned", False))
+        if planned:
+            text += f": a planned event ({r['event']})."
+        else:
+            text += f": an unusually {'high' if high else 'low'} day."
+        title = f"Unusually {'high' if high else 'low'} revenue on {label}"
         out.append(
             Finding(
-                kind="anomaly",
-                severity="positive" if high else "warning",
-                title=f"Unusually {'high' if high else 'low'} revenue on {label}",
+                kind="event" if planned else "anomaly",
+                severity="info" if planned else ("positive" if high else "warning"),
+                title=f"{r['event']}: {'high' if high else 'low'} revenue on {label}"
+                if planned
+                else title,
                 text=text,
                 value=float(r["z"]),
                 impact=abs(float(r["revenue"]) - float(r["expected_revenue"])),

@@ -19,7 +19,7 @@ class Finding:
     Parameters
     ----------
     kind
-        ``kpi``, ``mover``, ``segment_risk`` or ``anomaly``.
+        ``kpi``, ``mover``, ``segment_risk``, ``anomaly`` or ``event`` (a planned event).
     severity
         One of :data:`SEVERITIES`.
     title

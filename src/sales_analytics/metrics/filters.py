@@ -5,22 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-#: Named RFM segments in evaluation order (first match wins), from the R ``rfm`` package:
-#: name -> ((recency lower, upper), (frequency lower, upper), (monetary lower, upper)).
-RFM_SEGMENT_RULES: dict[str, tuple[tuple[int, int], tuple[int, int], tuple[int, int]]] = {
-    "Champions": ((4, 5), (4, 5), (4, 5)),
-    "Loyal Customers": ((2, 5), (3, 5), (3, 5)),
-    "Potential Loyalist": ((3, 5), (1, 3), (1, 3)),
-    "New Customers": ((4, 5), (1, 1), (1, 1)),
-    "Promising": ((3, 4), (1, 1), (1, 1)),
-    "Need Attention": ((2, 3), (2, 3), (2, 3)),
-    "About To Sleep": ((2, 3), (1, 2), (1, 2)),
-    "At Risk": ((1, 2), (2, 5), (2, 5)),
-    "Can't Lose Them": ((1, 1), (4, 5), (4, 5)),
-    "Lost": ((1, 2), (1, 2), (1, 2)),
-}
-OTHER_SEGMENT = "Others"
-SEGMENT_NAMES: tuple[str, ...] = (*RFM_SEGMENT_RULES, OTHER_SEGMENT)
+from sales_analytics.metrics.rfm_rules import (  # noqa: F401 (re-exported)
+    DEFAULT_RFM_RULES,
+    OTHER_SEGMENT,
+    SEGMENT_NAMES,
+)
+
+#: The default named RFM segments in evaluation order (first match wins): every segment can
+#: occur, unlike the R ``rfm`` package's table (``rfm_rules.R_RFM_RULES``); a YAML file can
+#: replace them (:mod:`sales_analytics.metrics.rfm_rules`).
+RFM_SEGMENT_RULES = DEFAULT_RFM_RULES
 
 
 @dataclass(frozen=True)

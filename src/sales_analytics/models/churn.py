@@ -1,10 +1,14 @@
 """Churn: will a customer place no order in the ``window_days`` after a cutoff?
 
-Label: no purchase in ``[cutoff, cutoff + window_days)``; features: :func:`customer_features`
-strictly before the cutoff. A class-balanced RandomForest is calibrated (isotonic, cross-fitted);
-the decision threshold maximises F1 on the precision-recall curve of out-of-fold probabilities;
-risk tiers: ``high`` at or above that threshold, ``medium`` down to the threshold that still
-catches ``medium_recall`` of the churners, ``low`` below.
+Label: no purchase in ``[cutoff, cutoff + window_days)``; features strictly before the cutoff:
+the shared behavioural ones plus the purchase model's P(alive) and expected purchases, the days
+since the last order relative to the customer's usual gap, the spend trend and returns
+(:mod:`.churn_features`). A class-balanced RandomForest is calibrated (isotonic, cross-fitted).
+The backtest compares it with recency alone and with 1 - P(alive) and says when it does not beat
+them. Risk tiers are never empty: ``high`` at or above the best-F1 threshold, ``medium`` down to
+the threshold that still catches ``medium_recall`` of the churners, ``low`` below; thresholds that
+would leave a tier with fewer than ``min_tier_share`` of the training customers fall back to
+terciles of the scores. Each customer gets its top reasons in plain words.
 """
 
 from __future__ import annotations
@@ -15,29 +19,33 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import (
-    average_precision_score,
-    brier_score_loss,
-    precision_recall_curve,
-    roc_auc_score,
-)
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from sales_analytics.models import btyd
 from sales_analytics.models.base import BaseModel, Evaluation
-from sales_analytics.models.data import prepare_transactions
-from sales_analytics.models.features import (
-    DAY,
-    FEATURES,
-    customer_features,
-    default_end,
-    window_totals,
+from sales_analytics.models.churn_eval import (
+    classification_metrics,
+    evaluate_churn,
+    f1_threshold,
+    recall_threshold,
 )
+from sales_analytics.models.churn_features import CHURN_FEATURES, churn_features, reasons
+from sales_analytics.models.data import prepare_transactions
+from sales_analytics.models.features import DAY, default_end, window_totals
 
 TIERS: tuple[str, ...] = ("high", "medium", "low")
 
+__all__ = ["TIERS", "ChurnModel", "churn_dataset", "classification_metrics", "f1_threshold"]
+
 
 def churn_dataset(
-    data: pd.DataFrame, cutoff, window_days: int, active_days: int | None = None
+    data: pd.DataFrame,
+    cutoff,
+    window_days: int,
+    active_days: int | None = None,
+    *,
+    family: str = "mbgnbd",
+    returns: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features before ``cutoff`` plus ``churned`` (no order in the window after it).
 
@@ -45,54 +53,33 @@ def churn_dataset(
     (long-lapsed customers are trivially "churned" and would flatter every model).
     """
     cutoff = pd.Timestamp(cutoff)
-    X = customer_features(data, cutoff)
+    X, _fit = churn_features(data, cutoff, window_days=window_days, family=family, returns=returns)
     if active_days is not None:
         X = X[X["recency_days"] <= active_days].reset_index(drop=True)
     bought = window_totals(data, cutoff, cutoff + window_days * DAY)["customer_id"]
     return X.assign(churned=(~X["customer_id"].isin(bought)).astype(int))
 
 
-def f1_threshold(y: np.ndarray, score: np.ndarray) -> float:
-    """The score threshold with the best F1 on the precision-recall curve."""
-    precision, recall, thresholds = precision_recall_curve(y, score)
-    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
-    return float(thresholds[int(np.argmax(f1[:-1]))])
-
-
-def recall_threshold(y: np.ndarray, score: np.ndarray, recall_target: float) -> float:
-    """The highest threshold whose recall still reaches ``recall_target``."""
-    _precision, recall, thresholds = precision_recall_curve(y, score)
-    ok = np.nonzero(recall[:-1] >= recall_target)[0]
-    return float(thresholds[ok[-1]]) if ok.size else float(thresholds[0])
-
-
-def classification_metrics(y: np.ndarray, score: np.ndarray, threshold: float) -> dict[str, float]:
-    pred = score >= threshold
-    tp = float(np.sum(pred & (y == 1)))
-    precision = tp / max(pred.sum(), 1)
-    recall = tp / max((y == 1).sum(), 1)
-    return {
-        "pr_auc": float(average_precision_score(y, score)),
-        "roc_auc": float(roc_auc_score(y, score)),
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-    }
-
-
 class ChurnModel(BaseModel):
-    """Calibrated, class-balanced RandomForest churn classifier with risk tiers."""
+    """Calibrated, class-balanced RandomForest churn classifier with risk tiers and reasons.
+
+    ``fit(tx, *, cutoff=None, returns=None)``: ``returns`` are the customers' returned orders
+    (``customer_id, order_date``; optional, for the returns features).
+    """
 
     name: ClassVar[str] = "churn"
     default_config: ClassVar[dict[str, Any]] = {
         "window_days": 90,
         "active_days": 365,
+        "purchase_model": "mbgnbd",
         "n_estimators": 200,
         "min_samples_leaf": 10,
         "max_features": "sqrt",
         "calibration": "isotonic",
         "cv_folds": 3,
         "medium_recall": 0.95,
+        "min_tier_share": 0.05,
+        "reasons": 2,
         "n_jobs": 2,
         "random_seed": 42,
     }
@@ -114,25 +101,32 @@ class ChurnModel(BaseModel):
             self.config["cv_folds"], shuffle=True, random_state=self.config["random_seed"]
         )
 
-    def fit(self, data: pd.DataFrame, *, cutoff=None) -> ChurnModel:
+    def dataset(self, tx: pd.DataFrame, cutoff, returns=None) -> pd.DataFrame:
+        c = self.config
+        return churn_dataset(
+            tx, cutoff, c["window_days"], c["active_days"],
+            family=c["purchase_model"], returns=returns,
+        )  # fmt: skip
+
+    def fit(self, data: pd.DataFrame, *, cutoff=None, returns=None) -> ChurnModel:
         """Train at ``cutoff`` (default: ``window_days`` before the data's end)."""
         tx = prepare_transactions(data)
+        btyd.check_family(self.config["purchase_model"])
         window = self.config["window_days"]
         cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_end(tx) - window * DAY
-        ds = churn_dataset(tx, cutoff, window, self.config["active_days"])
-        X, y = ds[list(FEATURES)], ds["churned"].to_numpy()
+        ds = self.dataset(tx, cutoff, returns)
+        X, y = ds[list(CHURN_FEATURES)], ds["churned"].to_numpy()
         if len(np.unique(y)) < 2:
             raise ValueError("churn: the training labels have a single class; use a longer history")
         oof = cross_val_predict(self._classifier(), X, y, cv=self._folds(), method="predict_proba")[
             :, 1
         ]
-        self.threshold_ = f1_threshold(y, oof)
-        self.medium_threshold_ = min(
-            recall_threshold(y, oof, self.config["medium_recall"]), self.threshold_
-        )
+        self._set_thresholds(y, oof)
         self.model_ = self._classifier().fit(X, y)
+        self.reference_ = ds.loc[ds["churned"] == 0, list(CHURN_FEATURES)].median()
         self.cutoff_ = cutoff
         self._tx = tx
+        self._returns = None if returns is None else returns[["customer_id", "order_date"]].copy()
         self._mark_fitted(
             data_until=tx["order_date"].max(),
             cutoff=cutoff,
@@ -141,9 +135,31 @@ class ChurnModel(BaseModel):
         )
         return self
 
+    def _set_thresholds(self, y: np.ndarray, score: np.ndarray) -> None:
+        """Best-F1 and recall thresholds; terciles when a tier would be (nearly) empty."""
+        high = f1_threshold(y, score)
+        medium = min(recall_threshold(y, score, self.config["medium_recall"]), high)
+        share = self.config["min_tier_share"]
+        shares = [(score >= high).mean(), ((score >= medium) & (score < high)).mean(),
+                  (score < medium).mean()]  # fmt: skip
+        self.tier_rule_ = "best F1 / 95% recall"
+        if min(shares) < share:
+            medium, high = np.quantile(score, [1 / 3, 2 / 3])
+            if high <= medium:  # calibrated scores come in steps: take the next step up
+                above = np.unique(score[score > medium])
+                high = above[0] if above.size else high
+            self.tier_rule_ = "terciles of the scores"
+        self.threshold_, self.medium_threshold_ = float(high), float(medium)
+        tiers = self.tiers(score)
+        self.tier_rates_ = {
+            t: {"customers": int((tiers == t).sum()),
+                "churn_rate": float(y[tiers == t].mean()) if (tiers == t).any() else float("nan")}
+            for t in TIERS
+        }  # fmt: skip
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
-        return self.model_.predict_proba(X[list(FEATURES)])[:, 1]
+        return self.model_.predict_proba(X[list(CHURN_FEATURES)])[:, 1]
 
     def tiers(self, proba: np.ndarray) -> np.ndarray:
         return np.where(
@@ -152,27 +168,45 @@ class ChurnModel(BaseModel):
             np.where(proba >= self.medium_threshold_, "medium", "low"),
         )
 
-    def predict(self, data: pd.DataFrame | None = None, *, at=None) -> pd.DataFrame:
-        """Churn risk for the ``window_days`` after ``at`` (default: the end of ``data``).
-
-        Returns ``customer_id, recency_days, frequency, churn_probability, churn_predicted,
-        risk_tier`` (``high``/``medium``/``low``), highest risk first.
-        """
-        self._check_fitted()
+    def features(self, data=None, *, at=None, returns=None) -> pd.DataFrame:
+        """The feature frame at ``at`` (default: the end of ``data``) of the active customers."""
         tx = self._tx if data is None else prepare_transactions(data)
+        returns = self._returns if data is None and returns is None else returns
         at = pd.Timestamp(at) if at is not None else default_end(tx)
-        X = customer_features(tx, at)
+        X, _fit = churn_features(
+            tx, at, window_days=self.config["window_days"],
+            family=self.config["purchase_model"], returns=returns,
+        )  # fmt: skip
         if self.config["active_days"] is not None:
             X = X[X["recency_days"] <= self.config["active_days"]].reset_index(drop=True)
+        return X
+
+    def predict(self, data: pd.DataFrame | None = None, *, at=None, returns=None) -> pd.DataFrame:
+        """Churn risk for the ``window_days`` after ``at`` (default: the end of ``data``).
+
+        Returns ``customer_id, recency_days, frequency, p_alive, churn_probability,
+        churn_predicted, risk_tier, tier_churn_rate`` (the churn rate of the customer's tier in
+        training) and ``reasons`` (plain words), highest risk first.
+        """
+        self._check_fitted()
+        X = self.features(data, at=at, returns=returns)
         proba = self.predict_proba(X)
+        tier = self.tiers(proba)
+        words = reasons(
+            X, proba, self.predict_proba, getattr(self, "reference_", X.median(numeric_only=True)),
+            top=self.config["reasons"],
+        )  # fmt: skip
         out = pd.DataFrame(
             {
                 "customer_id": X["customer_id"],
                 "recency_days": X["recency_days"],
                 "frequency": X["frequency"],
+                "p_alive": X["p_alive"],
                 "churn_probability": proba,
                 "churn_predicted": proba >= self.threshold_,
-                "risk_tier": self.tiers(proba),
+                "risk_tier": tier,
+                "tier_churn_rate": [self.tier_rates_[t]["churn_rate"] for t in tier],
+                "reasons": words,
             }
         )
         return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
@@ -185,81 +219,13 @@ class ChurnModel(BaseModel):
             [c.estimator.feature_importances_ for c in self.model_.calibrated_classifiers_], axis=0
         )
         return (
-            pd.DataFrame({"feature": FEATURES, "importance": imp})
+            pd.DataFrame({"feature": CHURN_FEATURES, "importance": imp})
             .sort_values("importance", ascending=False)
             .reset_index(drop=True)
         )
 
     def evaluate(self) -> Evaluation:
-        """Out-of-time backtest: train at ``end - 2*window``, test at ``end - window``.
-
-        The recency-only baseline scores customers by days since their last order (its
-        threshold is chosen on the same training period's PR curve). ``table`` has the rows
-        model, pr_auc, roc_auc, precision, recall, f1, brier; ``details``: ``train_cutoff``,
-        ``test_cutoff``, ``window_days``, ``test_customers``, ``churn_rate``, ``threshold``,
-        ``tiers`` (churn rate per tier), ``calibration`` (mean predicted vs observed) and
-        ``feature_importance``.
-        """
+        """Out-of-time backtest: train at ``end - 2*window``, test at ``end - window``, against
+        recency alone and 1 - P(alive) (see :func:`.churn_eval.evaluate_churn`)."""
         self._check_fitted()
-        window = self.config["window_days"]
-        test_cutoff = default_end(self._tx) - window * DAY
-        train_cutoff = test_cutoff - window * DAY
-        if train_cutoff <= self._tx["order_date"].min() + window * DAY:
-            raise ValueError(f"churn evaluate: the data span is too short for window_days={window}")
-        train_tx = self._tx[self._tx["order_date"] < test_cutoff]
-        model = ChurnModel(self.config).fit(train_tx, cutoff=train_cutoff)
-        test = churn_dataset(self._tx, test_cutoff, window, self.config["active_days"])
-        y = test["churned"].to_numpy()
-        proba = model.predict_proba(test)
-        train = churn_dataset(train_tx, train_cutoff, window, self.config["active_days"])
-        recency_thr = f1_threshold(train["churned"].to_numpy(), train["recency_days"].to_numpy())
-        rf = classification_metrics(y, proba, model.threshold_) | {
-            "brier": float(brier_score_loss(y, proba))
-        }
-        base = classification_metrics(y, test["recency_days"].to_numpy(), recency_thr) | {
-            "brier": float("nan")
-        }
-        tiers = model.tiers(proba)
-        tier_table = pd.DataFrame(
-            [
-                {
-                    "tier": t,
-                    "customers": int((tiers == t).sum()),
-                    "predicted_rate": float(proba[tiers == t].mean())
-                    if (tiers == t).any()
-                    else float("nan"),
-                    "observed_rate": float(y[tiers == t].mean())
-                    if (tiers == t).any()
-                    else float("nan"),
-                }
-                for t in TIERS
-            ]
-        )
-        details = {
-            "train_cutoff": train_cutoff,
-            "test_cutoff": test_cutoff,
-            "window_days": window,
-            "test_customers": len(test),
-            "churn_rate": float(y.mean()),
-            "threshold": model.threshold_,
-            "tiers": tier_table,
-            "calibration": {"mean_predicted": float(proba.mean()), "observed": float(y.mean())},
-            "feature_importance": self.feature_importance().head(8),
-        }
-        summary = [
-            f"threshold {model.threshold_:.3f}; churn rate {y.mean():.1%}; "
-            f"mean predicted {proba.mean():.1%}"
-        ]
-        return self._evaluated(
-            Evaluation(
-                best="random_forest_calibrated"
-                if rf["pr_auc"] >= base["pr_auc"]
-                else "recency_only",
-                table=pd.DataFrame(
-                    [{"model": "random_forest_calibrated"} | rf, {"model": "recency_only"} | base]
-                ),
-                summary=summary,
-                details=details,
-                tables={"churn: risk tiers (test period)": tier_table},
-            )
-        )
+        return self._evaluated(evaluate_churn(self))

@@ -2,6 +2,12 @@
 
 RFM per customer at ``at`` (default: the end of the data): recency (days since the last order),
 frequency (orders) and monetary (total spend), each ``log1p``-transformed and standardised.
+``k`` is the best silhouette, unless a size in ``interpretable_k`` (3-6) comes within
+``silhouette_tolerance`` of it (then the best of those: two segments tell an owner little).
+Each cluster is named from its centroid (recency, frequency and spend against the customers'
+medians): champions, loyal, new or occasional, at risk, lapsed. A customer the purchase model
+(:mod:`.btyd`) gives P(alive) below ``lapsed_p_alive`` is never called champion or loyal: in
+such a cluster they are named "at risk" (the cluster itself keeps its number).
 """
 
 from __future__ import annotations
@@ -14,11 +20,36 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from sales_analytics.models import btyd
 from sales_analytics.models.base import BaseModel, Evaluation
 from sales_analytics.models.data import prepare_transactions
 from sales_analytics.models.features import DAY, customer_features, default_end, window_totals
 
 RFM_COLUMNS: tuple[str, ...] = ("recency_days", "frequency", "monetary_total")
+ACTIVE_NAMES: frozenset[str] = frozenset({"champions", "loyal"})
+
+
+def centroid_name(recency: float, frequency: float, monetary: float, medians) -> str:
+    """A plain name for a cluster centre (days since the last order, orders, spend)."""
+    recent = recency <= medians["recency_days"]
+    frequent = frequency > medians["frequency"]
+    valuable = monetary > medians["monetary_total"]
+    if recent and frequent:
+        return "champions" if valuable else "loyal"
+    if recent:
+        return "new or occasional"
+    return "at risk" if frequent or valuable else "lapsed"
+
+
+def purchase_p_alive(tx: pd.DataFrame, at, family: str) -> pd.Series:
+    """P(alive) at ``at`` by customer from the purchase model ``family`` fitted on the orders
+    before ``at``."""
+    from sales_analytics.models.clv import rfm
+
+    s = rfm(tx, pd.Timestamp(at))
+    fit = btyd.fit_purchases(family, s)
+    alive = btyd.p_alive(family, fit.params, s["frequency"], s["recency"], s["T"])
+    return pd.Series(alive, index=s["customer_id"].to_numpy(), name="p_alive")
 
 
 def rfm_frame(data: pd.DataFrame, at) -> pd.DataFrame:
@@ -60,6 +91,10 @@ class SegmentationModel(BaseModel):
     name: ClassVar[str] = "segments"
     default_config: ClassVar[dict[str, Any]] = {
         "k_range": (2, 8),
+        "interpretable_k": (3, 6),
+        "silhouette_tolerance": 0.01,
+        "purchase_model": "mbgnbd",
+        "lapsed_p_alive": 0.05,
         "silhouette_sample": 5000,
         "n_init": 10,
         "stability_runs": 5,
@@ -95,47 +130,52 @@ class SegmentationModel(BaseModel):
                 k, n_init=self.config["n_init"], random_state=self.config["random_seed"]
             ).fit(X)
             fits[k], scores[k] = km, self._silhouette(X, km.labels_)
-        self.k_ = max(scores, key=lambda k: (scores[k], -k))
+        self.k_ = self._choose_k(scores)
         self.silhouettes_ = scores
         self.model_ = fits[self.k_]
-        self._order_segments(rfm, self.model_.labels_)
-        self._tx, self.at_ = tx, at
+        self._order_segments(rfm)
+        self._tx, self.at_, self._alive = tx, at, None
         seen = tx.loc[tx["order_date"] < at, "order_date"]
         self._mark_fitted(
             data_until=seen.max() if len(seen) else None, at=at, customers=len(rfm), k=self.k_
         )
         return self
 
-    def _order_segments(self, rfm: pd.DataFrame, labels: np.ndarray) -> None:
-        """Number segments by value (0 = highest mean spend) and give each a plain name."""
+    def _choose_k(self, scores: dict[int, float]) -> int:
+        best = max(scores, key=lambda k: (scores[k], -k))
+        lo, hi = self.config["interpretable_k"]
+        tol = self.config["silhouette_tolerance"]
+        close = [k for k in scores if lo <= k <= hi and scores[k] >= scores[best] - tol]
+        return max(close, key=lambda k: (scores[k], -k)) if close else best
+
+    def _order_segments(self, rfm: pd.DataFrame) -> None:
+        """Number segments by value (0 = highest mean spend); name each from its centroid."""
+        labels = self.model_.labels_
         spend = pd.Series(rfm["monetary_total"].to_numpy()).groupby(labels).mean()
         order = spend.sort_values(ascending=False).index.to_list()
         self.relabel_ = {old: new for new, old in enumerate(order)}
-        rec = pd.Series(rfm["recency_days"].to_numpy()).groupby(labels).median()
-        freq = pd.Series(rfm["frequency"].to_numpy()).groupby(labels).median()
-        names = {}
-        for old, new in self.relabel_.items():
-            recent = rec[old] <= rec.median()
-            frequent = freq[old] >= freq.median()
-            if new == 0 and recent:
-                label = "champions"
-            elif recent and frequent:
-                label = "loyal"
-            elif recent:
-                label = "new or occasional"
-            elif frequent:
-                label = "at risk"
-            else:
-                label = "lapsed"
-            names[new] = label
+        centres = np.expm1(self.scaler_.inverse_transform(self.model_.cluster_centers_))
+        medians = rfm[list(RFM_COLUMNS)].median()
+        names = {self.relabel_[i]: centroid_name(*centres[i], medians) for i in range(len(centres))}
+        # the same name twice: tell them apart by value (segment 0 is the most valuable)
+        for name in set(names.values()):
+            same = sorted(k for k, v in names.items() if v == name)
+            if len(same) > 1:
+                for rank, k in enumerate(same, 1):
+                    names[k] = f"{name} {rank}"
         self.segment_names_ = names
+        self.centroids_ = pd.DataFrame(centres[order], columns=list(RFM_COLUMNS)).assign(
+            segment=range(len(order)), segment_name=[names[i] for i in range(len(order))]
+        )
 
     def _assign(self, rfm: pd.DataFrame) -> np.ndarray:
         raw = self.model_.predict(self._matrix(rfm))
         return np.array([self.relabel_[int(x)] for x in raw])
 
     def predict(self, data: pd.DataFrame | None = None, *, at=None) -> pd.DataFrame:
-        """``customer_id, recency_days, frequency, monetary_total, segment, segment_name``."""
+        """``customer_id, recency_days, frequency, monetary_total, segment, segment_name,
+        p_alive`` (``segment_name`` is the cluster's name, "at risk" for a customer of a
+        champions/loyal cluster whose P(alive) is below ``lapsed_p_alive``)."""
         self._check_fitted()
         tx = self._tx if data is None else prepare_transactions(data)
         at = (
@@ -145,7 +185,18 @@ class SegmentationModel(BaseModel):
         )
         rfm = rfm_frame(tx, at)
         seg = self._assign(rfm)
-        return rfm.assign(segment=seg, segment_name=[self.segment_names_[s] for s in seg])
+        names = np.array([self.segment_names_[s] for s in seg], dtype=object)
+        if data is None and at == self.at_:
+            if getattr(self, "_alive", None) is None:
+                self._alive = purchase_p_alive(tx, at, self.config["purchase_model"])
+            alive = self._alive
+        else:
+            alive = purchase_p_alive(tx, at, self.config["purchase_model"])
+        p_alive = alive.reindex(rfm["customer_id"]).to_numpy()
+        base = np.array([n.split(" ")[0] if n[-1].isdigit() else n for n in names])
+        lapsed = np.isin(base, list(ACTIVE_NAMES)) & (p_alive < self.config["lapsed_p_alive"])
+        names[lapsed] = "at risk"
+        return rfm.assign(segment=seg, segment_name=names, p_alive=p_alive)
 
     def profiles(self) -> pd.DataFrame:
         """One row per segment: size, share, median R/F/M, share of revenue."""
@@ -153,8 +204,13 @@ class SegmentationModel(BaseModel):
         g = pred.groupby("segment")
         out = pd.DataFrame(
             {
-                "segment_name": g["segment_name"].first(),
+                "segment_name": pd.Series(self.segment_names_).rename_axis("segment"),
                 "customers": g.size(),
+                "renamed_at_risk": (
+                    pred["segment_name"] != pred["segment"].map(self.segment_names_)
+                )
+                .groupby(pred["segment"])
+                .sum(),
                 "recency_days_median": g["recency_days"].median(),
                 "frequency_median": g["frequency"].median(),
                 "monetary_median": g["monetary_total"].median(),

@@ -1,38 +1,41 @@
-"""The executive report: one self-contained HTML file (and a PDF when chromium is installed).
+"""The executive report: one self-contained HTML file and, with chromium, a 2-4 page A4 PDF.
 
-The HTML holds plotly.js inline once, so it opens offline; each chart is a ``<div>`` with its
-figure. KPI cells carry their exact value (``data-kpi``, ``data-value``) so tests and scripts can
-read the numbers back. Sections: KPIs against the previous period, automated findings, revenue over
-time with anomalies, segments, products, geography and, when ``sales-analytics train`` has saved
-models, the revenue forecast with its backtest.
+Page 1 is the summary an owner reads in ten seconds: three headline lines (what changed, the
+largest contributor, what to act on), the KPIs with their change against the previous period,
+the next 90 days' forecast total with its range (from the saved forecast model), the customer
+value at risk (CLV and churn models) and the three findings with the most money at stake, each
+linking to the matching dashboard view. Then the calendar comparison (this year against the same
+days of last year) with revenue per month and per week, the forecast, and customers, products
+and countries.
 
-The world map's country outlines are inlined too (``window.PlotlyGeoAssets``, from the
-``world_110m.json`` the package ships: see ``geo_assets``), so plotly.js fetches nothing from its CDN.
+The HTML carries plotly.js once, compressed (:mod:`.bundle`: about 1.9 MB in all), and opens
+offline. KPI values carry their exact value (``data-kpi``, ``data-period``, ``data-value``) so
+tests and scripts can read the numbers back (:func:`parse_kpis`).
 """
 
 from __future__ import annotations
 
-import html
-import math
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from sales_analytics import insights, metrics
+from sales_analytics.insights import outlook
 from sales_analytics.metrics import Filters, TableSource
-from sales_analytics.present import charts
-from sales_analytics.present import format as fmt
-from sales_analytics.present.geo_assets import plotly_geo_assets_script
+from sales_analytics.present.links import finding_link
+from sales_analytics.reports import browser
+from sales_analytics.reports.browser import CHROMIUM_NAMES, BrowserError, find_chromium
+from sales_analytics.reports.page import by_money
+from sales_analytics.reports.render import render
 
-CHROMIUM_NAMES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
+__all__ = [
+    "CHROMIUM_NAMES", "ReportData", "ReportError", "ReportResult", "collect", "default_filters",
+    "find_chromium", "html_to_pdf", "parse_kpis", "render", "write_report",
+]  # fmt: skip
 
 
 class ReportError(RuntimeError):
@@ -44,6 +47,7 @@ class ReportResult:
     html: Path
     pdf: Path | None = None
     pdf_message: str | None = None  # why there is no PDF, when asked for one
+    pages: int | None = None  # the PDF's page count
 
 
 def default_filters(db: TableSource) -> Filters:
@@ -60,293 +64,112 @@ def default_filters(db: TableSource) -> Filters:
 class ReportData:
     filters: Filters
     previous: Filters
-    kpis: dict[str, Any]
-    previous_kpis: dict[str, Any]
     comparison: pd.DataFrame
     findings: list[insights.Finding]
-    daily: pd.DataFrame
-    monthly: pd.DataFrame
-    anomalies: pd.DataFrame
+    #: the findings with the most money at stake: (finding, amount, dashboard link)
+    top: list[tuple[insights.Finding, float, str]]
+    calendar: dict[str, Any]  # windows, comparison and monthly frame of the calendar comparison
+    weekly: pd.DataFrame
     segments: pd.DataFrame
     categories: pd.DataFrame
-    products: pd.DataFrame
     countries: pd.DataFrame
-    forecast: dict[str, Any] | None = None
-    #: the data version the numbers come from (None for a source without one)
-    data_version: Any = None
+    forecast: outlook.ForecastOutlook
+    history: pd.DataFrame  # daily revenue of the whole shop (ds, y), what the forecast models
+    risk: outlook.ValueAtRisk
+    dashboard_url: str
+    links: dict[str, str] = field(default_factory=dict)  # dashboard page -> link
+    data_version: Any = None  # the data version the numbers come from (None without one)
 
 
-def collect(db: TableSource, filters: Filters | None = None, *, models_dir: Path | None = None) -> ReportData:
-    """Run the metrics, insights and (saved) models the report shows."""
+def collect(
+    db: TableSource,
+    filters: Filters | None = None,
+    *,
+    models_dir: Path | None = None,
+    dashboard_url: str | None = None,
+) -> ReportData:
+    """Run the metrics, insights and saved models the report shows."""
+    from sales_analytics.config import get_settings
+    from sales_analytics.models import ModelStore
+    from sales_analytics.present.links import PAGES, filters_link
+
+    settings = get_settings()
     filters = filters or default_filters(db)
     bounds = insights.data_bounds(db)
     if bounds is None:
         raise ReportError("no orders in the database: load data with `sales-analytics build`")
-    prev = insights.previous_period(filters, *bounds)
+    start, end = filters.start or bounds[0], filters.end or bounds[1]
+    base = dashboard_url or settings.dashboard_url
+    store = ModelStore(models_dir or settings.models_dir)
     inputs = insights.gather(db, filters)
-    cur_k = metrics.kpis(db, filters)
-    prev_k = metrics.kpis(db, prev)
-    monthly = metrics.compute(db, "revenue", filters, grain="month")
+    findings = insights.findings_from(inputs)
+    customers = None
+    if filters.countries or filters.segments:
+        customers = metrics.compute(db, "customer_summary", filters.without_dates())
+    risk = outlook.customer_value_at_risk(store, customers)
+    ranked = [f for f in by_money(findings + risk.findings) if f.kind != "kpi"][:3]  # headline has kpis
+    daily = metrics.compute(db, "revenue", metrics.NO_FILTERS, grain="day")
     return ReportData(
         filters=filters,
-        previous=prev,
-        kpis=cur_k,
-        previous_kpis=prev_k,
-        comparison=insights.kpi_comparison(cur_k, prev_k),
-        findings=insights.findings_from(inputs),
-        daily=inputs.daily,
-        monthly=monthly,
-        anomalies=insights.revenue_anomalies(inputs.daily),
+        previous=insights.previous_period(filters, *bounds),
+        comparison=inputs.comparison,
+        findings=findings,
+        top=[(f, abs(f.impact), finding_link(base, f, filters)) for f in ranked],
+        calendar=calendar_comparison(db, filters, start, end, bounds[0]),
+        weekly=metrics.compute(db, "revenue", weeks_before(filters, end, 26), grain="week"),
         segments=inputs.segments,
         categories=inputs.categories,
-        products=metrics.compute(db, "product_performance", filters),
         countries=inputs.countries,
-        forecast=_forecast(db, models_dir),
+        forecast=outlook.forecast_outlook(store),
+        history=pd.DataFrame({"ds": pd.to_datetime(daily["period"]), "y": daily["revenue"]}),
+        risk=risk,
+        dashboard_url=base,
+        links={page: filters_link(base, page, filters) for page in PAGES},
         data_version=getattr(db, "data_version", lambda: None)(),
     )
 
 
-def _forecast(db: TableSource, models_dir: Path | None) -> dict[str, Any] | None:
-    """The saved forecaster's prediction and backtest; ``None`` when none is saved, ``{"error":
-    ...}`` when the saved model cannot be used."""
-    from sales_analytics.config import get_settings
-    from sales_analytics.models import ModelMissing, ModelStore, ModelUnusable
+def weeks_before(filters: Filters, end: date, weeks: int) -> Filters:
+    """``filters`` narrowed to the ``weeks`` Monday-Sunday weeks up to the one holding ``end``."""
+    from dataclasses import replace
 
-    store = ModelStore(models_dir or get_settings().models_dir)
-    try:
-        model = store.model("forecast")
-        ev = model.evaluate()
-        pred = model.predict()
-    except ModelMissing:
-        return None
-    except ModelUnusable as exc:  # a stale or corrupt model is reported in the report
-        return {"error": exc.cause}
-    except Exception as exc:  # noqa: BLE001 - loaded but cannot predict: reported likewise
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    from sales_analytics.models.data import daily_revenue
-
-    history = daily_revenue(db)
-    return {"forecast": pred, "history": history, "table": ev.table, "best": ev.best}
+    monday = end - timedelta(days=end.weekday())
+    return replace(filters, start=monday - timedelta(weeks=weeks - 1), end=end)
 
 
-# ------------------------------------------------------------------------------------ rendering
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0;
-       color: #1f2933; background: #f7f8fa; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
-h1 { margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 2px solid #e4e7eb; padding-bottom: 4px; }
-.meta { color: #616e7c; font-size: 14px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 8px 0 16px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid #e4e7eb; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f0f4f8; }
-.up { color: #1b7f3b; } .down { color: #b42318; }
-ul.findings { padding-left: 0; list-style: none; }
-ul.findings li { margin: 6px 0; padding: 8px 12px; border-left: 4px solid #9aa5b1; background: #f7f8fa; }
-li.critical { border-color: #b42318 !important; } li.warning { border-color: #dc6803 !important; }
-li.positive { border-color: #1b7f3b !important; } li.info { border-color: #1570ef !important; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.chart { break-inside: avoid; page-break-inside: avoid; }
-.note { color: #616e7c; font-size: 13px; }
-@media print { body { background: #fff; } main { padding: 0; } .grid { grid-template-columns: 1fr; } }
-"""
+#: The KPIs of the calendar comparison table.
+CALENDAR_KPIS: tuple[str, ...] = ("revenue", "orders", "aov", "customers", "new_customers", "return_rate")
 
 
-def _change(row, column: metrics.Column) -> tuple[str, str]:
-    """The change as text and its class: ``up`` (green) when it is good news for this KPI."""
-    rate = column.unit == "ratio"
-    v = row["change"] if rate else row["change_pct"]
-    if not math.isfinite(v) or v == 0:
-        return ("–" if not math.isfinite(v) else fmt.change(0, column.unit)), ""
-    good = (v > 0) == (column.higher_is_better is not False)
-    return (fmt.change(v, "ratio") if rate else fmt.pct_change(v)), ("up" if good else "down")
+def calendar_comparison(db: TableSource, filters: Filters, start: date, end: date, first: date) -> dict[str, Any]:
+    """This year to ``end`` against the same days of last year, and revenue per month of both."""
+    from dataclasses import replace
 
-
-def kpi_table_html(comparison: pd.DataFrame) -> str:
-    """The KPI table; every value cell carries ``data-kpi``, ``data-period`` and the exact
-    ``data-value`` (``repr`` of the float)."""
-    rows = []
-    kpis = metrics.get("kpis")
-    for _, r in comparison.iterrows():
-        column = kpis.column(r["kpi"])
-        change, cls = _change(r, column)
-        cells = [f"<td>{html.escape(column.label)}</td>"]
-        for period in ("current", "previous"):
-            v = float(r[period])
-            cells.append(
-                f'<td data-kpi="{r["kpi"]}" data-period="{period}" data-value="{v!r}">'
-                f"{html.escape(fmt.value(v, column.unit))}</td>"
-            )
-        cells.append(f'<td class="{cls}">{change}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "<tr><th>KPI</th><th>Selected period</th><th>Previous period</th><th>Change</th></tr>"
-    return f'<table class="kpis">{head}{"".join(rows)}</table>'
-
-
-def frame_html(df: pd.DataFrame, columns: list[metrics.Column], limit: int = 15) -> str:
-    """A small HTML table of ``columns``: their labels as headers, values formatted by unit."""
-    text = fmt.frame(df.head(limit), columns, technical=True)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in text.columns)
-    body = [
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
-        for row in text.itertuples(index=False)
-    ]
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def metric_columns(name: str, *columns: str) -> list[metrics.Column]:
-    """The declared columns ``columns`` of catalogue metric ``name``."""
-    metric = metrics.get(name)
-    return [metric.column(c) for c in columns]
-
-
-#: The forecast backtest table (a model's output, not a catalogue metric): its columns' units.
-BACKTEST_COLUMNS: list[metrics.Column] = [
-    metrics.Column("model", "string", "text", "Model"),
-    metrics.Column("mae", "float64", "currency", "MAE"),
-    metrics.Column("rmse", "float64", "currency", "RMSE"),
-    metrics.Column("mape", "float64", "percent", "MAPE"),
-    metrics.Column("coverage_80", "float64", "percent", "80% coverage"),
-    metrics.Column("coverage_95", "float64", "percent", "95% coverage"),
-    metrics.Column("mae_vs_naive", "float64", "number", "MAE vs naive"),
-]
-
-
-def findings_html(findings: list[insights.Finding], limit: int = 12) -> str:
-    if not findings:
-        return '<p class="note">No notable findings for this period.</p>'
-    items = "".join(
-        f'<li class="{f.severity}"><strong>{html.escape(f.title)}</strong> — {html.escape(f.text)}</li>'
-        for f in findings[:limit]
-    )
-    return f'<ul class="findings">{items}</ul>'
-
-
-def _figure(fig: go.Figure, div_id: str) -> str:
-    body = fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id,
-        config={"displaylogo": False, "responsive": True},
-    )
-    return f'<div class="chart">{body}</div>'
-
-
-def _window(f: Filters) -> str:
-    return f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"
-
-
-def _as_of(version: Any) -> str:
-    if version is None:
-        return ""
-    return f"; data as of {version.committed_at:%Y-%m-%d %H:%M} UTC (version {version.version})"
-
-
-def render(d: ReportData, *, title: str = "Sales report", generated: datetime | None = None) -> str:
-    """The report's HTML (self-contained: plotly.js and the map's country outlines inline once)."""
-    generated = generated or datetime.now()
-    f = d.filters
-    scope = ", ".join(f.countries) if f.countries else "all countries"
-    if f.segments:
-        scope += "; segments " + ", ".join(f.segments)
-    parts = [
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{_window(f)} ({html.escape(scope)}), compared with {_window(d.previous)}. '
-        f"Generated {generated:%Y-%m-%d %H:%M}{_as_of(d.data_version)}.</p>",
-        "<h2>Key figures</h2>",
-        kpi_table_html(d.comparison),
-        "<h2>Findings</h2>",
-        findings_html(d.findings),
-        "<h2>Revenue</h2>",
-        _figure(charts.revenue_fig(d.daily, "day", d.anomalies), "revenue-daily"),
-        _figure(charts.orders_aov_fig(d.monthly), "orders-aov"),
-        "<h2>Customers</h2>",
-        _figure(charts.segment_fig(d.segments), "segments"),
-        frame_html(
-            d.segments,
-            metric_columns(
-                "segment_summary", "segment", "customers", "active_customers", "revenue",
-                "revenue_share", "avg_recency_days",
-            ),
-        ),
-        "<h2>Products</h2>",
-        '<div class="grid">',
-        _figure(charts.category_fig(d.categories), "categories"),
-        _figure(charts.treemap_fig(d.products), "treemap"),
-        "</div>",
-        frame_html(
-            d.categories,
-            metric_columns(
-                "category_rollup", "category", "revenue", "revenue_share", "units_sold", "margin_pct"
-            ),
-        ),
-        "<h2>Geography</h2>",
-        '<div class="grid">',
-        _figure(charts.country_map_fig(d.countries), "country-map"),
-        _figure(charts.country_bars_fig(d.countries), "country-bars"),
-        "</div>",
-    ]
-    parts.append("<h2>Forecast</h2>")
-    if d.forecast is None:
-        parts.append(
-            '<p class="note">No saved forecast model: run <code>sales-analytics train</code> '
-            "and write the report again to include the revenue forecast.</p>"
-        )
-    elif "error" in d.forecast:
-        parts.append(
-            f'<p class="note">The saved forecast model could not be used '
-            f"({html.escape(d.forecast['error'])}): retrain it with "
-            "<code>sales-analytics train</code>.</p>"
-        )
-    else:
-        fc = d.forecast
-        parts += [
-            _figure(charts.forecast_fig(fc["history"], fc["forecast"]), "forecast"),
-            f"<p>Selected model: <strong>{html.escape(fc['best'])}</strong>. Backtest accuracy "
-            "(rolling origin; MAE relative to the seasonal-naive baseline):</p>",
-            frame_html(fc["table"], [c for c in BACKTEST_COLUMNS if c.name in fc["table"]]),
-        ]
-    body = "\n".join(parts)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script>'
-        f"{plotly_geo_assets_script()}</head>"
-        f"<body><main>{body}</main></body></html>"
-    )
+    cur = outlook.year_to_date(end)
+    prev = outlook.same_days_last_year(*cur)
+    fc, fp = replace(filters, start=cur[0], end=cur[1]), replace(filters, start=prev[0], end=prev[1])
+    comparison = insights.kpi_comparison(metrics.kpis(db, fc), metrics.kpis(db, fp))
+    monthly = metrics.compute(db, "revenue", replace(filters, start=date(end.year - 1, 1, 1), end=end), grain="month")
+    return {"current": cur, "previous": prev, "comparison": comparison, "monthly": monthly,
+            "has_previous": prev[1] >= first}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ files
-def find_chromium() -> str | None:
-    for name in CHROMIUM_NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 def html_to_pdf(source: Path, target: Path, *, chromium: str | None = None, timeout: float = 180) -> Path:
-    """Print ``source`` (an HTML file) to ``target`` with headless chromium."""
+    """Print ``source`` (the report's HTML file) to ``target`` with headless chromium, once its
+    charts are drawn."""
     binary = chromium or find_chromium()
     if binary is None:
-        raise ReportError(
-            "PDF needs chromium (Debian: apt-get install chromium); none found on PATH"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sa-chromium-") as profile:
-        cmd = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
-            "--run-all-compositor-stages-before-draw",
-            f"--print-to-pdf={target.resolve()}", source.resolve().as_uri(),
-        ]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise ReportError(f"chromium did not finish the PDF within {timeout:.0f} s") from exc
-    if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ReportError(f"chromium could not print the PDF: {detail[0]}")
-    return target
+        raise ReportError("PDF needs chromium (Debian: apt-get install chromium); none found on PATH")
+    try:
+        return browser.print_pdf(source, target, chromium=binary, timeout=timeout)
+    except BrowserError as exc:
+        raise ReportError(f"chromium could not print the PDF: {exc}") from None
+
+
+def pdf_pages(path: Path) -> int:
+    """The number of pages of a PDF (its ``/Type /Page`` objects)."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
 
 
 def write_report(
@@ -357,6 +180,8 @@ def write_report(
     pdf: bool = False,
     models_dir: Path | None = None,
     title: str = "Sales report",
+    dashboard_url: str | None = None,
+    generated: datetime | None = None,
 ) -> ReportResult:
     """Write the HTML report to ``out`` and, with ``pdf``, ``out`` with a ``.pdf`` suffix.
 
@@ -364,20 +189,20 @@ def write_report(
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(collect(db, filters, models_dir=models_dir), title=title), encoding="utf-8")
+    data = collect(db, filters, models_dir=models_dir, dashboard_url=dashboard_url)
+    out.write_text(render(data, title=title, generated=generated), encoding="utf-8")
     result = ReportResult(html=out)
     if pdf:
         try:
             result.pdf = html_to_pdf(out, out.with_suffix(".pdf"))
+            result.pages = pdf_pages(result.pdf)
         except ReportError as exc:
             result.pdf_message = str(exc)
     return result
 
 
 def parse_kpis(text: str) -> dict[str, dict[str, float]]:
-    """``{period: {kpi: value}}`` read back from a report's KPI table."""
-    import re
-
+    """``{period: {kpi: value}}`` read back from a report's KPI cards."""
     out: dict[str, dict[str, float]] = {"current": {}, "previous": {}}
     pattern = r'data-kpi="([a-z_]+)" data-period="(current|previous)" data-value="([^"]+)"'
     for kpi, period, value in re.findall(pattern, text):

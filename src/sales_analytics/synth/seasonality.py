@@ -12,10 +12,12 @@ import pyarrow as pa
 
 
 def black_friday(year: int) -> date:
-    """The fourth Friday of November."""
+    """The day after Thanksgiving (the fourth Thursday of November): not always the fourth Friday
+    (2024: 29 November, the fifth). Same date as the events calendar's
+    (:func:`sales_analytics.models.events.black_friday`)."""
     nov1 = date(year, 11, 1)
-    first_friday = nov1 + timedelta(days=(4 - nov1.weekday()) % 7)
-    return first_friday + timedelta(weeks=3)
+    first_thursday = nov1 + timedelta(days=(3 - nov1.weekday()) % 7)
+    return first_thursday + timedelta(weeks=3, days=1)
 
 
 def daily_intensity(start: date, days: int) -> np.ndarray:
