@@ -140,6 +140,25 @@ def test_append_reject_and_readers(shop, frames, tmp_path):
             db.load(orphan)
         assert db.data_version() == before
         assert len([p for p in (tmp_path / "lake").glob("v*") if p.is_dir()]) <= 2
+        # an import's upsert: the rows of changed orders deleted and written again
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        keys = frames["orders"]["order_id"].slice(0, 3)
+        orders = frames["orders"].filter(pc.is_in(frames["orders"]["order_id"], keys))
+        orders = orders.set_column(
+            orders.column_names.index("status"), "status", pa.array(["returned"] * 3)
+        )
+        items = frames["order_items"].filter(pc.is_in(frames["order_items"]["order_id"], keys))
+        counts = db.counts()
+        db.write(
+            {"orders": orders, "order_items": items},
+            delete={"order_items": ("order_id", keys), "orders": ("order_id", keys)},
+        )
+        assert db.counts() == counts
+        listed = ", ".join(str(k) for k in keys.to_pylist())
+        statuses = db.query(f"SELECT DISTINCT status FROM orders WHERE order_id IN ({listed})")
+        assert statuses == [("returned",)]
         reader.close()
 
 
@@ -263,3 +282,30 @@ def test_read_pool_serves_the_lake(shop):
             remote = metrics.kpis(db)
     with connect(duck, read_only=True) as d:
         assert remote == metrics.kpis(d)
+
+
+def test_demand_forecast_on_spark_equals_local(shop):
+    """statsforecast's distributed (fugue) backend on the lake's Spark session: the same model per
+    SKU, the same backtest errors and forecasts as locally (the backend returns float32)."""
+    import numpy as np
+
+    from sales_analytics.models.demand import forecast_demand
+    from sales_analytics.models.distributed import forecast_demand_spark
+
+    rng = np.random.default_rng(3)
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": u, "ds": weeks, "y": rng.poisson(lam, 30).astype(float)})
+         for u, lam in ((101, 0.3), (102, 2.0), (103, 6.0))]
+        + [pd.DataFrame({"unique_id": 104, "ds": weeks[-6:], "y": [0, 1, 0, 0, 2, 1.0]})]
+    )  # fmt: skip
+    kw = {"h": 4, "n_windows": 2, "season_length": 4, "n_jobs": 1}
+    local = forecast_demand(frame, **kw)
+    with connect(shop[1], read_only=True) as s:
+        remote = forecast_demand_spark(s, frame, **kw)
+    assert list(remote.choice["model"]) == list(local.choice["model"])
+    assert list(remote.choice["status"]) == list(local.choice["status"])
+    for got, want in ((remote.forecast, local.forecast), (remote.backtest, local.backtest)):
+        assert list(got.columns) == list(want.columns) and len(got) == len(want)
+        for col in got.select_dtypes("number").columns:
+            assert np.allclose(got[col], want[col], rtol=1e-5, atol=1e-6, equal_nan=True), col

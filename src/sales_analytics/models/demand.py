@@ -90,6 +90,7 @@ def forecast_demand(
     levels: Sequence[int] = (80, 95),
     models: Sequence[str] = DEMAND_MODELS,
     n_jobs: int = -1,
+    spark: Any = None,
 ) -> DemandForecast:
     """Backtest, choose and forecast a model per SKU (see the module docstring).
 
@@ -106,6 +107,9 @@ def forecast_demand(
         SKUs that never sold with zero.
     n_jobs
         Processes for statsforecast (-1: every core).
+    spark
+        A Spark session: statsforecast runs on it through its distributed (fugue) backend
+        (``models.distributed.forecast_demand_spark``); same models, choices and forecasts.
     """
     from statsforecast import StatsForecast
 
@@ -123,11 +127,11 @@ def forecast_demand(
     levels = tuple(int(lv) for lv in levels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        backtest, choice = _backtest(df[df["unique_id"].isin(long_enough)], h, freq, season_length, n_windows, models, n_jobs)  # fmt: skip
+        backtest, choice = _backtest(df[df["unique_id"].isin(long_enough)], h, freq, season_length, n_windows, models, n_jobs, spark)  # fmt: skip
         sf = StatsForecast(
             models=demand_models(models, season_length=season_length), freq=freq, n_jobs=n_jobs
         )
-        fc = sf.forecast(df=df[df["unique_id"].isin(sold)], h=h)
+        fc = _run(sf.forecast, df[df["unique_id"].isin(sold)], spark, h=h)
     # short histories: the fallback model; sigma from the series itself
     extra = pd.DataFrame({"unique_id": short, "model": FALLBACK, "status": "short history"})
     extra["sigma"] = df[df["unique_id"].isin(short)].groupby("unique_id")["y"].std().reindex(short).fillna(0).to_numpy()  # fmt: skip
@@ -160,7 +164,21 @@ def forecast_demand(
     return DemandForecast(out, choice, backtest, h, freq, levels)
 
 
-def _backtest(df, h, freq, season_length, n_windows, models, n_jobs):
+def _run(call, df: pd.DataFrame, spark: Any, **kwargs: Any) -> pd.DataFrame:
+    """``call(df=df, **kwargs)`` (a StatsForecast method); with a Spark session, on a Spark
+    DataFrame through statsforecast's distributed backend, the result back in pandas (its float32
+    columns widened to float64, rows in the local order)."""
+    if spark is None:
+        return call(df=df, **kwargs)
+    out = call(df=spark.createDataFrame(df), **kwargs).toPandas()
+    floats = out.select_dtypes("float32").columns
+    out[floats] = out[floats].astype("float64")
+    out["unique_id"] = out["unique_id"].astype(df["unique_id"].dtype)
+    keys = [c for c in ("unique_id", "cutoff", "ds") if c in out.columns]
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def _backtest(df, h, freq, season_length, n_windows, models, n_jobs, spark=None):
     """Per SKU and model: backtest errors; per SKU: the model with the lowest MAE."""
     from statsforecast import StatsForecast
 
@@ -171,7 +189,7 @@ def _backtest(df, h, freq, season_length, n_windows, models, n_jobs):
     sf = StatsForecast(
         models=demand_models(models, season_length=season_length), freq=freq, n_jobs=n_jobs
     )
-    cv = sf.cross_validation(df=df, h=h, n_windows=n_windows, step_size=h)
+    cv = _run(sf.cross_validation, df, spark, h=h, n_windows=n_windows, step_size=h)
     cv = cv.reset_index() if "unique_id" not in cv.columns else cv
     long = cv.melt(
         id_vars=["unique_id", "ds", "cutoff", "y"], value_vars=list(models),

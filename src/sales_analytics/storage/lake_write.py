@@ -102,7 +102,9 @@ class VersionWriter:
         files with at least the table's columns) as new files of table ``name``."""
         schema = TABLES[name]
         given = f"_new_{name}"
-        if isinstance(source, pa.Table):
+        if isinstance(source, str):  # a relation of this DuckDB
+            given = source
+        elif isinstance(source, pa.Table):
             self.con.register(given, source)
         else:
             listed = ", ".join(_q(str(f)) for f in source)
@@ -144,6 +146,26 @@ class VersionWriter:
         _move_in(staging, self.folder / name)
         self.view(name)
 
+    def delete(self, name: str, column: str, keys: pa.Array) -> int:
+        """Rewrite table ``name`` without the rows whose ``column`` is in ``keys`` (the delete
+        half of an import's upsert; the previous version's files are untouched)."""
+        kv = f"_delete_{name}"
+        self.con.register(kv, pa.table({"k": pa.array(keys).cast(pa.int64())}))
+        n = self.query(f"SELECT count(*) FROM {name} WHERE {column} IN (SELECT k FROM {kv})")[0][0]
+        if not n:
+            return 0
+        keep = f"_keep_{name}"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {keep} AS "
+            f"SELECT * FROM {name} WHERE {column} NOT IN (SELECT k FROM {kv})"
+        )
+        shutil.rmtree(self.folder / name)
+        (self.folder / name).mkdir()
+        self.view(name)
+        self.append(name, keep)
+        self.con.execute(f"DROP TABLE {keep}")
+        return int(n)
+
     def count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) FROM {name}")[0][0])
 
@@ -183,17 +205,26 @@ def _move_in(staging: Path, target: Path) -> None:
 def write_tables(
     folder: Path, blocks: Iterable[list[tuple[str, pa.Table | Sequence[str]]]],
     tables: list[str], replace: bool, before: Mapping[str, int],
+    deletes: Mapping[str, tuple[str, pa.Array]] | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:  # fmt: skip
     """Append every block (a list of (table, Arrow table or Parquet files), parents first) to the
     version ``folder`` (whose ``tables`` hold the previous files unless ``replace``), one block in
     memory at a time; then check every constraint touched and count. Returns (rows per table of
-    the new version, rows added per table written). A broken constraint raises StorageError."""
+    the new version, rows added per table written). ``deletes`` (table -> (key column, keys))
+    removes rows first, children first. A broken constraint raises StorageError."""
     w = VersionWriter(folder)
     touched: set[str] = set()
     try:
         for name in tables:
             (folder / name).mkdir(exist_ok=True)
             w.view(name)
+        unknown = set(deletes or {}) - set(TABLES)
+        if unknown:
+            raise StorageError(f"unknown table(s): {', '.join(sorted(unknown))}")
+        for name in reversed(tables):  # children first
+            if deletes and name in deletes and len(deletes[name][1]):
+                touched.add(name)
+                w.delete(name, deletes[name][0], deletes[name][1])
         for block in blocks:
             for name, source in block:
                 if name == SETTINGS_TABLE and name not in touched:  # one row, written whole

@@ -236,6 +236,7 @@ class SparkDatabase(Database):
         materialize: Sequence[Any] | None = None,
         kind: str | None = None,
         create: bool = True,
+        delete: Mapping[str, tuple[str, Any]] | None = None,
     ) -> dict[str, int]:
         """The one write (see ``Database.write``; one mapping of Arrow tables or an iterable of
         them, one block in memory at a time), as a new lake version switched in at the end."""
@@ -252,7 +253,7 @@ class SparkDatabase(Database):
                     counts[name] = counts.get(name, 0) + table.num_rows
                 yield ordered
 
-        self._write(conformed(), replace, materialize, kind, create)
+        self._write(conformed(), replace, materialize, kind, create, delete)
         return {name: counts[name] for name in TABLES if name in counts}
 
     def write_files(
@@ -276,7 +277,7 @@ class SparkDatabase(Database):
             block.append((name, [str(f) for p in paths for f in _parquet_files(Path(p))]))
         return self._write([block], replace, materialize, None, True)
 
-    def _write(self, blocks, replace, materialize, kind, create) -> dict[str, int]:
+    def _write(self, blocks, replace, materialize, kind, create, delete=None) -> dict[str, int]:
         kind = kind or ("replace" if replace else "load")
         if replace and not create:
             kind = "drop"
@@ -292,7 +293,16 @@ class SparkDatabase(Database):
                 folder = self.lake.new_version(before.version + 1)
                 try:
                     added = _build_version(
-                        self.raw, old, before, folder, blocks, replace, create, materialize, pause
+                        self.raw,
+                        old,
+                        before,
+                        folder,
+                        blocks,
+                        replace,
+                        create,
+                        materialize,
+                        pause,
+                        delete,
                     )
                     meta = added.pop("_meta")
                     meta.kind = kind
@@ -331,7 +341,7 @@ def _view(spark, folder: Path, name: str) -> None:
 
 
 def _build_version(spark, old, before: Meta, folder: Path, blocks, replace, create,
-                   materialize, pause) -> dict:  # fmt: skip
+                   materialize, pause, delete=None) -> dict:  # fmt: skip
     """Fill the new version ``folder``; returns rows added per table and ``_meta``."""
     tables = list(TABLES) if create else []
     if old is not None and not replace:
@@ -339,7 +349,7 @@ def _build_version(spark, old, before: Meta, folder: Path, blocks, replace, crea
         tables = sorted(set(tables) | set(before.counts), key=list(TABLES).index)
     if replace:
         pause("after_drop")
-    counts, added = write_tables(folder, blocks, tables, replace, before.counts)
+    counts, added = write_tables(folder, blocks, tables, replace, before.counts, delete)
     pause("after_load")
     digests: dict[str, str] = {}
     if materialize:
