@@ -47,7 +47,7 @@ def test_listing_is_the_public_catalogue(client):
     }
     grain = next(e for e in body["items"] if e["name"] == "revenue")["params"][0]
     assert (grain["type"], grain["choices"], grain["default"]) == (
-        "string", ["day", "week", "month"], "day",
+        "string", ["day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"], "day",
     )  # fmt: skip
 
 
@@ -74,7 +74,8 @@ def test_params_are_typed_query_parameters(client):
 
     revenue = query("revenue")
     assert set(revenue) == {"start", "end", "country", "segment", "limit", "offset", "grain"}
-    assert revenue["grain"]["schema"]["enum"] == ["day", "week", "month"]
+    assert revenue["grain"]["schema"]["enum"] == [
+        "day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"]
     assert revenue["grain"]["schema"]["default"] == "day" and not revenue["grain"]["required"]
     share = query("abc_classes")["a_share"]["schema"]
     assert (share["type"], share["minimum"], share["maximum"], share["default"]) == (
