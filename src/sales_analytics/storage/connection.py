@@ -23,7 +23,7 @@ from sales_analytics.storage import ddl, materialized, shop, swap
 from sales_analytics.storage.ddl import VERSION_TABLE
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
-from sales_analytics.storage.load import Frames
+from sales_analytics.storage.load import Frames, KeyDeletes
 from sales_analytics.storage.load import write as write_frames
 from sales_analytics.storage.schema import TABLES
 
@@ -321,6 +321,7 @@ class Database:
         materialize: Sequence[materialized.Copy] | None = None,
         kind: str | None = None,
         create: bool = True,
+        delete: KeyDeletes | None = None,
     ) -> dict[str, int]:
         """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
         ``frames`` (parents first; one mapping of Arrow tables, or an iterable of them appended
@@ -330,10 +331,13 @@ class Database:
         A failure (or a kill) at any point leaves the data, copies, indexes and data version as
         they were; the :class:`StorageError` says "nothing was changed" (for an append without
         replace: "nothing was written"). ``kind`` is recorded with the version (default
-        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). Returns rows per table.
+        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). ``delete`` (table -> (key
+        column, keys)) first removes the rows an upsert replaces, in the same transaction
+        (:mod:`~sales_analytics.storage.replace`). Returns rows per table.
         """
         counts = write_frames(
-            self, frames, replace=replace, materialize=materialize, kind=kind, create=create
+            self, frames, replace=replace, materialize=materialize, kind=kind, create=create,
+            delete=delete,
         )
         shop.note(self.shop_settings())
         return counts
