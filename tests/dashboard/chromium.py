@@ -63,16 +63,19 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def streamlit_server(database_url: str, models_dir: Path, folder: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port with the launcher's options; its base URL."""
+def streamlit_server(
+    database_url: str, models_dir: Path, folder: Path, app: Path = APP
+) -> Iterator[str]:
+    """`streamlit run app.py` (or ``app``) on a free loopback port with the launcher's options,
+    its log in ``folder``; yields its base URL."""
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "SA_MODELS_DIR": str(models_dir)}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.fileWatcherType", "none", *STREAMLIT_OPTIONS,
     ]  # fmt: skip
-    log = (folder / "streamlit.log").open("w")
+    log = (folder / f"streamlit-{app.stem}.log").open("w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -167,8 +170,15 @@ PAGE_STATE = """(() => {
     warnings: [...q('[data-testid="stAlertContentWarning"]')].map(e => e.innerText),
     title: (q('h1')[0] || {}).innerText || '',
     url: location.href,
+    fresh: !window.__saOld,
   };
 })()"""
+
+
+def navigate(tools: DevTools, url: str) -> None:
+    """Open ``url``; the old document is marked so that no wait mistakes it for the new one."""
+    tools.js("window.__saOld = true")
+    tools.call("Page.navigate", url=url)
 
 
 def settled(tools: DevTools, min_charts: int, timeout: float = 120.0, stable_for: int = 3,
@@ -184,9 +194,9 @@ def settled(tools: DevTools, min_charts: int, timeout: float = 120.0, stable_for
         done = state["script"] == "notRunning"
         if done and (state["exceptions"] or state["errors"]):
             return state  # failed: no need to wait for charts that will not come
-        history.append((state["charts"], state["drawn"], state["svgs"]))
+        history.append((state["charts"], state["drawn"], state["svgs"], state["fresh"]))
         stable = len(history) >= stable_for and len(set(history[-stable_for:])) == 1
-        ready = done and state["drawn"] >= max(min_charts, state["charts"])
+        ready = done and state["fresh"] and state["drawn"] >= max(min_charts, state["charts"])
         return state if ready and stable else None
 
     try:

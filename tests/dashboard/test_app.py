@@ -340,3 +340,37 @@ def test_unusable_saved_model_is_a_warning(app_env, monkeypatch, tmp_path):
     at = open_page("predictions")
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 2 and all("retrain it with `sales-analytics train`" in w for w in warnings)
+
+
+# ------------------------------------------------------------------------------------ URL state
+def test_filters_round_trip_through_the_url(app_env, shop_url):
+    """A shared link opens its page with its filters, and the app writes the same link back."""
+    from sales_analytics.dashboard import state
+
+    f = Filters(date(2024, 1, 1), date(2024, 6, 30), countries=("Germany",), segments=("Champions",))
+    link = state.url(f, "customers", "http://host:8501")
+    assert link == ("http://host:8501/?page=customers&start=2024-01-01&end=2024-06-30"
+                    "&country=Germany&segment=Champions")  # fmt: skip
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for k, v in state.params(f, "customers").items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Customers"]
+    assert at.session_state["filters"] == f
+    with connect(shop_url) as db:
+        k = metrics.kpis(db, f)
+    assert metric_values(at)["Customers"] == fmt.value(k["customers"], "count")
+    assert {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()} == {
+        "page": ["customers"], "start": ["2024-01-01"], "end": ["2024-06-30"],
+        "country": ["Germany"], "segment": ["Champions"],
+    }  # fmt: skip
+    # a filter changed in the page is written back; values not in the data are dropped
+    at.sidebar.multiselect(key="f_countries").set_value(["Germany", "France"]).run()
+    assert at.query_params["country"] == ["Germany", "France"]
+    bad = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    bad.query_params["country"] = ["Atlantis"]
+    bad.query_params["start"] = ["yesterday"]
+    bad.run()
+    assert not bad.exception and bad.session_state["filters"].countries == ()
+    assert {t.value for t in bad.toast} >= {"Link: country='Atlantis' is not in the data: ignored"}

@@ -21,6 +21,7 @@ from sales_analytics import metrics as M
 from sales_analytics.metrics import Filters
 from sales_analytics.metrics.source import live_only
 from sales_analytics.storage import StorageError
+from sales_analytics.storage.schema import DEFAULTS
 
 NAMES = list(M.CATALOG)
 #: what a required param takes in these tests
@@ -187,14 +188,17 @@ def _edge_frames(small_frames) -> dict[str, pa.Table]:
         }
     )
 
-    def cat(a: pa.Table, b: pa.Table) -> pa.Table:
+    def cat(name: str, a: pa.Table, b: pa.Table) -> pa.Table:
+        for col, default in DEFAULTS.get(name, {}).items():  # no discount, no refund, ...
+            if col not in b.column_names:
+                b = b.append_column(col, pa.array([default] * b.num_rows, a.schema.field(col).type))
         return pa.concat_tables([a, b.select(a.schema.names).cast(a.schema)])
 
     return {
         "customers": small_frames["customers"],
-        "products": cat(products, new_products),
-        "orders": cat(orders, new_orders),
-        "order_items": cat(items, new_items),
+        "products": cat("products", products, new_products),
+        "orders": cat("orders", orders, new_orders),
+        "order_items": cat("order_items", items, new_items),
     }
 
 

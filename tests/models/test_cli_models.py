@@ -53,6 +53,31 @@ def test_train_and_predict_churn_segments(shop_url):
         assert len(frame) > 0 and "customer_id" in frame
 
 
+def test_action_lists_for_email_tools(shop_url):
+    """`predict --list`: a CSV whose headers Klaviyo and Mailchimp audience imports accept."""
+    url, folder = shop_url
+    models_dir = folder / "models"  # churn and segments trained above
+    result = run("train", "--models", "clv", "--models-dir", str(models_dir), "-d", url)
+    assert result.exit_code == 0, result.output
+    for name in ("win-back", "high-value-at-risk", "second-purchase"):
+        out = folder / f"{name}.csv"
+        done = run("predict", "--list", name, "--out", str(out), "--models-dir", str(models_dir),
+                   "-d", url)  # fmt: skip
+        assert done.exit_code == 0, done.output
+        assert f"on the {name} list written to" in done.output
+        frame = pd.read_csv(out)
+        assert list(frame.columns[:4]) == ["Email Address", "First Name", "Last Name", "Country"]
+        assert {"Last Product", "Value At Stake", "Reason", "Suggested Timing", "Tags"} <= set(
+            frame.columns
+        )
+        assert len(frame) > 0 and (frame["Tags"] == name).all()
+        assert frame["Email Address"].str.contains("@").all()
+    bad = run("predict", "--list", "vip", "--out", str(folder / "x.csv"), "-d", url)
+    assert bad.exit_code == 1 and "unknown action list 'vip'" in bad.output
+    both = run("predict", "--out", str(folder / "x.csv"), "-d", url)
+    assert both.exit_code == 1 and "give either --model or --list" in both.output
+
+
 def test_train_predict_errors(shop_url, tmp_path):
     url, _ = shop_url
     bad = run("train", "--models", "prophet", "-d", url)
@@ -88,7 +113,7 @@ def test_train_and_predict_clv_forecast(shop_url):
         url,
     )
     assert result.exit_code == 0, result.output
-    assert "bgnbd_gamma_gamma" in result.output and "naive_last_period" in result.output
+    assert "_gamma_gamma" in result.output and "naive_last_period" in result.output
     assert "P(alive) vs planted dropouts" in result.output  # truth.parquet found next to the file
     assert "seasonal_naive" in result.output and "feature importance" in result.output
     meta = json.loads((models_dir / "forecast.json").read_text())

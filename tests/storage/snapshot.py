@@ -65,7 +65,7 @@ def assert_keys_enforced(url: str) -> None:
 
 def shifted(frames: dict[str, pa.Table], offset: int) -> dict[str, pa.Table]:
     """``frames`` with every id moved by ``offset`` and emails made unique: appendable."""
-    ids = ("customer_id", "product_id", "order_id", "order_item_id")
+    ids = ("customer_id", "product_id", "order_id", "order_item_id", "refund_id", "event_id")
     out = {}
     for name, table in frames.items():
         for col in ids:

@@ -80,3 +80,16 @@ def test_shop_settings_one_row_defaults_and_currency(db, monkeypatch):
     with pytest.raises(StorageError, match="nothing was changed|nothing was written"):
         db.write({"shop_settings": ShopSettings("EUR", "UTC", 13).table()})
     assert db.shop_settings().fiscal_year_start_month == 10
+
+
+def test_a_database_of_an_older_version_is_told_to_rebuild(db):
+    db.load(base())
+    with db.transaction() as cur:  # as a version before issue 12 left it
+        cur.execute(db.dialect.drop_table.format(name="refunds"))
+        cur.execute(db.dialect.drop_table.format(name="shop_settings"))
+    assert not db.has_schema()
+    with pytest.raises(StorageError, match=r"older version \(no refunds, shop_settings\): rebuild "
+                       r"it with `sales-analytics build --replace`"):
+        db.create_schema()
+    db.create_schema(replace=True)
+    assert db.has_schema() and db.counts()["orders"] == 0

@@ -46,7 +46,8 @@ def blocks():
 def test_blocks_cover_every_customer_once(blocks):
     tables, truth, sizes = blocks
     assert sizes == [150, 150, 150, 50]
-    assert set(tables) == {"customers", "products", "orders", "order_items"}
+    assert set(tables) == {"customers", "products", "orders", "order_items", "refunds",
+                           "shop_settings"}
     for name, table in tables.items():
         assert table.schema.equals(TABLES[name]), name
     ids = tables["customers"]["customer_id"].to_numpy()

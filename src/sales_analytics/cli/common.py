@@ -25,7 +25,7 @@ from rich.table import Table
 
 from sales_analytics.config import Settings, SettingsError, get_settings
 from sales_analytics.models.store import ModelMissing, ModelUnusable
-from sales_analytics.storage import TABLES, StorageError, connect
+from sales_analytics.storage import StorageError, connect
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -139,11 +139,9 @@ def open_db(url: str | None, write: bool = False):
 
 
 def require_schema(db) -> None:
-    missing = db.missing_tables()
-    if missing and len(missing) < len(TABLES) and "orders" not in missing:
-        fail(f"{db.display_url} was built by an older version (no {', '.join(missing)}): "
-             "rebuild it with `sales-analytics build --replace` (or load/import again)")
-    if missing:
+    if db.older_schema():
+        fail(db.older_schema())
+    if not db.has_schema():
         fail(f"no sales-analytics schema in {db.display_url}: run `sales-analytics build` first")
 
 

@@ -24,6 +24,13 @@ from sales_analytics.storage import CORE_TABLES, TABLES
 Scale = Annotated[float, typer.Option(min=0.001, help="1 = 5,000 customers, ~50k orders")]
 Seed = Annotated[int, typer.Option(help="Same seed -> byte-identical data")]
 Replace = Annotated[bool, typer.Option(help="Drop and recreate the schema first")]
+Currency = Annotated[str | None, typer.Option(help="The shop's currency (default SA_CURRENCY)")]
+TimeZone = Annotated[
+    str | None, typer.Option("--timezone", help="The shop's IANA time zone (default SA_TIMEZONE)")
+]
+FiscalStart = Annotated[
+    int | None, typer.Option(help="Month 1-12 the fiscal year starts in (default SA_FISCAL_YEAR_START)")
+]
 
 
 @friendly
@@ -33,13 +40,18 @@ def generate(
     ),
     scale: Scale = 1.0,
     seed: Seed = 42,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
     """Generate a synthetic shop into Parquet files (tables, truth.parquet, params.json), block by
     block of customers (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
     from sales_analytics.synth import stream
     from sales_analytics.synth.files import write_parquet
 
-    shop = stream(scale=scale, seed=seed)
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
+    shop = stream(scale=scale, seed=seed, settings=settings)
     with progress() as bar:
         task = bar.add_task(f"generating scale {scale:g}", total=shop.num_blocks)
         counts = write_parquet(shop, out, on_block=lambda _block: bar.advance(task))
@@ -67,28 +79,65 @@ def load(
 
 @friendly
 def import_(
-    file: Annotated[Path, typer.Argument(help="The shop's CSV export")],
-    fmt: Annotated[str, typer.Option("--format", help="generic or online-retail")] = "generic",
+    file: Annotated[Path, typer.Argument(help="The shop's export (CSV, or JSON for woocommerce)")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="generic, online-retail, shopify or woocommerce")
+    ] = "generic",
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML mapping file for any other CSV export")
+    ] = None,
+    rates: Annotated[
+        Path | None, typer.Option(help="currency,rate CSV for orders in other currencies")
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="Shop currency (first import)")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Shop timezone (first import)")] = None,
     rejects: Annotated[
         Path | None, typer.Option(help="Reject file (default: <FILE stem>.rejects.csv)")
     ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of FILE")] = "utf-8",
     database_url: DbUrl = None,
 ) -> None:
-    """Import a CSV export: bad lines to a reject file with reasons, the rest in one transaction."""
-    from sales_analytics.ingest import import_csv
+    """Import an export: bad lines to a reject file with reasons, the rest in one transaction.
 
-    with open_db(database_url, write=True) as db:
-        result = import_csv(db, file, fmt, rejects, encoding=encoding)
-    table = Table(title=f"imported {file} ({result.fmt})")
-    table.add_column("table")
-    table.add_column("loaded", justify="right")
-    table.add_column("already there", justify="right")
-    for name in CORE_TABLES:
-        table.add_row(name, f"{result.loaded.get(name, 0):,}", f"{result.skipped.get(name, 0):,}")
-    console.print(table)
-    console.print(f"{result.rejected:,} of {result.rows:,} lines rejected -> {result.reject_path}")
-    for reason, count in result.reasons.items():
+    shopify, woocommerce and --mapping follow the shop: changed orders are updated."""
+    from sales_analytics.ingest import import_csv
+    from sales_analytics.ingest.shop import ORDER_FORMATS, import_orders
+
+    if mapping is not None or fmt in ORDER_FORMATS:
+        with open_db(database_url, write=True) as db:
+            r = import_orders(
+                db, file, fmt, rejects, mapping=mapping, rates=rates, currency=currency,
+                timezone=timezone, encoding=encoding,
+            )
+        console.print(
+            f"imported {file} ({r.fmt}; shop currency {r.currency}, timezone {r.timezone})",
+            highlight=False, soft_wrap=True,
+        )
+        console.print(
+            f"orders {r.inserted:,} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
+            f"{r.rejected_orders:,} rejected; {r.refunds:,} refunds and {r.events:,} events added",
+            highlight=False, soft_wrap=True,
+        )
+    else:
+        if rates is not None or currency is not None or timezone is not None:
+            fail("--rates, --currency and --timezone are for shopify, woocommerce and --mapping")
+        with open_db(database_url, write=True) as db:
+            result = import_csv(db, file, fmt, rejects, encoding=encoding)
+        table = Table(title=f"imported {file} ({result.fmt})")
+        table.add_column("table")
+        table.add_column("loaded", justify="right")
+        table.add_column("already there", justify="right")
+        for name in CORE_TABLES:
+            table.add_row(
+                name, f"{result.loaded.get(name, 0):,}", f"{result.skipped.get(name, 0):,}"
+            )
+        console.print(table)
+        r = result
+    console.print(
+        f"{r.rejected:,} of {r.rows:,} lines rejected -> {r.reject_path}",
+        highlight=False, soft_wrap=True,
+    )
+    for reason, count in r.reasons.items():
         console.print(f"  {count:>8,}  {reason}", highlight=False)
 
 
@@ -98,16 +147,21 @@ def build(
     scale: Scale = 1.0,
     seed: Seed = 42,
     replace: Replace = False,
+    currency: Currency = None,
+    timezone: TimeZone = None,
+    fiscal_year_start: FiscalStart = None,
 ) -> None:
     """Generate a synthetic shop and load it into the database (schema, views, refresh), block by
     block of customers in one transaction (memory stays bounded at any scale)."""
+    from sales_analytics.storage import ShopSettings
     from sales_analytics.synth import stream
     from sales_analytics.synth.files import ParquetSink, params_doc
 
+    settings = ShopSettings.given(currency, timezone, fiscal_year_start)
     with open_db(database_url, write=True) as db:
         if db.has_schema() and not replace and db.counts()["orders"] > 0:
             fail("the database already holds orders: pass --replace to rebuild it")
-        shop = stream(scale=scale, seed=seed)
+        shop = stream(scale=scale, seed=seed, settings=settings)
         # the truth goes next to a DuckDB file (written as the blocks are generated)
         truth_dir = Path(db.parsed.path).parent if db.is_file else None
         sink = ParquetSink(truth_dir) if truth_dir else None

@@ -41,7 +41,7 @@ def train(
 ) -> None:
     """Train models on the database's completed orders, print their backtests, save them."""
     from sales_analytics.models import MODELS
-    from sales_analytics.models.data import daily_revenue, transactions
+    from sales_analytics.models.data import daily_revenue, product_demand, transactions
     from sales_analytics.models.events import default_calendar
 
     names = model_names(models)
@@ -52,6 +52,7 @@ def train(
         tx = transactions(db)
         returns = transactions(db, statuses=("returned",)) if "churn" in names else None
         revenue = daily_revenue(db) if "forecast" in names else None
+        demand = product_demand(db) if "demand" in names else None
         truth, true_params = _synthetic_truth(db, tx)
     fitted = {}
     for name in names:
@@ -67,6 +68,8 @@ def train(
                     events=events,
                     progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
+            elif name == "demand":
+                model.fit(demand)
             elif name == "churn":
                 model.fit(tx, returns=returns)
             else:
@@ -87,18 +90,34 @@ def train(
 
 @friendly
 def predict(
-    model: Annotated[str, typer.Option(help=f"{', '.join(MODEL_NAMES[:-1])} or {MODEL_NAMES[-1]}")],
-    out: Annotated[Path, typer.Option(help="CSV file for the predictions")],
+    out: Annotated[Path, typer.Option(help="CSV file for the predictions or the list")],
+    model: Annotated[
+        str | None, typer.Option(help=f"{', '.join(MODEL_NAMES[:-1])} or {MODEL_NAMES[-1]}")
+    ] = None,
+    list_: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            help="An action list instead of a model's scores: win-back, high-value-at-risk or "
+            "second-purchase (CSV for Klaviyo / Mailchimp audience imports)",
+        ),
+    ] = None,
     database_url: DbUrl = None,
     models_dir: ModelsDir = None,
     horizon: Annotated[
         int | None, typer.Option(help="Days ahead (forecast; default: as trained)")
     ] = None,
 ) -> None:
-    """Write a saved model's predictions (on the database's current data) to a CSV file."""
+    """Write a saved model's predictions, or an action list, on the database's current data to a
+    CSV file (demand: reorder advice per product against the current stock)."""
     from sales_analytics.models import ModelStore
     from sales_analytics.models.data import transactions
 
+    if (model is None) == (list_ is None):
+        raise ValueError("give either --model or --list")
+    if list_ is not None:
+        _write_action_list(list_, out, database_url, models_dir)
+        return
     name = model_names(model)[0]
     with progress() as bar:
         task = bar.add_task(f"{name}: loading", total=3)
@@ -106,6 +125,13 @@ def predict(
         bar.update(task, advance=1, description=f"{name}: predicting")
         if name == "forecast":
             frame = fitted.predict(h=horizon)
+        elif name == "demand":  # reorder advice against the database's current stock
+            from sales_analytics.models.data import products
+            from sales_analytics.models.reorder import advice
+
+            with open_db(database_url) as db:
+                require_schema(db)
+                frame = advice(fitted.predict(), products(db))
         else:
             with open_db(database_url) as db:
                 require_schema(db)
@@ -119,6 +145,29 @@ def predict(
         frame.to_csv(out, index=False)
         bar.update(task, advance=1, description=f"{name}: done")
     console.print(f"{len(frame):,} {name} predictions written to [bold]{out}[/]")
+
+
+def _write_action_list(name: str, out: Path, database_url, models_dir) -> None:
+    from sales_analytics.models import ModelStore
+    from sales_analytics.models.actions import check_list, saved_action_lists, to_csv
+    from sales_analytics.present import format as fmt
+
+    check_list(name)
+    store = ModelStore(resolve_models_dir(models_dir))
+    with progress() as bar:
+        task = bar.add_task(f"{name}: scoring", total=2)
+        with open_db(database_url) as db:
+            require_schema(db)
+            frame = saved_action_lists(store, db, names=(name,), current_data=True)[name]
+        bar.update(task, advance=1, description=f"{name}: writing")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(to_csv(frame), encoding="utf-8")
+        bar.update(task, advance=1, description=f"{name}: done")
+    at_stake = fmt.money(frame["value_at_stake"].sum(), decimals=0)
+    console.print(
+        f"{len(frame):,} customers on the {name} list written to [bold]{out}[/] "
+        f"(12-month value at stake {at_stake}; columns for a Klaviyo or Mailchimp audience import)"
+    )
 
 
 def print_evaluation(name: str, evaluation: Evaluation) -> None:

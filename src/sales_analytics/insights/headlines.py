@@ -106,10 +106,12 @@ def _todo_segments(findings: list[Finding]) -> str | None:
 def customers_headline(comparison: pd.DataFrame, findings: list[Finding]) -> Headline:
     """The Customers page: buying and new customers, the segment slipping away, who to contact."""
     cust, new = _kpi(comparison, "customers"), _kpi(comparison, "new_customers")
+    spend = _kpi(comparison, "revenue_per_customer")
     changed = "No customers bought in the selected period."
     if cust is not None:
         changed = f"{_versus(cust, False)} customers bought"
-        changed += f", {_versus(new, False)} of them new." if new is not None else "."
+        changed += f", {_versus(new, False)} of them new" if new is not None else ""
+        changed += f"; each spent {_versus(spend, True)}." if spend is not None else "."
     at_risk = _why(findings, ("segment_risk",))
     why = (
         f"{fmt_num(at_risk.data['customers'])} {at_risk.subject} customers have not ordered for "

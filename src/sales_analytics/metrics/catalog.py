@@ -14,6 +14,7 @@ from sales_analytics.metrics import (  # noqa: F401 - each module declares its m
     preagg,
     products,
     sales,
+    salesreport,
     stock,
 )
 from sales_analytics.metrics.spec import DECLARED, DOMAINS, Metric
@@ -21,7 +22,7 @@ from sales_analytics.metrics.spec import DECLARED, DOMAINS, Metric
 #: Metric name -> declaration, by domain (sales, customers, products, geography, detail,
 #: internal), then module, then declaration order.
 #: Modules in the order their metrics are listed within a domain.
-MODULES: tuple[str, ...] = ("sales", "customers", "products", "stock", "baskets", "geography", "detail")
+MODULES: tuple[str, ...] = ("sales", "salesreport", "customers", "products", "stock", "baskets", "geography", "detail")
 
 
 def _order(m: Metric) -> tuple[int, int]:

@@ -19,18 +19,20 @@ COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
         # ------------------------------------------------------------------ time
-        _c("period", "date", "date", "Period", "First day of the day, week (Monday) or month"),
+        _c("period", "date", "date", "Period",
+           "First day of the day, week (Monday), month, quarter or year"),
         _c("day", "date", "date", "Day", "Calendar day of the order"),
         _c("first_order_at", "timestamp", "timestamp", "First order", "First completed order"),
         _c("last_order_at", "timestamp", "timestamp", "Last order", "Last completed order"),
         _c("created_at", "timestamp", "timestamp", "Signed up", "When the customer registered"),
         _c("as_of", "date", "date", "As of", "Reference day for recency and windows"),
         # ------------------------------------------------------------------ sales
-        _c("revenue", "float64", "currency", "Net revenue", f"Total of {_NET}", True),
+        _c("revenue", "float64", "currency", "Net revenue", "Total of the orders not cancelled "
+           "less the value refunded, on the order date", True),
         _c("gross_revenue", "float64", "currency", "Gross revenue",
            "Total of orders that were not cancelled (completed and returned)", True),
         _c("returned_revenue", "float64", "currency", "Returned revenue",
-           "Total of returned (fully refunded) orders", False),
+           "Value refunded on the orders not cancelled (returned orders in full)", False),
         _c("orders", "int64", "count", "Orders", f"Number of {_NET}", True),
         _c("gross_orders", "int64", "count", "Gross orders", "Orders that were not cancelled", True),
         _c("cancelled_orders", "int64", "count", "Cancelled orders", "Orders cancelled before "

@@ -26,6 +26,7 @@ from sales_analytics.metrics.rules import (
     first_orders,
     is_completed,
     money,
+    net_amount,
     orders,
     period,
     period_key,
@@ -70,7 +71,7 @@ def customer_summary(db: TableSource, f: Filters) -> ir.Table:
         order_count=count_where(done),
         cancelled_count=count_where(o.status == CANCELLED),
         returned_count=count_where(o.status == RETURNED),
-        total_dec=o.total_amount.sum(where=done),
+        total_dec=net_amount(o).sum(where=done),
         first_order_at=o.order_date.min(where=done),
         last_order_at=o.order_date.max(where=done),
     )
@@ -121,7 +122,7 @@ def _window_spend(db: TableSource, f: Filters) -> ir.Table:
     o = orders(db, f)
     o = o.filter(is_completed(o))
     return o.group_by("customer_id").aggregate(
-        w_orders=o.count().cast("int64"), w_revenue=o.total_amount.sum()
+        w_orders=o.count().cast("int64"), w_revenue=net_amount(o).sum()
     )
 
 
@@ -205,7 +206,8 @@ def cohorts(db: TableSource, f: Filters) -> ir.Table:
     firsts = firsts.mutate(cohort=period(firsts.first_order_at, "month"))
     sizes = firsts.group_by("cohort").aggregate(cohort_size=firsts.count().cast("int64"))
     o = orders(db, f)
-    act = o.filter(is_completed(o)).select("customer_id", "order_date", "total_amount")
+    o = o.filter(is_completed(o))
+    act = o.select("customer_id", "order_date", total_amount=net_amount(o))
     j = act.join(firsts.select("customer_id", "cohort"), "customer_id")
     j = j.mutate(
         months_since=(
@@ -263,8 +265,8 @@ def new_vs_returning(db: TableSource, f: Filters, *, grain: str = "month") -> ir
         returning_customers=j.customer_id.nunique(where=~j.is_new).cast("int64"),
         new_orders=count_where(j.is_new),
         returning_orders=count_where(~j.is_new),
-        new_revenue=money(j.total_amount.sum(where=j.is_new)),
-        returning_revenue=money(j.total_amount.sum(where=~j.is_new)),
+        new_revenue=money(net_amount(j).sum(where=j.is_new)),
+        returning_revenue=money(net_amount(j).sum(where=~j.is_new)),
     )
     return g.mutate(
         returning_revenue_share=ratio(g.returning_revenue, g.new_revenue + g.returning_revenue)

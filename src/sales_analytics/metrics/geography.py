@@ -19,6 +19,7 @@ from sales_analytics.metrics.rules import (
     growth,
     is_completed,
     money,
+    net_amount,
     orders,
     ratio,
 )
@@ -80,18 +81,19 @@ def geography(db: TableSource, f: Filters, *, level: str = "country") -> ir.Tabl
     keys = _keys(level)
     c = customers(db, filters).select("customer_id", *keys)
     o = orders(db, filters, dates=False)
-    o = o.filter(is_completed(o)).join(c, "customer_id").cross_join(as_of_table(db, filters))
+    o = o.filter(is_completed(o))
+    o = o.mutate(net=net_amount(o)).join(c, "customer_id").cross_join(as_of_table(db, filters))
     o = o.mutate(days_ago=o.as_of.delta(o.order_date.date(), unit="day"))
     window = date_predicates(o.order_date, filters)
     in_window = ibis.and_(*window) if window else o.order_date.notnull()
     recent = o.days_ago.between(1, 365)
     previous = o.days_ago.between(366, 730)
     g = o.group_by(list(keys)).aggregate(
-        revenue=money(o.total_amount.sum(where=in_window)),
+        revenue=money(o.net.sum(where=in_window)),
         orders=count_where(in_window),
         customers=o.customer_id.nunique(where=in_window).cast("int64"),
-        revenue_12m=money(o.total_amount.sum(where=recent)),
-        revenue_prev_12m=money(o.total_amount.sum(where=previous)),
+        revenue_12m=money(o.net.sum(where=recent)),
+        revenue_prev_12m=money(o.net.sum(where=previous)),
     )
     g = g.filter((g.orders > 0) | (g.revenue_12m > 0) | (g.revenue_prev_12m > 0))
     return g.select(

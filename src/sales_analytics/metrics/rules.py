@@ -1,9 +1,17 @@
 """The business rules, each written once, and the filtered base tables every metric starts from.
 
-* **What counts as a sale.** ``completed`` orders are the shop's **net** sales (the headline
-  ``revenue``/``orders``/``aov``); ``gross`` sales are the orders that were not cancelled
-  (completed + returned); returned orders are refunded in full, cancelled orders were never
-  charged, so ``net revenue = gross revenue - returned revenue``. See :func:`order_measures`.
+* **What counts as a sale.** The headline ``revenue`` is **net**: over the orders not cancelled,
+  ``total_amount - refunded_amount`` (merchandise after discounts, less the product value refunded;
+  an order ``returned`` without a recorded refund counts as refunded in full), booked on the order
+  date; ``orders`` counts the ``completed`` ones. ``gross`` sales are the orders not cancelled at
+  their ``total_amount``, so ``net revenue = gross revenue - returned revenue``. See
+  :func:`order_measures` and :func:`net_amount`.
+* **Shopify's sales report** (:func:`sales_lines`, metric ``sales_report``): gross sales,
+  discounts, returns, net sales, shipping, taxes, total sales; returns on the refund date (default)
+  or on the order date; a cancelled order never charged (no refund) is left out ("voided"), one that
+  was charged is a sale on its date and its refund a return. Definitions and sources: docs/rules.md.
+* **Fiscal periods** (:func:`period`): quarters and years counted from the shop's
+  ``fiscal_year_start_month``, named by their first day.
 * **New vs returning.** A customer is *new* in the period holding their first completed order
   ever, and *returning* afterwards (:func:`first_orders`).
 * **A customer's segment as of a date.** RFM over every customer's whole history up to the as-of
@@ -35,12 +43,27 @@ RETURNED = "returned"
 
 #: Truncation unit per time grain.
 GRAINS: dict[str, str] = {"day": "D", "week": "W", "month": "M"}
+#: Grains of months counted from a year's first month: months per period (calendar quarters and
+#: years start in January, fiscal ones in the shop's ``fiscal_year_start_month``).
+MONTH_GRAINS: dict[str, int] = {"quarter": 3, "year": 12, "fiscal_quarter": 3, "fiscal_year": 12}
 
 
-def check_grain(grain: str) -> str:
-    if grain not in GRAINS:
-        raise ValueError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+def check_grain(grain: str, *, months: bool = False) -> str:
+    valid = [*GRAINS, *MONTH_GRAINS] if months else list(GRAINS)
+    if grain not in valid:
+        raise ValueError(f"grain must be one of {', '.join(valid)}, not {grain!r}")
     return grain
+
+
+def fiscal_start(db: TableSource) -> int:
+    """The month (1-12) the shop's fiscal year starts in: the database's setting, else
+    ``SA_FISCAL_YEAR_START`` (a source without settings, such as a test adapter)."""
+    settings = getattr(db, "shop_settings", None)
+    if settings is not None:
+        return int(settings().fiscal_year_start_month)
+    from sales_analytics.config import get_settings
+
+    return get_settings().fiscal_year_start
 
 
 # ------------------------------------------------------------------------------------ base tables
@@ -97,6 +120,20 @@ def is_completed(t: ir.Table) -> ir.BooleanValue:
     return t.status == COMPLETED
 
 
+def refunded(o: ir.Table) -> ir.NumericValue:
+    """The product value refunded on each order: ``refunded_amount``, or the whole
+    ``total_amount`` for an order ``returned`` without a recorded refund (sources that give only a
+    status)."""
+    implied = (o.status == RETURNED) & (o.refunded_amount == 0)
+    return ibis.ifelse(implied, o.total_amount, o.refunded_amount)
+
+
+def net_amount(o: ir.Table) -> ir.NumericValue:
+    """Each order's net sales: ``total_amount`` (after discounts, before shipping and tax) less
+    the product value refunded (:func:`refunded`)."""
+    return o.total_amount - refunded(o)
+
+
 def order_measures(o: ir.Table) -> dict[str, ir.Value]:
     """Net and gross sales of the orders ``o`` as aggregations (the one revenue rule)."""
     done = is_completed(o)
@@ -104,13 +141,81 @@ def order_measures(o: ir.Table) -> dict[str, ir.Value]:
     returned = o.status == RETURNED
     return {
         "orders": count_where(done),
-        "revenue": money(o.total_amount.sum(where=done)),
+        "revenue": money(net_amount(o).sum(where=gross)),
         "customers": o.customer_id.nunique(where=done).cast("int64"),
         "gross_orders": count_where(gross),
         "gross_revenue": money(o.total_amount.sum(where=gross)),
         "cancelled_orders": count_where(o.status == CANCELLED),
         "returned_orders": count_where(returned),
-        "returned_revenue": money(o.total_amount.sum(where=returned)),
+        "returned_revenue": money(refunded(o).sum(where=gross)),
+    }
+
+
+# ------------------------------------------------------------------------------------ sales report
+#: Where a return is booked: on its refund's date (Shopify's default) or on its order's date.
+ATTRIBUTIONS: tuple[str, ...] = ("refund_date", "order_date")
+#: The sales report's money columns, each a sum of :func:`sales_lines`.
+REPORT_MONEY: tuple[str, ...] = ("gross_sales", "discounts", "returns", "shipping", "taxes")
+
+
+def is_voided(o: ir.Table) -> ir.BooleanValue:
+    """A cancelled order that was never charged (nothing refunded): not in the sales report."""
+    return (o.status == CANCELLED) & (o.refunded_amount == 0)
+
+
+def sales_lines(
+    db: TableSource, f: Filters = NO_FILTERS, *, attribution: str = "refund_date"
+) -> ir.Table:
+    """Shopify's sales report as lines ``at, orders, gross_sales, discounts, returns, shipping,
+    taxes`` (DECIMAL): one sale per order on its order date (gross = ``total_amount +
+    discount_amount``, i.e. quantity x unit price; shipping and taxes charged) and one return per
+    refund (product value, shipping and taxes refunded, as negative shipping and taxes) at its
+    ``refunded_at`` (``attribution="refund_date"``) or its order's date (``"order_date"``). An order
+    ``returned`` without a recorded refund is refunded in full on its order date. ``f``'s window
+    applies to each line's date."""
+    if attribution not in ATTRIBUTIONS:
+        raise ValueError(f"attribution must be one of {', '.join(ATTRIBUTIONS)}, not {attribution!r}")
+    zero = ibis.literal(0, type="decimal(12, 2)")
+    o = orders(db, f, dates=False)
+    o = o.filter(~is_voided(o))
+    sales = _line(
+        o, o.order_date, 1, gross_sales=o.total_amount + o.discount_amount,
+        discounts=o.discount_amount, returns=zero, shipping=o.shipping_amount, taxes=o.tax_amount,
+    )  # fmt: skip
+    r = table(db, "refunds").join(o.select("order_id", "order_date"), "order_id")
+    recorded = _line(
+        r, r.refunded_at if attribution == "refund_date" else r.order_date, 0,
+        gross_sales=zero, discounts=zero, returns=r.amount, shipping=-r.shipping_amount,
+        taxes=-r.tax_amount,
+    )  # fmt: skip
+    whole = o.filter((o.status == RETURNED) & (o.refunded_amount == 0))
+    implied = _line(
+        whole, whole.order_date, 0, gross_sales=zero, discounts=zero, returns=whole.total_amount,
+        shipping=zero, taxes=zero,
+    )  # fmt: skip
+    lines = ibis.union(sales, recorded, implied)
+    preds = date_predicates(lines.at, f)
+    return lines.filter(*preds) if preds else lines
+
+
+def _line(t: ir.Table, at: ir.TimestampValue, orders: int, **amounts: ir.Value) -> ir.Table:
+    """One kind of sales-report line, in the types every kind shares (for the union)."""
+    return t.select(
+        at=at.cast("timestamp"), orders=ibis.literal(orders, type="int64"),
+        **{k: v.cast("decimal(14, 2)") for k, v in amounts.items()},
+    )  # fmt: skip
+
+
+def report_measures(t: ir.Table) -> dict[str, ir.Value]:
+    """The sales report's columns over lines of :func:`sales_lines` (net = gross - discounts -
+    returns; total = net + shipping + taxes)."""
+    sums = {c: t[c].sum() for c in REPORT_MONEY}
+    net = sums["gross_sales"] - sums["discounts"] - sums["returns"]
+    return {
+        "orders": t.orders.sum().fill_null(0).cast("int64"),
+        **{c: money(v) for c, v in sums.items()},
+        "net_sales": money(net),
+        "total_sales": money(net + sums["shipping"] + sums["taxes"]),
     }
 
 
@@ -190,9 +295,17 @@ def without_segments(f: Filters) -> Filters:
 
 
 # ------------------------------------------------------------------------------------ arithmetic
-def period(ts: ir.TimestampValue, grain: str) -> ir.DateValue:
-    """The first day of the day/week (Monday)/month holding ``ts``."""
-    return ts.truncate(GRAINS[check_grain(grain)]).cast("date")
+def period(ts: ir.TimestampValue, grain: str, first_month: int = 1) -> ir.DateValue:
+    """The first day of the day/week (Monday)/month holding ``ts``; for the grains of
+    :data:`MONTH_GRAINS` the first day of the quarter/year holding it, fiscal ones counted from
+    ``first_month`` (``fiscal_start(db)``)."""
+    if grain not in MONTH_GRAINS:
+        return ts.truncate(GRAINS[check_grain(grain)]).cast("date")
+    size = MONTH_GRAINS[grain]
+    offset = first_month - 1 if grain.startswith("fiscal_") else 0
+    shifted = ts.year() * 12 + ts.month() - 1 - offset  # months since year 0, from the first month
+    start = shifted - shifted % size + offset
+    return ibis.date(start // 12, start % 12 + 1, 1)
 
 
 def period_key(p: ir.DateValue, grain: str) -> ir.IntegerValue:

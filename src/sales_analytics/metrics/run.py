@@ -88,18 +88,19 @@ def refresh(db) -> list[str]:
     return [d.name for d in defs]
 
 
-def load(db, frames, *, replace: bool = False) -> dict[str, int]:
+def load(db, frames, *, replace: bool = False, delete=None) -> dict[str, int]:
     """Write ``frames`` to ``db`` with every materialized copy rebuilt, all in ONE transaction
     (``replace`` drops and recreates the schema first, in that transaction): a failure or a kill
     leaves the previous data and copies as they were.
 
     The copies are compiled from the tables, so a database without the schema gets it first, in
-    its own transaction (there is nothing to lose then).
+    its own transaction (there is nothing to lose then). ``delete`` (table -> (key column, keys))
+    removes the rows an import replaces, in the same transaction.
     """
     if not db.has_schema():
         db.create_schema()
     forget(db)  # the schema may have been recreated since the tables were looked up
-    return db.write(frames, replace=replace, materialize=definitions(db))
+    return db.write(frames, replace=replace, materialize=definitions(db), delete=delete)
 
 
 # ------------------------------------------------------------------------------------ computing

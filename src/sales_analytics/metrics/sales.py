@@ -18,6 +18,7 @@ from sales_analytics.metrics.rules import (
     check_grain,
     count_where,
     first_orders,
+    fiscal_start,
     growth,
     is_completed,
     items,
@@ -43,11 +44,24 @@ MONTHS: tuple[str, ...] = (
 SEASONAL_PERIOD: dict[str, int] = {"day": 7, "week": 52, "month": 12}
 
 
-def grain_param(default: str) -> Param:
+def grain_param(default: str, *, months: bool = False) -> Param:
+    """The ``grain`` param; ``months`` adds calendar and fiscal quarters and years."""
+    if months:
+        return Param(
+            "grain", str, default, "day, week (Monday start), month, quarter, year, or "
+            "fiscal_quarter / fiscal_year (from the shop's fiscal year start month)",
+            choices=("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"),
+            expand=True,
+        )  # fmt: skip
     return Param(
         "grain", str, default, "day, week (Monday start) or month",
         choices=("day", "week", "month"), expand=True,
     )  # fmt: skip
+
+
+def first_month(db: TableSource, grain: str) -> int:
+    """The month periods of ``grain`` start from (the settings are read for fiscal grains only)."""
+    return fiscal_start(db) if grain.startswith("fiscal_") else 1
 
 
 SERIES = cols(
@@ -86,26 +100,28 @@ def units_by_day(db: TableSource, f: Filters) -> ir.Table:
 
 
 # ------------------------------------------------------------------------------------ series
-def _by_period(db: TableSource, grain: str, f: Filters) -> ir.Table:
+def _by_period(db: TableSource, grain: str, f: Filters, first: int = 1) -> ir.Table:
     """Order measures per period (no units: the order items are not read)."""
     o = orders(db, f)
-    o = o.mutate(period=period(o.order_date, check_grain(grain)))
+    o = o.mutate(period=period(o.order_date, check_grain(grain, months=True), first))
     return o.group_by("period").aggregate(**order_measures(o))
 
 
 @declare(
     "revenue",
     label="Revenue over time",
-    grain="one row per day, week (Monday start) or month with at least one order",
+    grain="one row per day, week (Monday start), month, quarter or year (calendar or fiscal) "
+    "with at least one order",
     description="Net and gross sales per period.",
     columns=SERIES,
-    params=(grain_param("day"),),
+    params=(grain_param("day", months=True),),
     sort=("period",),
 )
 def revenue(db: TableSource, f: Filters, *, grain: str = "day") -> ir.Table:
-    by_period = _by_period(db, grain, f)
+    first = first_month(db, grain)
+    by_period = _by_period(db, grain, f, first)
     u = units_by_day(db, f)
-    per_period = u.group_by(period=period(u.day, grain)).aggregate(
+    per_period = u.group_by(period=period(u.day, grain, first)).aggregate(
         units=u.units.sum().cast("int64")
     )
     j = by_period.left_join(per_period, "period")

@@ -94,9 +94,9 @@ def transactions(
         expr = expr.filter(expr.order_date < pd.Timestamp(filters["end"]).to_pydatetime())
     if filters.get("customer_ids") is not None:
         expr = expr.filter(expr.customer_id.isin([int(c) for c in filters["customer_ids"]]))
-    expr = expr.select(
-        "customer_id", "order_id", "order_date", amount=expr.total_amount
-    ).order_by(["order_date", "order_id"])
+    expr = expr.select("customer_id", "order_id", "order_date", amount=expr.total_amount).order_by(
+        ["order_date", "order_id"]
+    )
     frame = expr.to_pandas()
     if frame.empty:
         if not filters:
@@ -140,12 +140,102 @@ def series_frame(data: pd.DataFrame, *, what: str = "daily revenue") -> pd.DataF
     return s.reindex(days, fill_value=0.0).rename("y").reset_index()
 
 
+def product_demand(db) -> pd.DataFrame:
+    """Units of completed orders per product and week as ``unique_id, ds, y`` (``ds`` = the
+    week's Monday), every week present from the product's first sale to the data's last week
+    (zeros included). Products that never sold are absent (see :func:`products`)."""
+    from sales_analytics.metrics.rules import is_completed, items
+
+    it = items(db, dates=False)
+    it = it.filter(is_completed(it))
+    day = it.order_date.date()
+    expr = it.group_by(product_id=it.product_id, day=day).aggregate(y=it.quantity.sum())
+    frame = expr.to_pandas()
+    if frame.empty:
+        raise ValueError("no completed orders in the database: load or import data first")
+    frame["ds"] = pd.to_datetime(frame["day"]).dt.to_period("W-SUN").dt.start_time  # Mondays
+    weekly = frame.groupby(["product_id", "ds"], as_index=False)["y"].sum()
+    weeks = pd.DatetimeIndex(sorted(weekly["ds"].unique()))
+    weeks = pd.date_range(weeks.min(), weeks.max(), freq=pd.Timedelta(days=7))
+    first = weekly.groupby("product_id")["ds"].min()
+    grid = pd.MultiIndex.from_product([first.index, weeks], names=["product_id", "ds"]).to_frame(index=False)  # fmt: skip
+    grid = grid[grid["ds"] >= grid["product_id"].map(first)]
+    out = grid.merge(weekly, on=["product_id", "ds"], how="left").fillna({"y": 0.0})
+    out["y"] = out["y"].astype(float)
+    return out.rename(columns={"product_id": "unique_id"}).reset_index(drop=True)
+
+
+def products(db) -> pd.DataFrame:
+    """``product_id, product_name, category, stock_quantity`` (current stock) of every product."""
+    from sales_analytics.metrics.source import table
+
+    p = table(db, "products")
+    return (
+        p.select("product_id", "product_name", "category", stock_quantity=p.stock_quantity.cast("int64"))
+        .order_by("product_id")
+        .to_pandas()
+    )  # fmt: skip
+
+
 __all__ = [
     "REQUIRED_TRANSACTION_COLUMNS",
     "TRANSACTION_COLUMNS",
     "daily_revenue",
     "orders_to_transactions",
     "prepare_transactions",
+    "product_demand",
+    "products",
     "series_frame",
     "transactions",
 ]
+
+
+def customer_contacts(db) -> pd.DataFrame:
+    """Contact fields and last completed order per customer, for the action lists.
+
+    ``customer_id, email, first_name, last_name, country, last_order_date, last_product`` (the
+    product with the largest line amount in the customer's last completed order); customers
+    without a completed order have no last order or product.
+    """
+    import ibis
+
+    c = db.table("customers")
+    o = db.table("orders")
+    done = o.filter(o.status.cast("string") == "completed")
+    last = done.group_by("customer_id").aggregate(last_order_date=done.order_date.max())
+    last_orders = done.join(last, "customer_id").filter(lambda t: t.order_date == t.last_order_date)
+    items = db.table("order_items")
+    p = db.table("products")
+    lines = (
+        last_orders.select("customer_id", "order_id", "last_order_date")
+        .join(items, "order_id")
+        .join(p, "product_id")
+    )
+    amount = lines.quantity.cast("float64") * lines.unit_price.cast("float64")
+    lines = lines.mutate(
+        line_amount=amount,
+        rank=ibis.row_number().over(
+            group_by=lines.customer_id,
+            order_by=[ibis.desc(amount), lines.order_id.desc(), lines.product_id],
+        ),
+    )
+    top = lines.filter(lines["rank"] == 0).select(
+        "customer_id", "last_order_date", last_product=lines.product_name
+    )
+    frame = (
+        c.select("customer_id", "email", "first_name", "last_name", "country")
+        .left_join(top, "customer_id")
+        .select(
+            "customer_id",
+            "email",
+            "first_name",
+            "last_name",
+            "country",
+            "last_order_date",
+            "last_product",
+        )  # fmt: skip
+        .order_by("customer_id")
+        .to_pandas()
+    )
+    frame["last_order_date"] = pd.to_datetime(frame["last_order_date"])
+    return frame

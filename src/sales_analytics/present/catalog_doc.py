@@ -37,7 +37,7 @@ compute(db, "revenue", Filters(start="2025-01-01", countries=("Germany",)), grai
    materialized read equals the live one; `analyze`, the API, the dashboard's metric explorer and
    `sales-analytics metrics` pick the metric up with no other edit.
 
-Units: `currency` (the shop's currency, `SA_CURRENCY`), `count`, `ratio` (0..1, shown as %),
+Units: `currency` (the shop's currency: its `shop_settings`, else `SA_CURRENCY`), `count`, `ratio` (0..1, shown as %),
 `percent` (already in %), `number`, `days`, `date`, `timestamp`, `text`, `id`. Filters on every
 metric: `start`/`end` (order days, inclusive), countries, RFM segments (as of the window's end).
 """

@@ -23,7 +23,7 @@ from sales_analytics.storage import ddl, materialized, shop, swap
 from sales_analytics.storage.ddl import VERSION_TABLE
 from sales_analytics.storage.dialects import BY_KIND, DIALECTS
 from sales_analytics.storage.errors import StorageError
-from sales_analytics.storage.load import Frames
+from sales_analytics.storage.load import Frames, KeyDeletes
 from sales_analytics.storage.load import write as write_frames
 from sales_analytics.storage.schema import TABLES
 
@@ -239,6 +239,15 @@ class Database:
         existing = self.existing_tables()
         return [name for name in TABLES if name not in existing]
 
+    def older_schema(self) -> str | None:
+        """A one-line message when the database was built by an older version (some tables of
+        the schema missing, ``orders`` there), else None."""
+        missing = self.missing_tables()
+        if not missing or "orders" in missing:
+            return None
+        return (f"{self.display_url} was built by an older version (no {', '.join(missing)}): "
+                "rebuild it with `sales-analytics build --replace` (or load/import into a new one)")
+
     def shop_settings(self) -> shop.ShopSettings:
         """The shop's currency, timezone and fiscal year start: the database's ``shop_settings``
         row, else the configured defaults (``SA_CURRENCY``, ``SA_TIMEZONE``,
@@ -289,6 +298,8 @@ class Database:
         if replace:
             self.write({}, replace=True)
         elif not self.has_schema():
+            if self.older_schema():
+                raise StorageError(self.older_schema())
             with self.transaction() as cur:
                 ddl.create(cur, self.dialect)
 
@@ -310,6 +321,7 @@ class Database:
         materialize: Sequence[materialized.Copy] | None = None,
         kind: str | None = None,
         create: bool = True,
+        delete: KeyDeletes | None = None,
     ) -> dict[str, int]:
         """The one write: in ONE transaction, drop and recreate the schema (``replace``), append
         ``frames`` (parents first; one mapping of Arrow tables, or an iterable of them appended
@@ -319,10 +331,13 @@ class Database:
         A failure (or a kill) at any point leaves the data, copies, indexes and data version as
         they were; the :class:`StorageError` says "nothing was changed" (for an append without
         replace: "nothing was written"). ``kind`` is recorded with the version (default
-        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). Returns rows per table.
+        ``"replace"`` or ``"load"``; ``"refresh"`` for copies only). ``delete`` (table -> (key
+        column, keys)) first removes the rows an upsert replaces, in the same transaction
+        (:mod:`~sales_analytics.storage.replace`). Returns rows per table.
         """
         counts = write_frames(
-            self, frames, replace=replace, materialize=materialize, kind=kind, create=create
+            self, frames, replace=replace, materialize=materialize, kind=kind, create=create,
+            delete=delete,
         )
         shop.note(self.shop_settings())
         return counts

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sales_analytics.storage import ddl, materialized
+from sales_analytics.storage import replace as replace_rows
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
@@ -48,6 +49,8 @@ FAILED = {
 
 
 Frames = Mapping[str, pa.Table] | Iterable[Mapping[str, pa.Table]]
+#: table -> (key column, keys): rows a write deletes before it appends (``replace.delete_keys``)
+KeyDeletes = Mapping[str, tuple[str, pa.Array]]
 
 
 def write(
@@ -58,10 +61,13 @@ def write(
     materialize: Sequence[materialized.Copy] | None = None,
     kind: str | None = None,
     create: bool = True,
+    delete: KeyDeletes | None = None,
 ) -> dict[str, int]:
     """The one write (see ``Database.write``): replace, append, copies and the data version in
     ONE transaction. ``create=False`` with ``replace`` only drops (``Database.drop_all``).
-    ``frames`` is one mapping or an iterable of mappings (blocks), appended in order."""
+    ``frames`` is one mapping or an iterable of mappings (blocks), appended in order.
+    ``delete`` (table -> (key column, keys)) removes rows before the append, in the same
+    transaction (:mod:`.replace`: how an import replaces the rows of changed orders)."""
     kind = kind or ("replace" if replace else "load")
     if replace and not create:
         kind = "drop"
@@ -76,6 +82,8 @@ def write(
                 pause("after_drop")
                 if create:
                     ddl.create(cur, dialect)
+            if delete:
+                replace_rows.delete_keys(cur, db, delete)
             settings = f"DELETE FROM {SETTINGS_TABLE}"  # one row, written whole
             dialect.write_blocks(cur, _conformed(blocks, counts, lambda: cur.execute(settings)))
             pause("after_load")

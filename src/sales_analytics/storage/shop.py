@@ -36,6 +36,27 @@ class ShopSettings:
         s = get_settings()
         return cls(s.currency, s.timezone, s.fiscal_year_start)
 
+    @classmethod
+    def given(
+        cls, currency: str | None = None, timezone: str | None = None, fiscal_year_start: int | None = None
+    ) -> ShopSettings:
+        """The defaults with the values given (checked: ``ValueError`` with a one-line reason)."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        d = cls.defaults()
+        code = (currency or d.currency).strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"currency must be a three-letter ISO 4217 code such as EUR, not {currency!r}")
+        zone = timezone or d.timezone
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Europe/Berlin)") from None
+        month = d.fiscal_year_start_month if fiscal_year_start is None else int(fiscal_year_start)
+        if not 1 <= month <= 12:
+            raise ValueError(f"the fiscal year start must be a month 1-12, not {fiscal_year_start!r}")
+        return cls(code, zone, month)
+
     def table(self) -> pa.Table:
         """The one-row ``shop_settings`` table to write (``Database.write({"shop_settings": ...})``)."""
         return pa.table(

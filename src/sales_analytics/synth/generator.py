@@ -15,7 +15,8 @@ The purchase process is a BG/NBD process run in *operational time*:
 Sign-ups grow exponentially (the revenue trend). Spend per order comes from the basket: items per
 order ``1 + Poisson(mu)`` with a per-customer ``mu ~ Gamma``, quantities ``1 + Poisson(0.25)``, and
 products drawn by popularity, half the time from the customer's favourite category. Prices follow a
-category/brand structure; discounts apply in promotions. Orders are cancelled (4%, 12% for cash on
+category/brand structure; sale prices apply in promotions; discount codes, shipping, taxes, refunds
+and cancellation times come on top from a stream of their own (:mod:`.money`). Orders are cancelled (4%, 12% for cash on
 delivery) or returned (by the categories in the basket).
 
 The shop is built in **blocks of customers** (:data:`BLOCK_CUSTOMERS`, in sign-up order), so memory
@@ -43,7 +44,8 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from sales_analytics.storage.schema import DEFAULTS, PAYMENT_METHODS, TABLES
+from sales_analytics.storage.schema import PAYMENT_METHODS, TABLES
+from sales_analytics.storage.shop import ShopSettings
 from sales_analytics.synth.catalog import CATEGORIES
 from sales_analytics.synth.entities import (
     Products,
@@ -53,6 +55,7 @@ from sales_analytics.synth.entities import (
     make_customers,
     make_products,
 )
+from sales_analytics.synth.money import MONEY_PARAMS, charges
 from sales_analytics.synth.purchases import order_lines, payment_and_status, purchase_process
 from sales_analytics.synth.seasonality import (
     black_friday,
@@ -131,6 +134,8 @@ class Stream:
     signups: Signups = field(repr=False)
     block_customers: int = BLOCK_CUSTOMERS
     _rng: np.random.Generator | None = field(default=None, repr=False)
+    #: currency, timezone (the timestamps' zone) and fiscal year start, written to shop_settings
+    settings: ShopSettings = field(default_factory=ShopSettings.defaults)
 
     @property
     def customers(self) -> int:
@@ -165,6 +170,7 @@ def stream(
     years: int = 3,
     params: dict[str, float] | None = None,
     block_customers: int = BLOCK_CUSTOMERS,
+    settings: ShopSettings | None = None,
 ) -> Stream:
     """A shop to generate block by block (arguments as :func:`generate`; ``block_customers``
     other than the default gives other data for the same seed)."""
@@ -172,7 +178,7 @@ def stream(
         raise ValueError("scale must be positive")
     if block_customers < 1:
         raise ValueError("block_customers must be at least 1")
-    prm = DEFAULT_PARAMS | (params or {})
+    prm = DEFAULT_PARAMS | MONEY_PARAMS | (params or {})
     rng = np.random.default_rng(seed)
     end_excl = date(start.year + years, start.month, start.day)
     days = (end_excl - start).days
@@ -186,7 +192,7 @@ def stream(
     return Stream(
         params=dict(prm), start=start, end=end_excl - timedelta(days=1), seed=seed, scale=scale,
         daily_intensity=m, products=products, signups=signups, block_customers=block_customers,
-        _rng=rng,
+        _rng=rng, settings=settings or ShopSettings.defaults(),
     )  # fmt: skip
 
 
@@ -197,6 +203,7 @@ def generate(
     start: date = date(2023, 1, 1),
     years: int = 3,
     params: dict[str, float] | None = None,
+    settings: ShopSettings | None = None,
 ) -> GeneratedData:
     """Generate a shop's tables in memory (the blocks of :func:`stream`, concatenated).
 
@@ -211,9 +218,12 @@ def generate(
     start, years
         The window; orders fall on ``start`` ... ``start + years`` (exclusive).
     params
-        Overrides of :data:`DEFAULT_PARAMS`.
+        Overrides of :data:`DEFAULT_PARAMS` and :data:`~.money.MONEY_PARAMS`.
+    settings
+        The shop's currency, timezone and fiscal year start (default: ``SA_CURRENCY``,
+        ``SA_TIMEZONE``, ``SA_FISCAL_YEAR_START``).
     """
-    shop = stream(scale, seed, start=start, years=years, params=params)
+    shop = stream(scale, seed, start=start, years=years, params=params, settings=settings)
     parts: dict[str, list[pa.Table]] = {}
     truths = []
     for block in shop.blocks():
@@ -263,7 +273,7 @@ def _block(
             "payment_method": _dictionary_strings(payment, PAYMENT_METHODS),
             "total_amount": cents_to_decimal(lines.order_cents),
         },
-        schema=_base_schema("orders"),
+        schema=pa.schema([TABLES["orders"].field(n) for n in _BASE_ORDER_COLUMNS]),
     )
     order_items = pa.table(
         {
@@ -272,12 +282,19 @@ def _block(
             "product_id": pa.array(lines.product.astype(np.int64) + 1),
             "quantity": pa.array(lines.quantity.astype(np.int32)),
             "unit_price": cents_to_decimal(lines.unit_cents),
+            "discount_amount": cents_to_decimal(np.zeros(n_items, dtype=np.int64)),
         },
-        schema=_base_schema("order_items"),
+        schema=TABLES["order_items"],
     )
-    tables = {"customers": customers.table, "orders": orders, "order_items": order_items}
+    money = charges(  # discount codes, shipping, taxes, refunds: a random stream of its own
+        orders, lines.order_cents, customers.country, cust_of_order, seed=shop.seed, block=b,
+        start=start, end=shop.end, prm=prm,
+    )  # fmt: skip
+    tables = {"customers": customers.table, "orders": money["orders"], "order_items": order_items,
+              "refunds": money["refunds"]}  # fmt: skip
     if b == 0:
         tables = {"customers": customers.table, "products": products.table} | tables
+        tables["shop_settings"] = shop.settings.table()
     return Block(b, tables, _truth(purchases, lines, start, lo))
 
 
@@ -309,9 +326,9 @@ def _truth(purchases, lines, start: date, lo: int = 0) -> pa.Table:
     )
 
 
-def _base_schema(name: str) -> pa.Schema:
-    """The table's schema without the columns that have defaults (discounts, refunds, ...)."""
-    return pa.schema([f for f in TABLES[name] if f.name not in DEFAULTS.get(name, {})])
+_BASE_ORDER_COLUMNS = (
+    "order_id", "customer_id", "order_date", "status", "payment_method", "total_amount",
+)  # fmt: skip
 
 
 def _dictionary_strings(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:

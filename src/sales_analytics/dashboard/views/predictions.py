@@ -55,7 +55,7 @@ def customer_section(risk) -> None:
     with left:
         ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix", columns.RISK_MATRIX)
     with right:
-        ui.chart(charts.clv_churn_fig(risk), risk, "clv vs churn risk", columns.CUSTOMER_RISK)
+        ui.chart(charts.clv_churn_fig(risk), risk, "customer value vs churn risk", columns.CUSTOMER_RISK)
     ui.findings(value_at_risk(risk))
 
     st.subheader("Drill down: customers of a risk-matrix cell")

@@ -40,7 +40,7 @@ def body() -> None:
         )
     with right:
         abc = data.metric("abc_classes", f)
-        ui.chart(charts.abc_fig(abc), abc, "abc classes", "abc_classes")
+        ui.chart(charts.abc_fig(abc), abc, "ABC classes", "abc_classes")
     st.subheader("Slow movers")
     ui.table(slow, "slow movers", "slow_movers")
     st.subheader("Bought together")

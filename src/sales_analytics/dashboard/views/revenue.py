@@ -35,7 +35,7 @@ def body() -> None:
     left, right = st.columns(2)
     with left:
         monthly = data.metric("revenue", f, grain="month")
-        ui.chart(charts.orders_aov_fig(monthly, window=window), monthly, "orders and aov per month",
+        ui.chart(charts.orders_aov_fig(monthly, window=window), monthly, "orders and average order value per month",
                  "revenue")  # fmt: skip
     with right:
         weekday = data.metric("weekday_profile", f)
