@@ -30,7 +30,9 @@ variable                default         meaning
 
 Models: ``SA_PROMOTIONS_FILE`` (default none) is a CSV of the shop's promotions (``name`` and
 ``date``, or ``start`` and ``end``): events for the forecaster and the anomaly detector
-(:mod:`sales_analytics.models.events`).
+(:mod:`sales_analytics.models.events`). Reorder advice (:mod:`sales_analytics.models.reorder`):
+``SA_LEAD_TIME_DAYS`` (default 14), ``SA_SERVICE_LEVEL`` (0.95), ``SA_ORDER_CYCLE_DAYS`` (28) and
+``SA_REORDER_FILE`` (a CSV of ``product_id, lead_time_days, service_level`` overrides).
 
 API serving: ``SA_STATEMENT_TIMEOUT`` (seconds, default 30) cancels a query that runs, or waits on a
 lock, longer than that (HTTP 503); ``SA_CORS_ORIGINS`` (comma-separated origins, default none) is the
@@ -129,6 +131,10 @@ class Settings(BaseSettings):
     min_order_date: date = Field(date(1990, 1, 1), alias="SA_MIN_ORDER_DATE")
     max_future_days: int = Field(1, ge=0, le=36500, alias="SA_MAX_FUTURE_DAYS")
     promotions_file: Path | None = Field(None, alias="SA_PROMOTIONS_FILE")
+    lead_time_days: float = Field(14.0, ge=0, le=365, alias="SA_LEAD_TIME_DAYS")
+    service_level: float = Field(0.95, ge=0.5, lt=1, alias="SA_SERVICE_LEVEL")
+    order_cycle_days: float = Field(28.0, ge=0, le=365, alias="SA_ORDER_CYCLE_DAYS")
+    reorder_file: Path | None = Field(None, alias="SA_REORDER_FILE")
     # report and digest (docs/digest.md)
     dashboard_url: str = Field("http://localhost:8501", alias="SA_DASHBOARD_URL")
     smtp_host: str | None = Field(None, alias="SA_SMTP_HOST")

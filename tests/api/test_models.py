@@ -118,3 +118,31 @@ def test_broken_model_file_is_409_and_a_retrained_one_is_picked_up(
         assert "cannot be loaded" in r.json()["detail"] and "retrain" in r.json()["detail"]
     shutil.copy(models_dir / "forecast.joblib", folder / "forecast.joblib")
     assert c.get("/v1/forecast").status_code == 200
+
+
+def test_action_lists_json_and_csv(client, models_dir, loaded_db):
+    """The same lists as the CLI: a JSON page and the whole list as an import CSV."""
+    import io
+
+    from sales_analytics.models import ModelStore
+    from sales_analytics.models.actions import saved_action_lists
+
+    expected = saved_action_lists(ModelStore(models_dir), loaded_db, names=("second-purchase",))
+    want = expected["second-purchase"]
+    body = client.get("/v1/actions/second-purchase", params={"limit": 5}).json()
+    assert body["list"] == "second-purchase" and body["total"] == len(want) > 0
+    assert [r["customer_id"] for r in body["items"]] == want["customer_id"].head(5).tolist()
+    assert body["value_at_stake"] == pytest.approx(want["value_at_stake"].sum())
+    assert body["items"][0]["reason"] and body["items"][0]["suggested_timing"]
+    csv = client.get("/v1/actions/second-purchase", params={"format": "csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="second-purchase.csv"' in csv.headers["content-disposition"]
+    frame = pd.read_csv(io.StringIO(csv.text))
+    assert list(frame.columns[:3]) == ["Email Address", "First Name", "Last Name"]
+    assert len(frame) == len(want)
+    assert client.get("/v1/actions/vip").status_code == 422
+
+
+def test_action_lists_need_a_clv_model(make_client, loaded_db):
+    missing = make_client(loaded_db.url).get("/v1/actions/win-back")
+    assert missing.status_code == 404 and "clv" in missing.json()["detail"]

@@ -30,8 +30,9 @@ from tests.api.conftest import KEY
 
 MAX_EXAMPLES = 15
 #: Operations in the schema: /health, the catalogue listing, one per public metric, one customer,
-#: their scores, forecast, scores and models (the test fails if one is added untested).
-OPERATIONS = 2 + len(metrics.public()) + 5
+#: their scores, forecast, scores, models and action lists (the test fails if one is added
+#: untested).
+OPERATIONS = 2 + len(metrics.public()) + 6
 
 
 @pytest.fixture(scope="session")

@@ -237,8 +237,14 @@ def test_predictions_with_saved_models(app_env, monkeypatch, trained_models):
     at.selectbox(key="pred_value").set_value("high").run()
     at.selectbox(key="pred_risk").set_value("low").run()
     assert not at.exception
-    cell = at.dataframe[-1].value
+    cell = [d.value for d in at.dataframe if "Value tier" in d.value.columns][-1]
     assert set(cell["Value tier"]) <= {"high"} and set(cell["Churn risk"]) <= {"low"}
+    # action lists: the same frames as the CLI and API, with a CSV download
+    assert "Action lists" in titles
+    at.radio(key="pred_action_list").set_value("second-purchase").run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert len(shown) > 0 and {"email", "reason", "suggested_timing"} <= set(shown.columns)
 
 
 # ------------------------------------------------------------------------------------ explorer

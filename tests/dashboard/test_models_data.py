@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from sales_analytics.dashboard import data
-from sales_analytics.reports import executive
-from sales_analytics.storage import connect
 
 
 @pytest.fixture
@@ -51,13 +49,18 @@ def test_an_unusable_model_is_one_line(models_env, tmp_path):
     assert message.endswith("retrain it with `sales-analytics train`") and "\n" not in message
 
 
-def test_report_reads_the_forecast_through_the_store(shop_url, trained_models, tmp_path):
-    with connect(shop_url) as db:
-        assert executive._forecast(db, tmp_path) is None  # none saved
-        (tmp_path / "forecast.joblib").write_bytes(b"not a model")
-        broken = executive._forecast(db, tmp_path)
-        fc = executive._forecast(db, trained_models)
-    assert set(broken) == {"error"} and "\n" not in broken["error"]
-    assert "retrain" not in broken["error"]  # the report adds its own advice around the cause
-    assert fc["best"] in set(fc["table"]["model"]) and len(fc["forecast"]) == 28
-    assert {"ds", "y"} <= set(fc["history"].columns)
+def test_report_reads_the_forecast_through_the_store(trained_models, tmp_path):
+    """The report's (and digest's) forecast outlook comes from the one ModelStore: none saved,
+    an unusable file and a saved model each give their one-line message or the total."""
+    from sales_analytics.insights import outlook
+    from sales_analytics.models import ModelStore
+
+    none = outlook.forecast_outlook(ModelStore(tmp_path))
+    assert not none.available and none.message == "No forecast model is trained: run `sales-analytics train`."
+    (tmp_path / "forecast.joblib").write_bytes(b"not a model")
+    broken = outlook.forecast_outlook(ModelStore(tmp_path))
+    assert not broken.available and "cannot be used" in broken.message and "\n" not in broken.message
+    fc = outlook.forecast_outlook(ModelStore(trained_models))
+    assert fc.model in set(fc.table["model"]) and len(fc.forecast) == fc.days == 28
+    assert fc.total == pytest.approx(float(fc.forecast["yhat"].sum())) and 0 <= fc.low <= fc.high
+    assert fc.range_from == "backtest"

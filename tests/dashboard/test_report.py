@@ -49,12 +49,15 @@ def test_report_numbers_equal_the_metrics(loaded_db, tmp_path):
     assert result.pdf is None and result.pdf_message is None
 
 
-def test_report_is_small_and_self_contained(loaded_db, tmp_path):
+def test_report_is_small_and_self_contained(shop_url, tmp_path):
     """plotly.js once, compressed: the HTML stays under 2 MB (4.8 MB of plotly.js alone before),
     fetches nothing, and every chart has no toolbar."""
     import json
 
-    text = write_report(loaded_db, tmp_path / "r.html", models_dir=tmp_path).html.read_text("utf-8")
+    from sales_analytics.storage import connect
+
+    with connect(shop_url) as db:
+        text = write_report(db, tmp_path / "r.html", models_dir=tmp_path).html.read_text("utf-8")
     assert len(text.encode("utf-8")) <= 2_000_000
     assert not re.search(r"<script[^>]+src=", text)
     assert not re.search(r"""(?:src|href)=["']https?://(?!localhost)""", text)  # dashboard links only
@@ -83,15 +86,18 @@ def test_bundle_decodes_to_plotly_js():
     assert zlib.decompress(base64.b85decode(text)).decode("utf-8") == get_plotlyjs()
 
 
-def test_report_dashboard_links(loaded_db, tmp_path):
+def test_report_dashboard_links(shop_url, tmp_path):
     """Links to the dashboard views carry the report's filters in the dashboard's URL format,
     under the configured base URL."""
     import html as html_lib
 
+    from sales_analytics.storage import connect
+
     f = Filters("2025-01-01", "2025-06-30", countries=("Germany",))
-    text = write_report(
-        loaded_db, tmp_path / "r.html", f, models_dir=tmp_path, dashboard_url="https://bi.example.com/shop/"
-    ).html.read_text("utf-8")
+    with connect(shop_url) as db:
+        text = write_report(
+            db, tmp_path / "r.html", f, models_dir=tmp_path, dashboard_url="https://bi.example.com/shop/"
+        ).html.read_text("utf-8")
     links = {html_lib.unescape(u) for u in re.findall(r'href="([^"]+)"', text)}
     assert "https://bi.example.com/shop/?page=revenue&start=2025-01-01&end=2025-06-30&country=Germany" in links
     assert any(u.startswith("https://bi.example.com/shop/?page=customers&") for u in links)
@@ -259,7 +265,8 @@ def test_report_pdf_has_2_to_4_pages_with_drawn_charts(chromium, shop_url, train
 
 @pytest.mark.browser
 def test_report_charts_draw_offline(chromium, shop_url, tmp_path):
-    """Opened from a file in chromium, the loader inflates plotly.js and draws every chart."""
+    """Opened from a file in chromium, the loader inflates plotly.js and draws every chart; on a
+    390 px phone nothing overflows sideways."""
     from sales_analytics.reports.browser import CHARTS_READY, Chromium
     from sales_analytics.storage import connect
 
@@ -271,7 +278,12 @@ def test_report_charts_draw_offline(chromium, shop_url, tmp_path):
         drawn = browser.evaluate("document.querySelectorAll('.chart .main-svg').length")
         bars = browser.evaluate("document.querySelectorAll('#revenue-yoy .point').length")
         toolbars = browser.evaluate("document.querySelectorAll('.modebar-btn').length")
+        browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True)
+        browser.open(result.html.resolve().as_uri(), ready=CHARTS_READY, timeout=60)
+        phone_width = browser.evaluate("document.documentElement.scrollWidth")
+        columns = browser.evaluate("getComputedStyle(document.querySelector('.kpis')).gridTemplateColumns")
     assert charts >= 5 and drawn >= charts and bars > 0 and toolbars == 0
+    assert phone_width <= 390 and len(columns.split()) == 2  # a phone: two KPI cards a row, no sideways scroll
 
 
 def test_report_links_are_the_dashboards_url_format():

@@ -111,6 +111,9 @@ def test_webhook_gets_the_digest(digest_shop, webhook_server, state_file, tmp_pa
 def test_file_channel_json_and_missing_settings(digest_shop, state_file, tmp_path):
     out = tmp_path / "digest.json"
     args = ["-d", digest_shop, "--state", str(state_file), "--models-dir", str(tmp_path)]
+    dry = run("--dry-run", *args)  # printed, not sent, not recorded
+    assert dry.exit_code == 0 and "KEY FIGURES" in dry.output and "Net revenue: $" in dry.output
+    assert not state_file.exists()
     result = run("--channel", "file", "--out", str(out), *args)
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
@@ -191,6 +194,11 @@ def test_bad_rules_file_is_one_clear_line(tmp_path, text, message):
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert message in str(err.value) and str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_bad_since(digest_shop):
+    result = run("-d", digest_shop, "--since", "2025-13-01", "--dry-run")
+    assert result.exit_code == 1 and "--since must be a date written YYYY-MM-DD, not '2025-13-01'" in result.output
 
 
 def test_cli_bad_rules_file(digest_shop, tmp_path):

@@ -29,7 +29,7 @@ def seg(tx) -> SegmentationModel:
 
 
 def test_one_list_of_model_names():
-    assert MODEL_NAMES == ("forecast", "clv", "churn", "segments")
+    assert MODEL_NAMES == ("forecast", "clv", "churn", "segments", "demand")
     assert tuple(MODELS) == MODEL_NAMES
     assert all(cls.name == name for name, cls in MODELS.items())
 

@@ -257,3 +257,40 @@ class SavedModel(Model):
 class SavedModels(Model):
     models_dir: str
     items: list[SavedModel]
+
+
+class ActionListName(StrEnum):
+    """The action lists (:mod:`sales_analytics.models.actions`)."""
+
+    win_back = "win-back"
+    high_value_at_risk = "high-value-at-risk"
+    second_purchase = "second-purchase"
+
+
+class ListFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class ActionContact(Model):
+    customer_id: int
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    country: str | None
+    last_order_date: date | None
+    last_product: str | None
+    days_since_last_order: int
+    p_alive: float = Field(description="P(still a customer), the CLV model's purchase model")
+    churn_probability: float | None = Field(description="null when no churn model scored them")
+    value_at_stake: float = Field(description="12-month value if retained: CLV / P(alive)")
+    reason: str
+    suggested_timing: str
+    list: str
+
+
+class ActionListPage(Page[ActionContact]):
+    list: str
+    value_at_stake: float = Field(description="Sum over the whole list (all pages)")
+    currency: str
+    models: dict[str, str | None] = Field(description="fitted_at of the clv and churn models")

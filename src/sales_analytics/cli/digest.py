@@ -60,7 +60,10 @@ def digest(
         fail(str(exc))
     state_file = state or s.digest_state
     checked = dg.load_rules(rules) if rules is not None else []  # a bad file: one line, before any work
-    first = date.fromisoformat(since) if since else None
+    try:
+        first = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since must be a date written YYYY-MM-DD, not {since!r}")
     if first is None and not dry_run:
         last = dg.last_sent(state_file, channel)
         first = last + timedelta(days=1) if last else None

@@ -41,7 +41,7 @@ def train(
 ) -> None:
     """Train models on the database's completed orders, print their backtests, save them."""
     from sales_analytics.models import MODELS
-    from sales_analytics.models.data import daily_revenue, transactions
+    from sales_analytics.models.data import daily_revenue, product_demand, transactions
     from sales_analytics.models.events import default_calendar
 
     names = model_names(models)
@@ -52,6 +52,7 @@ def train(
         tx = transactions(db)
         returns = transactions(db, statuses=("returned",)) if "churn" in names else None
         revenue = daily_revenue(db) if "forecast" in names else None
+        demand = product_demand(db) if "demand" in names else None
         truth, true_params = _synthetic_truth(db, tx)
     fitted = {}
     for name in names:
@@ -67,6 +68,8 @@ def train(
                     events=events,
                     progress=lambda s, t=task: bar.update(t, description=f"forecast: {s}"),
                 )
+            elif name == "demand":
+                model.fit(demand)
             elif name == "churn":
                 model.fit(tx, returns=returns)
             else:
@@ -106,7 +109,7 @@ def predict(
     ] = None,
 ) -> None:
     """Write a saved model's predictions, or an action list, on the database's current data to a
-    CSV file."""
+    CSV file (demand: reorder advice per product against the current stock)."""
     from sales_analytics.models import ModelStore
     from sales_analytics.models.data import transactions
 
@@ -122,6 +125,13 @@ def predict(
         bar.update(task, advance=1, description=f"{name}: predicting")
         if name == "forecast":
             frame = fitted.predict(h=horizon)
+        elif name == "demand":  # reorder advice against the database's current stock
+            from sales_analytics.models.data import products
+            from sales_analytics.models.reorder import advice
+
+            with open_db(database_url) as db:
+                require_schema(db)
+                frame = advice(fitted.predict(), products(db))
         else:
             with open_db(database_url) as db:
                 require_schema(db)

@@ -365,3 +365,21 @@ def customer_risk(f: Filters) -> pd.DataFrame:
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _action_lists(folder: str, stamp: tuple, url: str, version: int) -> dict[str, pd.DataFrame]:
+    from sales_analytics.models.actions import saved_action_lists
+
+    _load(folder, "clv")  # a missing or broken CLV model: ModelUnavailable with its message
+    try:
+        return _run(url, lambda db: saved_action_lists(_store(folder), db))
+    except (ModelMissing, ModelUnusable) as exc:
+        raise ModelUnavailable(str(exc)) from exc
+
+
+def action_lists() -> dict[str, pd.DataFrame]:
+    """The action lists (win-back, high-value-at-risk, second-purchase) from the saved CLV and
+    churn models, as the CLI's ``predict --list`` and the API's ``/v1/actions`` give them."""
+    folder = models_dir()
+    return _action_lists(str(folder), _stamp(folder), database_url(), _version())

@@ -102,11 +102,21 @@ def text(d: Digest) -> str:
     return "\n".join(lines) + "\n"
 
 
+def linked(line: str) -> str:
+    """``line`` escaped, a trailing dashboard URL turned into an "Open in the dashboard" link."""
+    head, _, url = line.rpartition(" ")
+    if url.startswith(("http://", "https://")):
+        return f'{html.escape(head)} <a href="{html.escape(url)}">Open in the dashboard</a>'
+    return html.escape(line)
+
+
 def to_html(d: Digest) -> str:
     """The e-mail's HTML part."""
     e = html.escape
+    colour = {"good": "#1b7f3b", "bad": "#b42318"}
     kpis = "".join(
-        f"<tr><td>{e(a)}</td><td align=right><b>{e(b)}</b></td><td>{e(c)}</td><td>{e(p)}</td></tr>"
+        f"<tr><td>{e(a)}</td><td align=right><b>{e(b)}</b></td>"
+        f"<td style=\"color:{colour.get(c.rsplit(', ', 1)[-1], '#616e7c')}\">{e(c)}</td><td>{e(p)}</td></tr>"
         for a, b, c, p in kpi_lines(d)
     )
     parts = [f"<h2>{e(subject(d))}</h2>",
@@ -114,7 +124,7 @@ def to_html(d: Digest) -> str:
              "<table cellpadding=4><tr><th align=left>KPI</th><th>This period</th><th>Change</th>"
              f"<th>Before</th></tr>{kpis}</table>"]  # fmt: skip
     for title, body in sections(d)[1:]:
-        parts.append(f"<h3>{e(title)}</h3><ul>{''.join(f'<li>{e(x)}</li>' for x in body)}</ul>")
+        parts.append(f"<h3>{e(title)}</h3><ul>{''.join(f'<li>{linked(x)}</li>' for x in body)}</ul>")
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 

@@ -153,6 +153,8 @@ def kpi_change(rule: Rule, comparison: pd.DataFrame) -> Alert:
     rate = column.unit == "ratio"
     v = float(row["change"] if rate else row["change_pct"])
     shown = fmt.change(v, "ratio") if rate else fmt.pct_change(v)
+    if not any(ch in "123456789" for ch in shown):
+        shown = "no change"
     if not math.isfinite(v):
         return Alert(rule, False, f"not checked: no {column.label.lower()} in the previous period", note=True)
     fired = (rule.below is not None and v < rule.below) or (rule.above is not None and v > rule.above)

@@ -37,14 +37,16 @@ if TYPE_CHECKING:  # pragma: no cover
         daily_revenue,
         orders_to_transactions,
         prepare_transactions,
+        product_demand,
         transactions,
     )
+    from sales_analytics.models.demand import DemandModel, forecast_demand
     from sales_analytics.models.forecast import RevenueForecaster
     from sales_analytics.models.segmentation import SegmentationModel
 
 #: The one list of model names, in training order: the ``sales-analytics train --models`` keys,
 #: the stems of the saved files, the keys of :data:`MODELS`.
-MODEL_NAMES: tuple[str, ...] = ("forecast", "clv", "churn", "segments")
+MODEL_NAMES: tuple[str, ...] = ("forecast", "clv", "churn", "segments", "demand")
 
 #: model name -> ``module:class`` (imported on first use of :data:`MODELS` or of the class).
 _CLASSES: dict[str, str] = {
@@ -52,10 +54,13 @@ _CLASSES: dict[str, str] = {
     "clv": "clv:CLVModel",
     "churn": "churn:ChurnModel",
     "segments": "segmentation:SegmentationModel",
+    "demand": "demand:DemandModel",
 }
 _LAZY: dict[str, str] = {path.split(":")[1]: path.split(":")[0] for path in _CLASSES.values()} | {
     "CLVRegressor": "clv_regressor",
     "daily_revenue": "data",
+    "forecast_demand": "demand",
+    "product_demand": "data",
     "orders_to_transactions": "data",
     "prepare_transactions": "data",
     "transactions": "data",
@@ -93,6 +98,7 @@ __all__ = [
     "CLVModel",
     "CLVRegressor",
     "ChurnModel",
+    "DemandModel",
     "Evaluation",
     "LoadedModel",
     "ModelMissing",
@@ -103,9 +109,11 @@ __all__ = [
     "SegmentationModel",
     "Staleness",
     "daily_revenue",
+    "forecast_demand",
     "load_metadata",
     "load_model",
     "orders_to_transactions",
     "prepare_transactions",
+    "product_demand",
     "transactions",
 ]

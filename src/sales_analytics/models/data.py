@@ -140,12 +140,51 @@ def series_frame(data: pd.DataFrame, *, what: str = "daily revenue") -> pd.DataF
     return s.reindex(days, fill_value=0.0).rename("y").reset_index()
 
 
+def product_demand(db) -> pd.DataFrame:
+    """Units of completed orders per product and week as ``unique_id, ds, y`` (``ds`` = the
+    week's Monday), every week present from the product's first sale to the data's last week
+    (zeros included). Products that never sold are absent (see :func:`products`)."""
+    from sales_analytics.metrics.rules import is_completed, items
+
+    it = items(db, dates=False)
+    it = it.filter(is_completed(it))
+    day = it.order_date.date()
+    expr = it.group_by(product_id=it.product_id, day=day).aggregate(y=it.quantity.sum())
+    frame = expr.to_pandas()
+    if frame.empty:
+        raise ValueError("no completed orders in the database: load or import data first")
+    frame["ds"] = pd.to_datetime(frame["day"]).dt.to_period("W-SUN").dt.start_time  # Mondays
+    weekly = frame.groupby(["product_id", "ds"], as_index=False)["y"].sum()
+    weeks = pd.DatetimeIndex(sorted(weekly["ds"].unique()))
+    weeks = pd.date_range(weeks.min(), weeks.max(), freq=pd.Timedelta(days=7))
+    first = weekly.groupby("product_id")["ds"].min()
+    grid = pd.MultiIndex.from_product([first.index, weeks], names=["product_id", "ds"]).to_frame(index=False)  # fmt: skip
+    grid = grid[grid["ds"] >= grid["product_id"].map(first)]
+    out = grid.merge(weekly, on=["product_id", "ds"], how="left").fillna({"y": 0.0})
+    out["y"] = out["y"].astype(float)
+    return out.rename(columns={"product_id": "unique_id"}).reset_index(drop=True)
+
+
+def products(db) -> pd.DataFrame:
+    """``product_id, product_name, category, stock_quantity`` (current stock) of every product."""
+    from sales_analytics.metrics.source import table
+
+    p = table(db, "products")
+    return (
+        p.select("product_id", "product_name", "category", stock_quantity=p.stock_quantity.cast("int64"))
+        .order_by("product_id")
+        .to_pandas()
+    )  # fmt: skip
+
+
 __all__ = [
     "REQUIRED_TRANSACTION_COLUMNS",
     "TRANSACTION_COLUMNS",
     "daily_revenue",
     "orders_to_transactions",
     "prepare_transactions",
+    "product_demand",
+    "products",
     "series_frame",
     "transactions",
 ]

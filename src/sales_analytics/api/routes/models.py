@@ -11,7 +11,7 @@ import json
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from sales_analytics.api.params import (
     MAX_ID,
@@ -23,8 +23,11 @@ from sales_analytics.api.params import (
 )
 from sales_analytics.api.routes._common import COMMON_RESPONSES, MODEL_RESPONSES
 from sales_analytics.api.schemas import (
+    ActionListName,
+    ActionListPage,
     CustomerScores,
     Forecast,
+    ListFormat,
     RiskTier,
     SavedModels,
     ScorePage,
@@ -78,7 +81,8 @@ def _backtest(model) -> dict[str, Any]:
         "cutoffs": [plain(pd.Timestamp(c)) for c in d["cutoffs"]],
         "models": records(ev.table),
         "coverage": {
-            str(level): {k: plain(v) for k, v in cov.items()} for level, cov in d["coverage"].items()
+            str(level): {k: plain(v) for k, v in cov.items()}
+            for level, cov in d["coverage"].items()
         },
     }
 
@@ -264,3 +268,63 @@ def get_models(svc: ServiceDep) -> dict:
                 item |= {"status": "unusable", "detail": f"unreadable metadata: {exc}"}
         items.append(item)
     return {"models_dir": str(svc.models.folder), "items": items}
+
+
+# ------------------------------------------------------------------------------------- actions
+def action_list(svc: Service, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The action list ``name`` from the saved CLV (and churn) models, computed once per model
+    files and data version."""
+    from sales_analytics.models.actions import saved_action_lists
+
+    clv = svc.models.get("clv")
+    churn = svc.models.optional("churn")
+    key = f"actions:{name}:{churn.mtime_ns if churn else None}:{svc.data_version().version}"
+
+    def compute() -> pd.DataFrame:
+        return svc.run(lambda db: saved_action_lists(svc.models, db, names=(name,))[name])
+
+    info = {"clv": clv.model.fitted_at_, "churn": churn.model.fitted_at_ if churn else None}
+    return clv.cached(key, compute), info
+
+
+@router.get(
+    "/actions/{name}",
+    response_model=ActionListPage,
+    responses=MODEL_RESPONSES
+    | {200: {"content": {"text/csv": {}}, "description": "The list (JSON page, or CSV)"}},
+    summary="Action list",
+)
+def get_action_list(
+    svc: ServiceDep,
+    paging: PagingDep,
+    name: Annotated[ActionListName, Path(description="Which list")],
+    format: Annotated[
+        ListFormat, Query(description="json (a page) or csv (the whole list, import headers)")
+    ] = ListFormat.json,
+):
+    """Customers to contact, highest value at stake first: contact fields, last order and
+    product, P(alive), churn probability, 12-month value at stake, the reason in plain words and
+    a suggested timing. ``format=csv`` returns the whole list with the column headers Klaviyo
+    and Mailchimp audience imports accept (``Email Address`` first). 404 when no CLV model is
+    saved (the churn model is optional)."""
+    from sales_analytics.config import get_settings
+    from sales_analytics.models.actions import to_csv
+
+    frame, info = action_list(svc, name.value)
+    if format is ListFormat.csv:
+        return Response(
+            to_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name.value}.csv"'},
+        )
+    rows = frame.iloc[paging.offset : paging.offset + paging.limit]
+    return {
+        "total": len(frame),
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "items": records(rows),
+        "list": name.value,
+        "value_at_stake": float(frame["value_at_stake"].sum()),
+        "currency": get_settings().currency,
+        "models": info,
+    }
