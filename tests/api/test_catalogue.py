@@ -47,8 +47,9 @@ def test_listing_is_the_public_catalogue(client):
     }
     grain = next(e for e in body["items"] if e["name"] == "revenue")["params"][0]
     assert (grain["type"], grain["choices"], grain["default"]) == (
-        "string", ["day", "week", "month"], "day",
+        "string", list(metrics.get("revenue").params[0].choices), "day",
     )  # fmt: skip
+    assert grain["choices"][:3] == ["day", "week", "month"] and "fiscal_year" in grain["choices"]
 
 
 def test_every_column_has_its_unit_in_the_schema(client):
@@ -74,7 +75,9 @@ def test_params_are_typed_query_parameters(client):
 
     revenue = query("revenue")
     assert set(revenue) == {"start", "end", "country", "segment", "limit", "offset", "grain"}
-    assert revenue["grain"]["schema"]["enum"] == ["day", "week", "month"]
+    assert revenue["grain"]["schema"]["enum"] == [
+        "day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year",
+    ]  # fmt: skip
     assert revenue["grain"]["schema"]["default"] == "day" and not revenue["grain"]["required"]
     share = query("abc_classes")["a_share"]["schema"]
     assert (share["type"], share["minimum"], share["maximum"], share["default"]) == (

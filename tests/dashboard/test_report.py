@@ -265,7 +265,8 @@ def test_report_pdf_has_2_to_4_pages_with_drawn_charts(chromium, shop_url, train
 
 @pytest.mark.browser
 def test_report_charts_draw_offline(chromium, shop_url, tmp_path):
-    """Opened from a file in chromium, the loader inflates plotly.js and draws every chart."""
+    """Opened from a file in chromium, the loader inflates plotly.js and draws every chart; on a
+    390 px phone nothing overflows sideways."""
     from sales_analytics.reports.browser import CHARTS_READY, Chromium
     from sales_analytics.storage import connect
 
@@ -277,7 +278,12 @@ def test_report_charts_draw_offline(chromium, shop_url, tmp_path):
         drawn = browser.evaluate("document.querySelectorAll('.chart .main-svg').length")
         bars = browser.evaluate("document.querySelectorAll('#revenue-yoy .point').length")
         toolbars = browser.evaluate("document.querySelectorAll('.modebar-btn').length")
+        browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True)
+        browser.open(result.html.resolve().as_uri(), ready=CHARTS_READY, timeout=60)
+        phone_width = browser.evaluate("document.documentElement.scrollWidth")
+        columns = browser.evaluate("getComputedStyle(document.querySelector('.kpis')).gridTemplateColumns")
     assert charts >= 5 and drawn >= charts and bars > 0 and toolbars == 0
+    assert phone_width <= 390 and len(columns.split()) == 2  # a phone: two KPI cards a row, no sideways scroll
 
 
 def test_report_links_are_the_dashboards_url_format():

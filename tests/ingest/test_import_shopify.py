@@ -13,6 +13,7 @@ import pytest
 from sales_analytics import metrics
 from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
+from sales_analytics.storage import connect
 from tests.ingest.conftest import rejects, table
 from tests.ingest.shop_fixtures import HEADER, first_export, row, second_export
 
@@ -70,6 +71,13 @@ def report(db) -> dict[str, dict]:
     return out
 
 
+@pytest.fixture
+def duck(tmp_path):
+    """A DuckDB file (the checks below do not depend on the backend)."""
+    with connect(f"duckdb:///{tmp_path / 'shop.duckdb'}") as db:
+        yield db
+
+
 def _import(db, path, now, **kw):
     return import_orders(db, path, "shopify", now=now, timezone=TZ, **kw)
 
@@ -80,6 +88,13 @@ def test_two_exports_reconcile_with_shopify_by_hand(db, tmp_path):
     result = _import(db, first, FIRST_IMPORT)
     assert (result.inserted, result.updated, result.unchanged, result.rejected) == (5, 0, 0, 0)
     assert _nonzero(report(db)) == _nonzero(AFTER_FIRST)
+    # identity: A and D are one customer (email); the guest of #1002 one of their own
+    customers = table(db, "customers")
+    assert len(customers) == 4 and "ada@example.com" in set(customers["email"])
+    guest = customers[customers["email"].str.endswith("@import.invalid")].iloc[0]
+    assert (guest["first_name"], guest["last_name"], guest["country"]) == ("Guest", "Person", "PK")
+    orders = table(db, "orders", "order_date")
+    assert orders["discount_code"].fillna("").tolist() == ["", "SPRING5", "", "WELCOME", ""]
 
     second = tmp_path / "orders_export_2.csv"
     second.write_text(second_export())
@@ -110,21 +125,8 @@ def _nonzero(days: dict) -> dict:
     return {k: v for k, v in days.items() if any(v.values())}
 
 
-def test_guest_checkout_and_identity(db, tmp_path):
-    path = tmp_path / "orders.csv"
-    path.write_text(first_export())
-    _import(db, path, FIRST_IMPORT)
-    customers = table(db, "customers")
-    emails = sorted(customers["email"])
-    assert "ada@example.com" in emails  # A and D: one customer (email identity)
-    assert len(customers) == 4  # ada, guest of #1002, bo, cy
-    guest = customers[customers["email"].str.endswith("@import.invalid")].iloc[0]
-    assert (guest["first_name"], guest["last_name"], guest["country"]) == ("Guest", "Person", "PK")
-    orders = table(db, "orders", "order_date")
-    assert orders["discount_code"].fillna("").tolist() == ["", "SPRING5", "", "WELCOME", ""]
-
-
-def test_rejects_name_the_line_and_reason(db, tmp_path):
+def test_rejects_name_the_line_and_reason(duck, tmp_path):
+    db = duck
     text = "\n".join(
         [
             HEADER,
@@ -151,9 +153,16 @@ def test_rejects_name_the_line_and_reason(db, tmp_path):
     assert got[6] == got[7] == "lines of one Name disagree on Financial Status: '#2004'"
     assert got[8].startswith("unknown Financial Status: '#2005': 'lost' (expected paid,")
     assert got[9] == "Refunded Amount exceeds the order's total: '#2006': 99.00 vs 10.00"
+    # only the mapped columns were held in memory; the reject file still has every column
+    frame = pd.read_csv(result.reject_path, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["line", "reason", *HEADER.split(",")]
+    line3 = frame[frame["line"] == "3"].iloc[0]
+    assert (line3["Lineitem quantity"], line3["Lineitem sku"], line3["Vendor"]) == (
+        "two", "LAMP-1", "Acme")  # fmt: skip
 
 
-def test_rates_convert_every_amount(db, tmp_path):
+def test_rates_convert_every_amount(duck, tmp_path):
+    db = duck
     rates = tmp_path / "rates.csv"
     rates.write_text("currency,rate\nEUR,1.10\n")
     path = tmp_path / "eur.csv"
@@ -171,7 +180,8 @@ def test_rates_convert_every_amount(db, tmp_path):
     assert table(db, "order_items")["unit_price"].tolist() == [Decimal("11.00")]
 
 
-def test_bad_rates_file_and_conflicting_settings_are_one_line(db, tmp_path):
+def test_bad_rates_file_and_conflicting_settings_are_one_line(duck, tmp_path):
+    db = duck
     path = tmp_path / "orders.csv"
     path.write_text(first_export())
     bad = tmp_path / "rates.csv"
@@ -181,3 +191,32 @@ def test_bad_rates_file_and_conflicting_settings_are_one_line(db, tmp_path):
     _import(db, path, FIRST_IMPORT)
     with pytest.raises(IngestError, match="--timezone Europe/Paris conflicts with the shop's"):
         import_orders(db, path, "shopify", timezone="Europe/Paris")
+
+
+@pytest.mark.parametrize("step", ["after_load"])
+def test_kill_9_during_an_updating_import_changes_nothing(backend_url, tmp_path, step):
+    """An import that updates orders (deletes and inserts their rows) killed mid-write: the
+    database is exactly as before (DuckDB: its copy is discarded; PostgreSQL: rolled back)."""
+    from tests.storage.snapshot import CLI, kill9, run_until_paused, state
+
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(first_export())
+    second.write_text(second_export())
+    with connect(backend_url) as db:
+        _import(db, first, FIRST_IMPORT)
+    before = state(backend_url)
+    refunds = _rows(backend_url, "refunds")
+    kill9(run_until_paused(["import", str(second), "--format", "shopify"], backend_url, step))
+    assert state(backend_url) == before
+    assert _rows(backend_url, "refunds") == refunds
+    import subprocess
+
+    done = subprocess.run([CLI, "import", str(second), "--format", "shopify", "-d", backend_url],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 inserted, 3 updated, 2 unchanged" in done.stdout
+
+
+def _rows(url: str, name: str) -> list:
+    with connect(url, read_only=True) as db:
+        return sorted(db.query(f"SELECT * FROM {name}"))

@@ -115,14 +115,16 @@ class Chromium:
         return out.get("result", {}).get("value")
 
     def open(self, url: str, *, ready: str | None = None, timeout: float = 60.0) -> None:
-        """Navigate to ``url``; with ``ready`` (a JS expression), wait until it is true. An
-        expression returning a string other than ``"ok"``... is an error message."""
+        """Navigate to ``url``; with ``ready`` (a JS expression), wait until it is true in the new
+        document. A non-empty string from ``ready`` is the page's error message."""
+        self.evaluate("window.__saLeaving = true")  # marks the document being left
         self.call("Page.navigate", url=url)
         if ready is None:
             return
         deadline = time.monotonic() + timeout
+        here = "!window.__saLeaving && document.readyState !== 'loading'"
         while True:
-            state = self.evaluate(ready)
+            state = self.evaluate(f"({here}) && ({ready})")
             if state is True:
                 return
             if isinstance(state, str) and state:

@@ -54,6 +54,11 @@ h3.chart-title { margin: 10px 0 0 8px; font-size: 15px; font-weight: 500; color:
 .chart { width: 100%; break-inside: avoid; page-break-inside: avoid; margin: 4px 0 8px; }
 section.page { break-before: page; page-break-before: always; }
 section.page:first-of-type { break-before: auto; page-break-before: auto; }
+.kpi, .box { min-width: 0; overflow-wrap: anywhere; }
+@media screen and (max-width: 640px) {
+  main { padding: 12px; } .kpis { grid-template-columns: repeat(2, 1fr); }
+  .boxes { grid-template-columns: 1fr; } .kpi .value, .box .big { font-size: 17px; }
+}
 @page { size: A4; margin: 12mm; }
 @media print {
   body { background: #fff; font-size: 12px; } main { max-width: none; padding: 0; }

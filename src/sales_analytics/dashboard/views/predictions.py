@@ -71,6 +71,44 @@ def customer_section(risk) -> None:
     )
 
 
+def actions_section(lists: dict) -> None:
+    """Who to contact, why and when; a CSV for Klaviyo or Mailchimp per list."""
+    from sales_analytics.models.actions import LISTS, to_csv
+    from sales_analytics.present import format as fmt
+
+    st.subheader("Action lists")
+    st.caption(
+        "Customers to contact now, highest 12-month value at stake first (the value if they stay "
+        "or come back). The whole shop: filters do not apply. The CSV has the column headers "
+        "Klaviyo and Mailchimp audience imports accept."
+    )
+    name = st.radio("List", LISTS, horizontal=True, key="pred_action_list")
+    frame = lists[name]
+    st.caption(
+        f"{charts.count(len(frame), 'customer')}; value at stake "
+        f"{fmt.money(frame['value_at_stake'].sum(), decimals=0)}"
+    )
+    shown = frame[["first_name", "last_name", "email", "country", "last_product",
+                   "value_at_stake", "reason", "suggested_timing"]]  # fmt: skip
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=320,
+        column_config={
+            "value_at_stake": st.column_config.NumberColumn(
+                f"Value at stake ({fmt.currency()})", format="%.0f"
+            ),
+        },
+    )
+    st.download_button(
+        f"Download {name}.csv (Klaviyo / Mailchimp)",
+        to_csv(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key="pred_action_csv",
+    )
+
+
 def _used(fn):
     """A saved model's output; one that cannot be used is a warning (and None), not a crash."""
     try:
@@ -102,6 +140,12 @@ def body() -> None:
         forecast_section(fc)
     if risk is not None:
         customer_section(risk)
+    if "clv" in saved:
+        try:
+            actions_section(data.action_lists())
+        except data.ModelUnavailable as exc:
+            if risk is not None or "churn" not in saved:  # else already shown for the scores
+                st.warning(str(exc))
     st.caption(f"Models read from `{folder}`: {', '.join(saved)}.")
 
 

@@ -85,10 +85,11 @@ def import_orders(
     if not db.has_schema():
         db.create_schema()
     shop, settings_row = _shop(db, currency, timezone)
+    raw = None
     if fmt == "woocommerce" and spec is None:
         src = read_woocommerce(path)
     else:
-        raw = read_csv_file(path, encoding)
+        raw = read_csv_file(path, encoding, keep=_used_columns(spec))
         src = read_mapped(raw, spec) if spec is not None else read_shopify(raw)
     target = _reject_target(path, reject_path)
     clock = now or datetime.now(ZoneInfo(shop.timezone)).replace(tzinfo=None)
@@ -99,6 +100,9 @@ def import_orders(
     from sales_analytics.ingest.stages.write import write_rejects
 
     write_rejects(target, src.raw, batch.rejects)
+    fmt_name, rows, reasons = src.rules.format_name, src.n, dict(batch.rejects.most_common())
+    rejected, rejected_orders = batch.rejects.rejected, batch.rejected_orders
+    del raw, src, batch  # the file's columns are not needed for the write: free them first
     frames = {name: t for name, t in todo.frames.items() if t.num_rows}
     if settings_row is not None:
         frames["shop_settings"] = settings_row
@@ -116,16 +120,16 @@ def import_orders(
             raise IngestError(str(exc)) from exc
     result = OrderImportResult(
         path=path,
-        fmt=src.rules.format_name,
-        rows=src.n,
+        fmt=fmt_name,
+        rows=rows,
         inserted=todo.inserted,
         updated=todo.updated,
         unchanged=todo.unchanged,
-        rejected_orders=batch.rejected_orders,
-        rejected=batch.rejects.rejected,
+        rejected_orders=rejected_orders,
+        rejected=rejected,
         refunds=todo.refunds,
         events=todo.events,
-        reasons=dict(batch.rejects.most_common()),
+        reasons=reasons,
         reject_path=target,
         currency=shop.currency,
         timezone=shop.timezone,
@@ -162,6 +166,15 @@ def _shop(db: Database, currency: str | None, timezone: str | None):
         currency or have.currency, timezone or have.timezone, have.fiscal_year_start_month
     )
     return have, have.table()
+
+
+def _used_columns(spec: dict | None):
+    """The header names the import reads (the rest of a wide export stays on disk)."""
+    from sales_analytics.ingest.shop.shopify import COLUMNS, resolve_header
+
+    if spec is not None:
+        return lambda header: [c for c in spec["columns"].values() if c in header]
+    return lambda header: resolve_header(header, COLUMNS, "shopify").values()
 
 
 def _window(shop, now: datetime) -> DateWindow:

@@ -109,6 +109,9 @@ def plan(batch: Batch, db: Database, now: datetime) -> Plan:
         "refunds": _concat(kept_refunds, _refund_table(refunds)),
         "order_events": _event_table(events, db, recorded),
     }
+    # sorted by key: DuckDB builds a key index (ART) several times faster from sorted keys than
+    # from the random ones of hashed ids
+    frames = {n: t.sort_by(t.column_names[0]) if t.num_rows > 1 else t for n, t in frames.items()}
     return Plan(
         frames=frames,
         replaced=changed_ids,
