@@ -136,6 +136,35 @@ def bench(
     return rows
 
 
+def bench_url(
+    url: str, repeat: int, names: list[str], start: str | None, label: str, live: bool = False
+) -> list[list]:
+    """The metrics on a database that is loaded already (``--database-url``; its copies current,
+    target 1 s), without and with the date filter: no generation, no load. ``live`` also times
+    each filtered metric computed live (no copy read, once): the baseline of the same run."""
+    from sales_analytics.metrics.source import live_only
+
+    rows: list[list] = []
+    filter_sets = [("", Filters())] + ([(f" from {start}", Filters(start=start))] if start else [])
+    with connect(url, read_only=True) as db:
+        for suffix, flt in filter_sets:
+            for name in names:
+                metric, params = CASES[name]
+
+                def run(m=metric, p=params, f=flt):
+                    return compute(db, m, f, **p)
+
+                seconds, frame = timed(run, repeat=repeat, warmup=1)
+                vs_live = ""
+                if live and not flt.is_empty:
+                    with live_only():
+                        slow, _ = timed(run, repeat=1)
+                    vs_live = f"{slow * 1000:,.0f} ms live ({slow / seconds:,.1f}x)"
+                rows.append([f"{label}{suffix}", name, seconds * 1000, seconds, vs_live,
+                             f"{len(frame):,}"])  # fmt: skip
+    return rows
+
+
 def summary(rows: list[list]) -> list[list]:
     """Per backend and scale: median, worst metric and how many meet the target."""
     out = []
@@ -156,10 +185,19 @@ def main(argv: list[str] | None = None) -> list[list]:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per metric (median)")
     parser.add_argument("--metrics", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--start", help="also run every metric from this date (YYYY-MM-DD)")
+    parser.add_argument("--database-url", help="time a database loaded already (target 1 s) "
+                        "instead of generating and loading --scales")  # fmt: skip
+    parser.add_argument("--label", default="given database", help="its row label")
+    parser.add_argument("--compare-live", action="store_true",
+                        help="with --database-url: also time each filtered metric live, once")  # fmt: skip
     args = parser.parse_args(argv)
 
     refreshes: list[list] = []
-    rows = bench(args.scales, args.backends, args.repeat, args.metrics, args.start, refreshes)
+    if args.database_url:
+        rows = bench_url(args.database_url, args.repeat, args.metrics, args.start, args.label,
+                         args.compare_live)  # fmt: skip
+    else:
+        rows = bench(args.scales, args.backends, args.repeat, args.metrics, args.start, refreshes)
     print_table(
         "Metric latency, median of runs after a warm-up (target: < 100 ms at scale 1 on DuckDB, "
         "< 1 s at scale 100)",

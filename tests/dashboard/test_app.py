@@ -90,7 +90,10 @@ def test_revenue_kpis_equal_the_metric_layer(app_env, shop_url):
 
 def test_tables_are_formatted_and_exports_raw(app_env, shop_url):
     at = open_page("revenue")
-    monthly = at.dataframe[2].value  # the data behind "orders and aov per month"
+    n = len(at.dataframe)
+    at.toggle(key="data_orders_and_average_order_value_per_month").set_value(True).run()
+    assert len(at.dataframe) == n + 1  # a chart's data is shown when asked for
+    monthly = at.dataframe[1].value  # after the KPI table: the data behind orders and AOV
     declared = metrics.get("revenue").columns
     assert list(monthly.columns) == [c.label for c in declared]
     f = default_filters(shop_url)
@@ -223,6 +226,7 @@ def test_predictions_with_saved_models(app_env, monkeypatch, trained_models):
     titles = [s.value for s in at.subheader]
     assert "Revenue forecast" in titles and "Customer value and churn risk" in titles
     assert len(at.get("plotly_chart")) >= 4  # forecast, accuracy, scatter, risk matrix
+    at.toggle(key="data_revenue_forecast").set_value(True).run()
     tables = [d.value for d in at.dataframe]
     backtest = next(t for t in tables if "Error vs naive" in t.columns)
     assert {"Model", "MAE", "80% coverage", "95% coverage"} <= set(backtest.columns)

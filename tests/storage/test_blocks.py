@@ -23,7 +23,7 @@ def shop():
 def test_blocks_load_in_one_transaction(backend_url, tmp_path):
     with connect(backend_url) as db:
         counts = metrics.load(db, (b.tables for b in shop().blocks()), replace=True)
-        assert counts == db.counts()
+        assert counts == {name: n for name, n in db.counts().items() if name in counts}
         assert counts["customers"] == 200 and counts["order_items"] > 1000
         assert db.query("SELECT kind, rows FROM sa_data_version") == [
             ("replace", sum(counts.values()))

@@ -34,6 +34,7 @@ page = st.navigation(pages)
 ui.style()
 
 try:
+    data.begin_run()
     status = data.status()
 except data.DashboardError as exc:
     st.error(str(exc))

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sales_analytics import insights, metrics
 from sales_analytics.config import get_settings
@@ -34,7 +35,7 @@ from sales_analytics.storage import Database, DataVersion, StorageError, connect
 TTL = 3600  # seconds a cached result lives (the data changes only when reloaded)
 DRILL_LIMIT = 5000  # rows shown in a drill-down table (the export has the same rows)
 #: The saved models the Predictions page shows (the K-Means segments are the API's).
-MODEL_NAMES: tuple[str, ...] = tuple(n for n in ALL_MODEL_NAMES if n != "segments")
+MODEL_NAMES: tuple[str, ...] = tuple(n for n in ALL_MODEL_NAMES if n not in ("segments", "demand"))
 
 FilterKey = tuple[date | None, date | None, tuple[str, ...], tuple[str, ...]]
 
@@ -61,8 +62,33 @@ class Connection:
     lock: threading.Lock
 
 
+#: Per-run memo in the session state: what one script run reads once (see :func:`begin_run`).
+_RUN = "_sa_run"
+
+
+def begin_run() -> None:
+    """At the start of every script run (app.py): read the settings and the data version once.
+
+    Every ``data.*`` call of the run then uses them: building the settings costs ~40 ms and the
+    version is a query, and a page makes dozens of calls. A new run reads them again, so a new
+    data version shows on the next rerun. Outside a script run nothing is memoised."""
+    st.session_state[_RUN] = {"settings": get_settings()}
+    st.session_state[_RUN]["version"] = _read_version()
+
+
+def _memo() -> dict | None:
+    if get_script_run_ctx() is None:
+        return None
+    return st.session_state.get(_RUN)
+
+
+def _settings():
+    m = _memo()
+    return m["settings"] if m else get_settings()
+
+
 def database_url() -> str:
-    return get_settings().database_url
+    return _settings().database_url
 
 
 @st.cache_resource(show_spinner=False)
@@ -83,10 +109,16 @@ def _run(url: str, fn):
         return fn(conn.db)
 
 
-def data_version() -> DataVersion | None:
-    """The database's data version now (one small query on every rerun): every cached result is
-    keyed by it, so a committed load or refresh shows at once and nothing older is mixed in."""
+def _read_version() -> DataVersion | None:
     return _run(database_url(), lambda db: db.data_version())
+
+
+def data_version() -> DataVersion | None:
+    """The database's data version (one small query per rerun, :func:`begin_run`): every cached
+    result is keyed by it, so a committed load or refresh shows at once and nothing older is
+    mixed in."""
+    m = _memo()
+    return m["version"] if m and "version" in m else _read_version()
 
 
 def _version() -> int:
@@ -243,7 +275,7 @@ def row_count(name: str, f: Filters, **params: Any) -> int:
 # ------------------------------------------------------------------------------------ models
 def models_dir() -> Path:
     """``Settings.models_dir`` (``SA_MODELS_DIR``, default ``data/models``)."""
-    return get_settings().models_dir
+    return _settings().models_dir
 
 
 @st.cache_resource(show_spinner=False)
@@ -351,3 +383,20 @@ def action_lists() -> dict[str, pd.DataFrame]:
     churn models, as the CLI's ``predict --list`` and the API's ``/v1/actions`` give them."""
     folder = models_dir()
     return _action_lists(str(folder), _stamp(folder), database_url(), _version())
+
+
+# ------------------------------------------------------------------------------------ demand
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _demand_forecast(folder: str, stamp: tuple) -> pd.DataFrame:
+    return _predicted(folder, "demand", lambda m: m.predict())
+
+
+def reorder_advice() -> pd.DataFrame:
+    """The saved demand model's reorder advice per product against the current stock (the
+    ``stock_cover`` metric's units in stock); :class:`ModelUnavailable` without a demand model."""
+    from sales_analytics.models.reorder import advice
+
+    folder = models_dir()
+    forecast = _demand_forecast(str(folder), _store(str(folder)).stamp(("demand",)))
+    stock = metric("stock_cover", NO_FILTERS)
+    return advice(forecast, stock[["product_id", "product_name", "category", "stock_quantity"]])

@@ -281,7 +281,9 @@ def chart(fig: go.Figure, df: pd.DataFrame, name: str, columns: Columns) -> None
     template is dropped so that Streamlit's theme (light or dark, as the system) styles it."""
     fig.layout.template = None
     st.plotly_chart(fig, key=f"chart_{_slug(name)}", config=plotly_config())
-    with st.expander(f"Data: {name}"):
+    # the table is built and sent only when asked for (an expander's content always is: on the
+    # Products page that was thousands of formatted rows on every load)
+    if st.toggle(f"Data: {name}", key=f"data_{_slug(name)}"):
         text, config = shown(df, columns)
         st.dataframe(text, hide_index=True, column_config=config)
         export_buttons(df, name)

@@ -86,7 +86,8 @@ def forecast_outlook(store: ModelStore, *, days: int = 90, level: int = 80) -> F
     except Exception as exc:  # noqa: BLE001 - loaded but cannot predict: said, not raised
         return ForecastOutlook(
             level=level,
-            message=f"The saved forecast model cannot predict ({type(exc).__name__}: {exc}): {TRAIN_HINT}.",
+            message=f"The saved forecast model cannot predict ({type(exc).__name__}: "
+            f"{(str(exc).strip().splitlines() or [''])[0]}): {TRAIN_HINT}.",
         )
     total = forecast_total(pred, days=days, level=level)
     table = ev.table
@@ -159,7 +160,9 @@ def customer_value_at_risk(store: ModelStore, customers: pd.DataFrame | None = N
         except ModelUnusable as exc:
             return ValueAtRisk(message=f"The saved {name} model cannot be used ({exc.cause}): {TRAIN_HINT}.")
         except Exception as exc:  # noqa: BLE001 - said, not raised
-            return ValueAtRisk(message=f"The saved {name} model cannot predict ({type(exc).__name__}): {TRAIN_HINT}.")
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            why = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+            return ValueAtRisk(message=f"The saved {name} model cannot predict ({why}): {TRAIN_HINT}.")
     risk = customer_risk(scores["clv"], scores["churn"])
     if customers is not None:
         risk = risk[risk["customer_id"].isin(customers["customer_id"])].reset_index(drop=True)

@@ -17,7 +17,8 @@ def body() -> None:
     cmp = data.kpi_comparison(f)
     found = data.findings(f)
     ui.headline(revenue_headline(cmp, found))
-    grains = list(metrics.get("revenue").param("grain").choices)
+    # the calendar grains (fiscal ones have no partial-period marking on the chart)
+    grains = [g for g in metrics.get("revenue").param("grain").choices if g in charts.PERIOD_GRAINS]
     grain = st.segmented_control("Grain", grains, default="week", key="rev_grain") or "week"
     ts = data.metric("revenue", f, grain=grain)
     anomalies = data.anomalies(f)

@@ -32,10 +32,18 @@ from sales_analytics.present.charts.predictions import (
     risk_matrix_fig,
 )
 from sales_analytics.present.charts.products import abc_fig, category_fig, treemap_fig
-from sales_analytics.present.charts.sales import orders_aov_fig, revenue_fig, weekday_fig
+from sales_analytics.present.charts.sales import (
+    PERIOD_HOVER,
+    orders_aov_fig,
+    revenue_fig,
+    weekday_fig,
+)
+
+#: The grains the time charts draw (with partial periods marked).
+PERIOD_GRAINS: tuple[str, ...] = tuple(PERIOD_HOVER)
 
 __all__ = [
-    "HEIGHT", "ISO3", "PALETTE", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
+    "HEIGHT", "ISO3", "PALETTE", "PERIOD_GRAINS", "PERIOD_HOVER", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
     "clv_churn_fig", "cohort_fig", "country_bars_fig", "country_map_fig", "empty_fig",
     "forecast_fig", "hover", "labels", "layout", "new_returning_fig", "orders_aov_fig",
     "revenue_fig", "risk_matrix_fig", "segment_fig", "tip", "treemap_fig", "weekday_fig",

@@ -31,7 +31,10 @@ AMOUNT_SCALE = "Blues"
 #: Margins (a level, not a change): sequential too, in another hue.
 MARGIN_SCALE = "Teal"
 #: Period grain -> the pandas offset of a period's last day from its first (weeks start Mondays).
-PERIOD_END = {"week": pd.offsets.Day(6), "month": pd.offsets.MonthEnd(0)}
+PERIOD_END = {
+    "week": pd.offsets.Day(6), "month": pd.offsets.MonthEnd(0),
+    "quarter": pd.offsets.QuarterEnd(0), "year": pd.offsets.YearEnd(0),
+}  # fmt: skip
 
 # ---------------------------------------------------------------------------------------- units
 def labels(metric: str) -> dict[str, str]:

@@ -26,7 +26,10 @@ from sales_analytics.present.charts.base import (
 
 #: Anomaly direction -> (legend name, colour): green = better than expected, red = worse.
 ANOMALY_STYLE = {"high": ("unusually high day", GOOD), "low": ("unusually low day", BAD)}
-PERIOD_HOVER = {"day": "%{x|%a %d %b %Y}", "week": "week of %{x|%d %b %Y}", "month": "%{x|%B %Y}"}
+PERIOD_HOVER = {
+    "day": "%{x|%a %d %b %Y}", "week": "week of %{x|%d %b %Y}", "month": "%{x|%B %Y}",
+    "quarter": "quarter from %{x|%b %Y}", "year": "%{x|%Y}",
+}  # fmt: skip
 
 
 def revenue_fig(
