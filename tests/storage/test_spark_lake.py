@@ -241,30 +241,22 @@ def test_missing_pyspark_is_one_line(monkeypatch):
     assert str(err.value) == MISSING_EXTRA and "\n" not in str(err.value)
 
 
-def test_customer_scores_on_spark_equal_local(shop):
-    """CLV and churn scores computed on Spark's executors (applyInPandas with the fitted
-    parameters) equal the local scores of the same fitted models, customer for customer."""
-    from sales_analytics.models.churn import ChurnModel
+def test_clv_scores_on_spark_equal_local(shop):
+    """CLV scores computed on Spark's executors (applyInPandas with the fitted parameters) equal
+    the local scores of the same fitted model, customer for customer."""
     from sales_analytics.models.clv import CLVModel
     from sales_analytics.models.data import transactions
-    from sales_analytics.models.distributed import score_churn, score_clv
+    from sales_analytics.models.distributed import score_clv
 
     duck, spark = shop
     with connect(duck, read_only=True) as d:
         tx = transactions(d)
     clv = CLVModel({"regressor": False, "candidates": ("bgnbd",), "interval_draws": 20}).fit(tx)
-    churn = ChurnModel({"n_estimators": 20, "cv_folds": 2, "n_jobs": 1}).fit(tx)
     local_clv = clv.score_summary(clv.rfm_).sort_values("customer_id").reset_index(drop=True)
-    local_churn = churn.predict()
     with connect(spark, read_only=True) as s:
         remote_clv = score_clv(s, clv, groups=3)
-        remote_churn = score_churn(s, churn, groups=3)
     assert len(remote_clv) == len(local_clv) > 50
     _same(local_clv, remote_clv, "clv")
-    key = ["churn_probability", "customer_id"]
-    local_churn = local_churn.sort_values(key, ascending=[False, True]).reset_index(drop=True)
-    assert len(remote_churn) == len(local_churn) > 50
-    _same(local_churn, remote_churn, "churn")
     with connect(duck, read_only=True) as d, pytest.raises(ValueError, match="needs a Spark lake"):
         score_clv(d, clv)
 
