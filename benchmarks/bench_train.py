@@ -3,7 +3,8 @@ each scale, and the forecaster's model selection against one plain AutoETS fit+p
 
 Run: ``python -m benchmarks.bench_train [--scales 1 10] [--models forecast,clv,churn,segments]``.
 
-Each model trains in a fresh child process (so its peak RSS is its own), exactly as ``train``
+``demand`` fits every SKU's demand model on all cores (``n_jobs=-1``). Each model trains in a
+fresh child process (so its peak RSS is its own), exactly as ``train``
 does: ``fit`` then ``evaluate`` (the backtest), on the synthetic shop's completed orders
 (``generate(scale, seed=42)``). In the forecaster's process, one AutoETS fit+predict of the same
 daily series (90 days, 80/95% intervals) is timed first (after a warm-up), then the forecaster:
@@ -67,7 +68,11 @@ def train_one(name: str, folder: str) -> dict:
     tx = pd.read_parquet(data / "tx.parquet")
     out: dict = {"model": name}
     model = MODELS[name]({"random_seed": SEED})
-    if name == "forecast":
+    if name == "demand":
+        loaded = _rss_mb()
+        t0 = time.perf_counter()
+        model.fit(pd.read_parquet(data / "weekly.parquet"))
+    elif name == "forecast":
         revenue = pd.read_parquet(data / "revenue.parquet")
         out["autoets_s"] = _autoets_seconds(revenue)
         loaded = _rss_mb()
@@ -95,13 +100,19 @@ def train_one(name: str, folder: str) -> dict:
 
 
 def _write_inputs(scale: float, folder: Path) -> dict:
-    from sales_analytics.models.data import daily_revenue, orders_to_transactions
+    from sales_analytics.models.data import (
+        daily_revenue,
+        orders_to_transactions,
+        orders_to_weekly_units,
+    )
     from sales_analytics.synth import generate
 
     data = generate(scale, seed=SEED)
     tx = orders_to_transactions(data.tables["orders"])
     tx.to_parquet(folder / "tx.parquet")
     daily_revenue(tx).to_parquet(folder / "revenue.parquet")
+    weekly = orders_to_weekly_units(data.tables["orders"], data.tables["order_items"])
+    weekly.to_parquet(folder / "weekly.parquet")
     data.truth.to_pandas().to_parquet(folder / "truth.parquet")
     (folder / "params.json").write_text(json.dumps(getattr(data, "params", {}) or {}, default=str))
     return {"customers": int(tx["customer_id"].nunique()), "orders": len(tx)}

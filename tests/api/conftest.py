@@ -43,8 +43,8 @@ def transactions(small_frames):
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory, transactions) -> Path:
-    """Forecast, CLV, churn and segmentation models saved by their own ``save()``."""
+def models_dir(tmp_path_factory, transactions, small_frames) -> Path:
+    """Forecast, CLV, churn, segmentation and demand models saved by their own ``save()``."""
     from sales_analytics.models import (
         ChurnModel,
         CLVModel,
@@ -60,6 +60,11 @@ def models_dir(tmp_path_factory, transactions) -> Path:
     CLVModel({"regressor": False}).fit(transactions).save(folder)
     ChurnModel({"n_estimators": 20, "n_jobs": 1}).fit(transactions).save(folder)
     SegmentationModel({"k_range": (2, 4), "n_init": 2}).fit(transactions).save(folder)
+    from sales_analytics.models import DemandModel
+    from sales_analytics.models.data import orders_to_weekly_units
+
+    weekly = orders_to_weekly_units(small_frames["orders"], small_frames["order_items"])
+    DemandModel({"n_jobs": 1}).fit(weekly).save(folder)
     return folder
 
 

@@ -79,14 +79,32 @@ def test_scores_country_filter_and_one_customer(client, small_frames):
 
 def test_models_listing(client):
     items = {m["name"]: m for m in client.get("/v1/models").json()["items"]}
-    assert set(items) == {"forecast", "clv", "churn", "segments"}
+    assert set(items) == {"forecast", "clv", "churn", "segments", "demand"}
     assert all(m["available"] and m["status"] == "ok" and m["fitted_at"] for m in items.values())
     assert items["forecast"]["class_name"] == "RevenueForecaster"
 
 
+def test_demand_reorder_advice(client, models_dir, loaded_db):
+    from sales_analytics.models.data import products
+    from sales_analytics.models.reorder import advice
+
+    body = client.get("/v1/models/demand", params={"limit": 1000}).json()
+    expected = advice(load_model("demand", models_dir).predict(), products(loaded_db))
+    assert body["total"] == len(expected) and body["horizon_weeks"] == 8
+    got = pd.DataFrame(body["items"])
+    assert got["product_id"].tolist() == expected["product_id"].tolist()
+    assert got["reorder_point"].to_numpy() == pytest.approx(expected["reorder_point"].to_numpy())
+    assert got["order_quantity"].tolist() == expected["order_quantity"].tolist()
+    now = client.get("/v1/models/demand", params={"status": "reorder now"}).json()
+    assert {r["status"] for r in now["items"]} <= {"reorder now"}
+    assert now["total"] == int((expected["status"] == "reorder now").sum())
+    bad = client.get("/v1/models/demand", params={"status": "later"})
+    assert bad.status_code == 422
+
+
 def test_no_trained_model_is_404(loaded_db, make_client, tmp_path):
     c = make_client(loaded_db.url, models_dir=tmp_path / "empty")
-    for path in ("/v1/forecast", "/v1/scores", "/v1/customers/1/scores"):
+    for path in ("/v1/forecast", "/v1/scores", "/v1/customers/1/scores", "/v1/models/demand"):
         r = c.get(path)
         assert r.status_code == 404, path
         assert "run `sales-analytics train` first" in r.json()["detail"]

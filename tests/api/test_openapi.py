@@ -30,9 +30,9 @@ from tests.api.conftest import KEY
 
 MAX_EXAMPLES = 15
 #: Operations in the schema: /health, the catalogue listing, one per public metric, one customer,
-#: their scores, forecast, scores, models and action lists (the test fails if one is added
+#: their scores, forecast, scores, models, action lists and demand (the test fails if one is added
 #: untested).
-OPERATIONS = 2 + len(metrics.public()) + 6
+OPERATIONS = 2 + len(metrics.public()) + 7
 
 
 @pytest.fixture(scope="session")

@@ -93,3 +93,16 @@ def webhook_server() -> Iterator[dict]:
 @pytest.fixture
 def state_file(tmp_path) -> Path:
     return tmp_path / "state" / "digest_state.json"
+
+
+@pytest.fixture(scope="session")
+def customer_models(tmp_path_factory, digest_shop) -> Path:
+    """Fast CLV and churn models fitted on the digest shop and saved like `train` does."""
+    from sales_analytics.models import MODELS, transactions
+
+    folder = tmp_path_factory.mktemp("digest-models")
+    with connect(digest_shop) as db:
+        tx = transactions(db)
+    for name, config in (("clv", {"regressor": False}), ("churn", {"n_estimators": 30})):
+        MODELS[name](config).fit(tx).save(folder)
+    return folder

@@ -207,3 +207,21 @@ def test_cli_bad_rules_file(digest_shop, tmp_path):
     for rules, message in ((path, "'when' must be one of"), (tmp_path / "missing.yaml", "no such file")):
         result = run("-d", digest_shop, "--rules", str(rules), "--dry-run")
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_action_lists_and_value_at_risk_from_the_saved_models(digest_shop, customer_models):
+    """With CLV and churn models saved, the digest gives each action list's size and value at
+    stake (the lists `predict --list` and the dashboard give) and the value at risk."""
+    from sales_analytics.digest import render
+    from sales_analytics.models import ModelStore
+    from sales_analytics.models.actions import LISTS, saved_action_lists
+
+    with connect(digest_shop) as db:
+        d = digest.build(db, models_dir=customer_models)
+        lists = saved_action_lists(ModelStore(customer_models), db)
+    assert set(d.action_lists) == set(LISTS) and d.action_lists_note is None
+    for name, frame in lists.items():
+        n, value = d.action_lists[name]
+        assert n == len(frame) and value == pytest.approx(float(frame["value_at_stake"].sum()))
+        assert f"{name}: {fmt.value(n, 'count')} customer" in render.text(d)
+    assert d.value_at_risk.risk is not None and len(d.value_at_risk.risk) > 0

@@ -153,6 +153,12 @@ def test_rejects_name_the_line_and_reason(duck, tmp_path):
     assert got[6] == got[7] == "lines of one Name disagree on Financial Status: '#2004'"
     assert got[8].startswith("unknown Financial Status: '#2005': 'lost' (expected paid,")
     assert got[9] == "Refunded Amount exceeds the order's total: '#2006': 99.00 vs 10.00"
+    # only the mapped columns were held in memory; the reject file still has every column
+    frame = pd.read_csv(result.reject_path, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["line", "reason", *HEADER.split(",")]
+    line3 = frame[frame["line"] == "3"].iloc[0]
+    assert (line3["Lineitem quantity"], line3["Lineitem sku"], line3["Vendor"]) == (
+        "two", "LAMP-1", "Acme")  # fmt: skip
 
 
 def test_rates_convert_every_amount(duck, tmp_path):

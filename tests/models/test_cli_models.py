@@ -128,3 +128,30 @@ def test_train_and_predict_clv_forecast(shop_url):
     )
     assert pred.exit_code == 0, pred.output
     assert {"p_alive", "clv", "clv_rf"} <= set(pd.read_csv(out).columns)
+
+
+def test_train_and_predict_demand_reorder_advice(shop_url):
+    url, folder = shop_url
+    models_dir = folder / "demand_models"
+    result = run("train", "--models", "demand", "--models-dir", str(models_dir), "-d", url)
+    assert result.exit_code == 0, result.output
+    assert "demand: backtest" in result.output and "per_sku" in result.output
+    assert "products:" in result.output and "backtested" in result.output
+    out = folder / "reorder.csv"
+    pred = run("predict", "--model", "demand", "--out", str(out), "--models-dir", str(models_dir), "-d", url)  # fmt: skip
+    assert pred.exit_code == 0, pred.output
+    advice = pd.read_csv(out)
+    assert len(advice) == 200 and advice["product_id"].is_unique  # every product of scale 0.2
+    assert {"reorder_point", "safety_stock", "order_quantity", "days_of_cover", "status"} <= set(advice.columns)
+    assert set(advice["status"]) <= {"reorder now", "ok", "no demand"}
+    assert (advice.loc[advice["status"] == "reorder now", "order_quantity"] > 0).all()
+
+
+def test_train_with_a_bad_promotions_file_is_one_line(shop_url, tmp_path):
+    url, _ = shop_url
+    bad = tmp_path / "promos.csv"
+    bad.write_text("name,date\nSale,2025-13-01\n")
+    result = run("train", "--models", "forecast", "--promotions", str(bad), "-d", url)
+    assert result.exit_code == 1
+    assert f"{bad}: row 2: date '2025-13-01' is not a date written YYYY-MM-DD" in result.output
+    assert "Traceback" not in result.output

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import norm
 
 from sales_analytics.models import DemandModel, load_model
-from sales_analytics.models.data import product_demand, products
+from sales_analytics.models.data import orders_to_weekly_units, product_demand, products
 from sales_analytics.models.demand import DEMAND_MODELS, forecast_demand
 from sales_analytics.models.reorder import (
     ReorderSettingsError,
@@ -19,17 +19,9 @@ from sales_analytics.models.reorder import (
 
 @pytest.fixture(scope="module")
 def weekly(shop) -> pd.DataFrame:
-    """Weekly units of 30 products of the small shop (the loader's shape, built in pandas)."""
-    o = shop.tables["orders"].to_pandas()
-    it = shop.tables["order_items"].to_pandas()
-    x = it.merge(o.loc[o["status"] == "completed", ["order_id", "order_date"]], on="order_id")
-    x = x[x["product_id"] <= 30]
-    x["ds"] = x["order_date"].dt.to_period("W-SUN").dt.start_time
-    w = x.groupby(["product_id", "ds"])["quantity"].sum().astype(float)
-    weeks = pd.date_range(w.index.get_level_values(1).min(), w.index.get_level_values(1).max(), freq="7D")
-    full = pd.MultiIndex.from_product([sorted(x["product_id"].unique()), weeks], names=["unique_id", "ds"])
-    w.index.names = ["unique_id", "ds"]
-    return w.reindex(full, fill_value=0.0).rename("y").reset_index()
+    """Weekly units of 30 products of the small shop."""
+    frame = orders_to_weekly_units(shop.tables["orders"], shop.tables["order_items"])
+    return frame[frame["unique_id"] <= 30].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +107,7 @@ def test_product_demand_from_the_database(loaded_db, small_frames):
     orders = small_frames["orders"].to_pandas()
     done = items.merge(orders.loc[orders["status"] == "completed", ["order_id"]], on="order_id")
     assert weekly["y"].sum() == done["quantity"].sum()
+    pd.testing.assert_frame_equal(weekly, orders_to_weekly_units(orders, items), check_dtype=False)
     assert (weekly["ds"].dt.dayofweek == 0).all()  # weeks start on Monday
     per = weekly.groupby("unique_id")["ds"].agg(["min", "max", "size"])
     assert ((per["max"] - per["min"]).dt.days // 7 + 1 == per["size"]).all()  # no gaps

@@ -240,6 +240,29 @@ class ScorePage(Page[Score]):
     models: ScoreModels
 
 
+class ReorderRow(Model):
+    product_id: int
+    product_name: str | None = None
+    category: str | None = None
+    stock_quantity: int | None = Field(None, description="Units in stock now")
+    model: str | None = Field(None, description="Demand model chosen for the product by backtest")
+    weekly_demand: float | None = Field(None, description="Forecast units per week (mean)")
+    lead_time_days: float | None = None
+    service_level: float | None = None
+    lead_time_demand: float | None = Field(None, description="Forecast units over the lead time")
+    safety_stock: float | None = Field(None, description="z(service level) x lead-time sigma")
+    reorder_point: float | None = Field(None, description="Lead-time demand + safety stock")
+    order_quantity: int | None = Field(None, description="Suggested order now (0: none)")
+    days_of_cover: float | None = Field(None, description="Stock / forecast units per day")
+    status: Literal["reorder now", "ok", "no demand"]
+
+
+class ReorderPage(Page[ReorderRow]):
+    fitted_at: str | None = Field(None, description="When the demand model was trained")
+    history_end: date | None = Field(None, description="Last week of sales the model saw")
+    horizon_weeks: int
+
+
 class CustomerScores(Score):
     models: ScoreModels
 

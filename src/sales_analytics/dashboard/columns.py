@@ -84,3 +84,20 @@ RISK_MATRIX = (
     _c("clv", "float64", "currency", "Predicted CLV", "Sum over the cell's customers"),
     _c("clv_share", "float64", "ratio", "Share of CLV"),
 )
+
+#: ``models.reorder.reorder_advice`` (the demand model's reorder advice)
+REORDER = (
+    _c("product_id", "int64", "id", "Product id"),
+    _c("product_name", "string", "text", "Product"),
+    _c("category", "string", "text", "Category"),
+    _c("stock_quantity", "int64", "count", "Units in stock"),
+    _c("weekly_demand", "float64", "number", "Units per week", "Forecast, mean of the next weeks"),
+    _c("lead_time_days", "float64", "days", "Lead time"),
+    _c("service_level", "float64", "ratio", "Service level"),
+    _c("safety_stock", "float64", "number", "Safety stock", "z(service level) x lead-time sigma"),
+    _c("reorder_point", "float64", "number", "Reorder point", "Lead-time demand + safety stock"),
+    _c("order_quantity", "int64", "count", "Order now", "Suggested units to order (0: none)"),
+    _c("days_of_cover", "float64", "days", "Days of cover", "Units in stock / units per day"),
+    _c("model", "string", "text", "Demand model", "Chosen per product by backtest"),
+    _c("status", "string", "text", "Status"),
+)  # fmt: skip

@@ -35,7 +35,7 @@ from sales_analytics.storage import Database, DataVersion, StorageError, connect
 TTL = 3600  # seconds a cached result lives (the data changes only when reloaded)
 DRILL_LIMIT = 5000  # rows shown in a drill-down table (the export has the same rows)
 #: The saved models the Predictions page shows (the K-Means segments are the API's).
-MODEL_NAMES: tuple[str, ...] = tuple(n for n in ALL_MODEL_NAMES if n != "segments")
+MODEL_NAMES: tuple[str, ...] = tuple(n for n in ALL_MODEL_NAMES if n not in ("segments", "demand"))
 
 FilterKey = tuple[date | None, date | None, tuple[str, ...], tuple[str, ...]]
 
@@ -383,3 +383,20 @@ def action_lists() -> dict[str, pd.DataFrame]:
     churn models, as the CLI's ``predict --list`` and the API's ``/v1/actions`` give them."""
     folder = models_dir()
     return _action_lists(str(folder), _stamp(folder), database_url(), _version())
+
+
+# ------------------------------------------------------------------------------------ demand
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _demand_forecast(folder: str, stamp: tuple) -> pd.DataFrame:
+    return _predicted(folder, "demand", lambda m: m.predict())
+
+
+def reorder_advice() -> pd.DataFrame:
+    """The saved demand model's reorder advice per product against the current stock (the
+    ``stock_cover`` metric's units in stock); :class:`ModelUnavailable` without a demand model."""
+    from sales_analytics.models.reorder import advice
+
+    folder = models_dir()
+    forecast = _demand_forecast(str(folder), _store(str(folder)).stamp(("demand",)))
+    stock = metric("stock_cover", NO_FILTERS)
+    return advice(forecast, stock[["product_id", "product_name", "category", "stock_quantity"]])

@@ -46,7 +46,7 @@ class Digest:
     planned: pd.DataFrame  # the window's planned events that stood out (Black Friday...)
     value_at_risk: outlook.ValueAtRisk
     alerts: list[Alert]
-    action_lists: dict[str, int] | None  # list name -> customers; None: not available
+    action_lists: dict[str, tuple[int, float]] | None  # list -> (customers, value at stake); None: not available
     action_lists_note: str | None
     links: dict[str, str] = field(default_factory=dict)
     finding_links: list[str] = field(default_factory=list)
@@ -121,8 +121,20 @@ def build(
     )  # fmt: skip
 
 
-def action_list_sizes(db: TableSource, store: ModelStore) -> tuple[dict[str, int] | None, str | None]:
-    """Customers on each action list (win-back, high-value at risk, second purchase) and, when
-    there are none, why. This version has no action lists yet (they come with the models'
-    ``predict --list``): the digest says so instead of a number."""
-    return None, "not available: this version has no action lists yet"
+def action_list_sizes(db: TableSource, store: ModelStore) -> tuple[dict[str, tuple[int, float]] | None, str | None]:
+    """Customers and value at stake on each action list (win-back, high-value at risk, second
+    purchase: :func:`sales_analytics.models.actions.saved_action_lists`, the lists the dashboard,
+    API and ``predict --list`` give), or ``None`` and why."""
+    from sales_analytics.models import ModelMissing, ModelUnusable
+    from sales_analytics.models.actions import saved_action_lists
+
+    try:
+        lists = saved_action_lists(store, db)
+    except ModelMissing:
+        return None, "not available: no CLV model is trained (run `sales-analytics train`)"
+    except ModelUnusable as exc:
+        return None, f"not available: the saved {exc.name} model cannot be used ({exc.cause})"
+    except Exception as exc:  # noqa: BLE001 - the digest still goes out, saying why
+        detail = (str(exc).strip().splitlines() or [""])[0]
+        return None, f"not available ({type(exc).__name__}: {detail})"
+    return {name: (len(f), float(f["value_at_stake"].sum())) for name, f in lists.items()}, None

@@ -75,7 +75,9 @@ def sections(d: Digest) -> list[tuple[str, list[str]]]:
     if d.action_lists is None:
         lists = [f"{d.action_lists_note[0].upper()}{d.action_lists_note[1:]}."]
     else:
-        lists = [f"{name}: {fmt.value(n, 'count')} customers" for name, n in d.action_lists.items()]
+        lists = [f"{name}: {fmt.value(n, 'count')} customer{'s' if n != 1 else ''}, {fmt.money(v)} at stake"
+                 for name, (n, v) in d.action_lists.items()]  # fmt: skip
+        lists.append("Export: sales-analytics predict --list <name> --out <file.csv>")
     out = [("Key figures", [f"Compared with {prev.start:%d %b} - {prev.end:%d %b %Y}.", *kpi])]
     if alerts:
         out.append(("Alerts", alerts))
@@ -144,7 +146,8 @@ def as_json(d: Digest) -> str:
             "value_at_risk": d.value_at_risk.finding.as_dict() if d.value_at_risk.finding else None,
             "anomalies": [pd.Timestamp(p).date().isoformat() for p in d.anomalies["period"]],
             "planned_events": [pd.Timestamp(p).date().isoformat() for p in d.planned["period"]],
-            "action_lists": d.action_lists,
+            "action_lists": None if d.action_lists is None else {
+                name: {"customers": n, "value_at_stake": v} for name, (n, v) in d.action_lists.items()},
         },
         indent=2, default=str,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +35,49 @@ _SIGNATURES = {
 
 @dataclass(frozen=True)
 class RawFile:
-    """The records of a CSV file as strings, exactly as written (not stripped)."""
+    """The records of a CSV file as strings, exactly as written (not stripped).
+
+    ``frame`` has a column per header name, or only the columns a reader asked for (``keep`` of
+    :func:`read_csv_file`); :meth:`records` gives whole records either way.
+    """
 
     path: Path
     header: list[str]
-    frame: pd.DataFrame  # one column per header name, string dtype, "" for empty fields
+    frame: pd.DataFrame  # one column per header name (or the kept ones), string dtype, "" = empty
     lines: np.ndarray  # int64: 1-based physical line where each record starts (header = line 1)
     field_counts: np.ndarray  # int64: number of fields each record really had
+    encoding: str = "utf-8-sig"
+
+    def records(self, idx: np.ndarray) -> pd.DataFrame:
+        """The records at positions ``idx`` with every column of the header, as written.
+
+        A frame of kept columns only was read by the fast path (one physical line per record),
+        so the other columns are read again from just those lines of the file.
+        """
+        if list(self.frame.columns) == self.header:
+            return self.frame.iloc[idx].reset_index(drop=True)
+        wanted = {int(line): i for i, line in enumerate(self.lines[idx])}
+        rows: list[list[str]] = [[] for _ in wanted]
+        width = len(self.header)
+        with self.path.open(newline="", encoding=self.encoding) as fh:
+            for number, text in enumerate(fh, start=1):
+                if number in wanted:
+                    fields = next(csv.reader([text]), [])
+                    rows[wanted[number]] = (fields + [""] * width)[:width]
+        return pd.DataFrame(rows, columns=self.header, dtype=object)
 
 
-def read_csv_file(path: str | Path, encoding: str = "utf-8") -> RawFile:
-    """Read ``path``; raise :class:`IngestError` with a one-line reason if it is not a usable CSV."""
+def read_csv_file(
+    path: str | Path,
+    encoding: str = "utf-8",
+    *,
+    keep: Callable[[list[str]], Iterable[str]] | None = None,
+) -> RawFile:
+    """Read ``path``; raise :class:`IngestError` with a one-line reason if it is not a usable CSV.
+
+    ``keep(header)`` names the columns to hold in memory (the others are read again for rejected
+    records only, :meth:`RawFile.records`); default all.
+    """
     path = Path(path)
     if not path.exists():
         raise IngestError(f"no such file: {path}")
@@ -58,19 +91,22 @@ def read_csv_file(path: str | Path, encoding: str = "utf-8") -> RawFile:
         encoding = "utf-8-sig"  # tolerate a byte-order mark
     _sniff(path, encoding, codec)
     header = _header(path, encoding)
-    table, invalid_rows = _read_arrow(path, encoding, header)
+    kept = list(dict.fromkeys(keep(header))) if keep is not None else header
+    table, invalid_rows = _read_arrow(path, encoding, header, kept)
     n = table.num_rows
     single_byte_newlines = codec in ("utf-8", "ascii", "iso8859-1", "cp1252")
     if not invalid_rows and single_byte_newlines and _physical_lines(path) == n + 1:
         frame = table.to_pandas(types_mapper={pa.string(): STRING}.get)
-        frame.columns = header
+        frame.columns = kept
         lines = np.arange(2, n + 2, dtype=np.int64)
         counts = np.full(n, len(header), dtype=np.int64)
     else:
         frame, lines, counts = _read_exact(path, encoding, header)
     if len(frame) == 0:
         raise IngestError(f"{path} has a header but no data rows")
-    return RawFile(path=path, header=header, frame=frame, lines=lines, field_counts=counts)
+    return RawFile(
+        path=path, header=header, frame=frame, lines=lines, field_counts=counts, encoding=encoding
+    )
 
 
 def _sniff(path: Path, encoding: str, codec: str) -> None:
@@ -107,7 +143,9 @@ def _header(path: Path, encoding: str) -> list[str]:
     return names
 
 
-def _read_arrow(path: Path, encoding: str, header: list[str]) -> tuple[pa.Table, list]:
+def _read_arrow(
+    path: Path, encoding: str, header: list[str], kept: list[str]
+) -> tuple[pa.Table, list]:
     invalid: list = []
 
     def on_invalid(row) -> str:
@@ -125,6 +163,7 @@ def _read_arrow(path: Path, encoding: str, header: list[str]) -> tuple[pa.Table,
                 newlines_in_values=True, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
+                include_columns=[names[header.index(k)] for k in kept],
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,

@@ -3,7 +3,8 @@
 Label: no purchase in ``[cutoff, cutoff + window_days)``; features strictly before the cutoff:
 the shared behavioural ones plus the purchase model's P(alive) and expected purchases, the days
 since the last order relative to the customer's usual gap, the spend trend and returns
-(:mod:`.churn_features`). A class-balanced RandomForest is calibrated (isotonic, cross-fitted).
+(:mod:`.churn_features`). A class-balanced RandomForest is calibrated (sigmoid, cross-fitted:
+isotonic steps tie scores and cost ranking quality; see docs/models.md).
 The backtest compares it with recency alone and with 1 - P(alive) and says when it does not beat
 them. Risk tiers are never empty: ``high`` at or above the best-F1 threshold, ``medium`` down to
 the threshold that still catches ``medium_recall`` of the churners, ``low`` below; thresholds that
@@ -73,9 +74,9 @@ class ChurnModel(BaseModel):
         "active_days": 365,
         "purchase_model": "mbgnbd",
         "n_estimators": 200,
-        "min_samples_leaf": 10,
+        "min_samples_leaf": 30,
         "max_features": "sqrt",
-        "calibration": "isotonic",
+        "calibration": "sigmoid",
         "cv_folds": 3,
         "medium_recall": 0.95,
         "min_tier_share": 0.05,

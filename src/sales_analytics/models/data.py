@@ -148,21 +148,40 @@ def product_demand(db) -> pd.DataFrame:
 
     it = items(db, dates=False)
     it = it.filter(is_completed(it))
-    day = it.order_date.date()
-    expr = it.group_by(product_id=it.product_id, day=day).aggregate(y=it.quantity.sum())
+    expr = it.group_by(product_id=it.product_id, day=it.order_date.date()).aggregate(
+        y=it.quantity.sum()
+    )
     frame = expr.to_pandas()
     if frame.empty:
         raise ValueError("no completed orders in the database: load or import data first")
+    return weekly_units(frame)
+
+
+def weekly_units(daily: pd.DataFrame) -> pd.DataFrame:
+    """``product_id, day, y`` (units per product and day) -> the weekly long frame of
+    :func:`product_demand`."""
+    frame = daily.copy()
     frame["ds"] = pd.to_datetime(frame["day"]).dt.to_period("W-SUN").dt.start_time  # Mondays
     weekly = frame.groupby(["product_id", "ds"], as_index=False)["y"].sum()
-    weeks = pd.DatetimeIndex(sorted(weekly["ds"].unique()))
-    weeks = pd.date_range(weeks.min(), weeks.max(), freq=pd.Timedelta(days=7))
+    weeks = pd.date_range(weekly["ds"].min(), weekly["ds"].max(), freq=pd.Timedelta(days=7))
     first = weekly.groupby("product_id")["ds"].min()
     grid = pd.MultiIndex.from_product([first.index, weeks], names=["product_id", "ds"]).to_frame(index=False)  # fmt: skip
     grid = grid[grid["ds"] >= grid["product_id"].map(first)]
     out = grid.merge(weekly, on=["product_id", "ds"], how="left").fillna({"y": 0.0})
     out["y"] = out["y"].astype(float)
     return out.rename(columns={"product_id": "unique_id"}).reset_index(drop=True)
+
+
+def orders_to_weekly_units(orders, order_items) -> pd.DataFrame:
+    """The generator's Arrow (or pandas) ``orders`` and ``order_items`` -> :func:`product_demand`'s
+    frame (completed orders), without a database."""
+    o = orders.to_pandas() if isinstance(orders, pa.Table) else orders
+    it = order_items.to_pandas() if isinstance(order_items, pa.Table) else order_items
+    done = o.loc[o["status"] == "completed", ["order_id", "order_date"]]
+    x = it.merge(done, on="order_id")
+    x["day"] = pd.to_datetime(x["order_date"]).dt.normalize()
+    daily = x.groupby(["product_id", "day"], as_index=False)["quantity"].sum()
+    return weekly_units(daily.rename(columns={"quantity": "y"}))
 
 
 def products(db) -> pd.DataFrame:
@@ -183,8 +202,10 @@ __all__ = [
     "daily_revenue",
     "orders_to_transactions",
     "prepare_transactions",
+    "orders_to_weekly_units",
     "product_demand",
     "products",
+    "weekly_units",
     "series_frame",
     "transactions",
 ]

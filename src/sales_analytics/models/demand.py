@@ -177,10 +177,10 @@ def _backtest(df, h, freq, season_length, n_windows, models, n_jobs):
         id_vars=["unique_id", "ds", "cutoff", "y"], value_vars=list(models),
         var_name="model", value_name="yhat",
     )  # fmt: skip
-    long["err"] = long["yhat"] - long["y"]
-    g = long.groupby(["unique_id", "model"])["err"]
-    bt = pd.DataFrame({"mae": g.apply(lambda e: e.abs().mean()), "rmse": g.apply(lambda e: np.sqrt((e**2).mean()))})  # fmt: skip
-    bt = bt.reset_index()
+    err = long["yhat"] - long["y"]
+    long["abs"], long["sq"] = err.abs(), err**2
+    bt = long.groupby(["unique_id", "model"], as_index=False)[["abs", "sq"]].mean()
+    bt = bt.rename(columns={"abs": "mae"}).assign(rmse=lambda d: np.sqrt(d.pop("sq")))
     scale = _mase_scale(df, cv[["unique_id", "cutoff"]])
     bt["mase"] = bt["mae"] / bt["unique_id"].map(scale).replace(0, np.nan)
     naive = bt[bt["model"] == BASELINE].set_index("unique_id")["mae"]

@@ -96,7 +96,7 @@ class SegmentationModel(BaseModel):
         "purchase_model": "mbgnbd",
         "lapsed_p_alive": 0.05,
         "silhouette_sample": 5000,
-        "n_init": 10,
+        "n_init": 4,
         "stability_runs": 5,
         "backtest_days": 90,
         "random_seed": 42,

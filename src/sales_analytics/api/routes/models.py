@@ -28,6 +28,7 @@ from sales_analytics.api.schemas import (
     CustomerScores,
     Forecast,
     ListFormat,
+    ReorderPage,
     RiskTier,
     SavedModels,
     ScorePage,
@@ -243,6 +244,46 @@ def get_customer_scores(
     hit = frame[frame["customer_id"] == customer_id]
     row = records(hit)[0] if not hit.empty else {"customer_id": customer_id}
     return {c: None for c in ALL_SCORE_COLUMNS} | row | {"models": info}
+
+
+# ------------------------------------------------------------------------------------- demand
+@router.get(
+    "/models/demand", response_model=ReorderPage, responses=MODEL_RESPONSES,
+    summary="Reorder advice per product",
+)  # fmt: skip
+def get_demand(
+    svc: ServiceDep,
+    paging: PagingDep,
+    status: Annotated[
+        str | None, Query(description="Only this status: reorder now, ok or no demand")
+    ] = None,
+) -> dict:
+    """Per product: the demand model chosen by backtest, forecast units per week, lead-time
+    demand, safety stock, reorder point, suggested order quantity against the current stock and
+    days of cover (lead time and service level: settings ``SA_LEAD_TIME_DAYS``,
+    ``SA_SERVICE_LEVEL``, per-product overrides in ``SA_REORDER_FILE``); products to reorder
+    first."""
+    from sales_analytics.models.data import products
+    from sales_analytics.models.reorder import advice
+
+    if status is not None and status not in ("reorder now", "ok", "no demand"):
+        raise invalid(("query", "status"), "status must be one of reorder now, ok, no demand", status)
+    loaded = svc.models.get("demand")
+    forecast = loaded.cached("predict", lambda: loaded.model.predict())
+    frame = advice(forecast, svc.run(products))
+    if status is not None:
+        frame = frame[frame["status"] == status]
+    rows = frame.iloc[paging.offset : paging.offset + paging.limit]
+    end = getattr(loaded.model, "history_end_", None)
+    return {
+        "total": len(frame),
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "items": records(rows),
+        "fitted_at": loaded.model.fitted_at_,
+        "history_end": plain(pd.Timestamp(end)) if end is not None else None,
+        "horizon_weeks": int(loaded.model.config["horizon_weeks"]),
+    }
 
 
 # ------------------------------------------------------------------------------------- listing

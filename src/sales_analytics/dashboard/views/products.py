@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sales_analytics.dashboard import data, ui
+from sales_analytics.dashboard import columns, data, ui
 from sales_analytics.insights import products_headline
 from sales_analytics.present import captions, charts
 
@@ -47,6 +47,8 @@ def body() -> None:
     pairs = data.metric("product_pairs", f, limit=PAIRS)
     ui.table(pairs, "product pairs", "product_pairs", height=280)
 
+    reorder_section()
+
     st.subheader("Drill down: a category and a product")
     cat_options = list(cats.loc[cats["revenue"] > 0, "category"])
     if not cat_options:
@@ -70,6 +72,23 @@ def body() -> None:
     row = sold.set_index("product_id").loc[product_id].to_dict()
     st.caption(f"{names[product_id]}: " + captions.product_lines(row, total, len(lines)))
     ui.table(lines, f"order lines product {product_id}", "product_lines", height=300)
+
+
+def reorder_section() -> None:
+    """Reorder advice from the saved demand model (``sales-analytics train``); whole shop."""
+    st.subheader("Reorder advice (demand forecast per product)")
+    try:
+        advice = data.reorder_advice()
+    except data.ModelUnavailable as exc:
+        st.info(str(exc))
+        return
+    now = advice[advice["status"] == "reorder now"]
+    st.caption(
+        f"{len(now):,} of {len(advice):,} products at or below their reorder point (lead-time "
+        "demand + safety stock from the forecast intervals); units per week forecast by the model "
+        "that won each product's backtest. Whole shop: the filters do not apply."
+    )
+    ui.table(now if len(now) else advice, "reorder advice", columns.REORDER, height=320)
 
 
 ui.guard(body)

@@ -89,7 +89,7 @@ def import_orders(
     if fmt == "woocommerce" and spec is None:
         src = read_woocommerce(path)
     else:
-        raw = read_csv_file(path, encoding)
+        raw = read_csv_file(path, encoding, keep=_used_columns(spec))
         src = read_mapped(raw, spec) if spec is not None else read_shopify(raw)
     target = _reject_target(path, reject_path)
     clock = now or datetime.now(ZoneInfo(shop.timezone)).replace(tzinfo=None)
@@ -166,6 +166,15 @@ def _shop(db: Database, currency: str | None, timezone: str | None):
         currency or have.currency, timezone or have.timezone, have.fiscal_year_start_month
     )
     return have, have.table()
+
+
+def _used_columns(spec: dict | None):
+    """The header names the import reads (the rest of a wide export stays on disk)."""
+    from sales_analytics.ingest.shop.shopify import COLUMNS, resolve_header
+
+    if spec is not None:
+        return lambda header: [c for c in spec["columns"].values() if c in header]
+    return lambda header: resolve_header(header, COLUMNS, "shopify").values()
 
 
 def _window(shop, now: datetime) -> DateWindow:

@@ -134,7 +134,7 @@ def write_rejects(target: Path, raw: RawFile, rejects: RejectLog) -> None:
     """The reject file: ``line``, ``reason`` and the original columns of every rejected line."""
     reasons = rejects.reasons()
     idx = reasons.index.to_numpy(dtype=np.int64)
-    out = raw.frame.iloc[idx].reset_index(drop=True)
+    out = raw.records(idx)
     out.insert(0, "reason", reasons.to_numpy())
     out.insert(0, "line", raw.lines[idx])
     # the input's own columns may be called "line" or "reason": keep them, after ours
