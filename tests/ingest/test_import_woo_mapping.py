@@ -171,6 +171,7 @@ def test_unknown_format_and_missing_columns_are_one_line(tmp_path):
             import_orders(db, export, "magento")
 
 
+@pytest.mark.slow
 def test_models_train_and_predict_on_an_imported_shopify_shop(tmp_path):
     """The synthetic shop written as a Shopify export, imported, then `train` / `predict`."""
     from benchmarks.bench_import import joined, shop_tables, write_shopify
