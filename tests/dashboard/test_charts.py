@@ -90,3 +90,18 @@ def test_orders_and_aov_have_a_panel_each_and_cohorts_are_percent():
 def test_forecast_total_sums_the_days():
     fc = pd.DataFrame({"yhat": [10.0, 20.0], "lo_80": [8.0, 15.0], "hi_80": [12.0, 26.0]})
     assert forecast_total(fc) == {"total": 30.0, "low": 23.0, "high": 38.0, "days": 2}
+
+
+def test_planned_events_are_marked_as_such_not_as_unusual_days():
+    from sales_analytics.insights import revenue_anomalies
+
+    days = pd.date_range("2024-09-01", "2024-12-31")
+    rng = np.random.default_rng(1)
+    daily = pd.DataFrame({"period": days.date, "revenue": rng.normal(1000, 50, len(days)),
+                          "orders": rng.poisson(20, len(days)).astype(float)})  # fmt: skip
+    daily.loc[daily["period"] == date(2024, 11, 29), ["revenue", "orders"]] = [5000.0, 100.0]
+    fig = charts.revenue_fig(daily, "day", revenue_anomalies(daily))
+    names = [t.name for t in fig.data]
+    assert "planned event" in names and "unusually high day" not in names
+    (bf,) = [t for t in fig.data if t.name == "planned event"]
+    assert "Black Friday" in list(bf.customdata[:, 0])

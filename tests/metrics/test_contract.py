@@ -99,11 +99,6 @@ def test_date_window_reads_daily_units(loaded_db, grain):
 
 #: metrics that sum the day copies under a filter of dates only (see metrics/preagg.py)
 DAY_COPY_READERS = {
-    "product_sales": ("mv_product_day_sales",),
-    "product_performance": ("mv_product_day_sales",),
-    "abc_classes": ("mv_product_day_sales",),
-    "category_rollup": ("mv_product_day_sales", "mv_category_day_orders"),
-    "brand_rollup": ("mv_product_day_sales", "mv_brand_day_orders"),
     "pair_counts": ("mv_pair_day_counts", "mv_product_day_sales", "mv_daily_baskets"),
     "product_pairs": ("mv_pair_day_counts", "mv_product_day_sales", "mv_daily_baskets"),
 }

@@ -1,20 +1,21 @@
-"""Pre-aggregates by day: what makes date-filtered product metrics fast, exactly.
+"""Pre-aggregates by day: what makes date-filtered product pairs fast, exactly.
 
-A date filter cannot read a metric's materialized copy (the copy is the whole history), and at
-scale 100 the live product metrics join millions of order items of the window to their orders and
-count distinct orders. These internal metrics keep the same measures **per day** (and per product,
-category or brand), materialized like every other copy (``materialize=True``: the builder's own
-expression, compiled per dialect, recorded with its digest). A metric under a filter of dates only
-sums the days of its window with :func:`dated_copy`, and computes live otherwise (countries or
-segments, no current copy, or inside ``live_only``).
+A date filter cannot read a metric's materialized copy (the copy is the whole history). These
+internal metrics keep measures **per day**, materialized like every other copy
+(``materialize=True``: the builder's own expression, compiled per dialect, recorded with its
+digest). A metric under a filter of dates only sums the days of its window with
+:func:`dated_copy`, and computes live otherwise (countries or segments, no current copy, or inside
+``live_only``).
 
 Exact, not estimated: every measure adds up over days. Sums do; a maximum does; and a distinct
-count of **orders** does too, because an order falls on exactly one day, so the distinct orders of
-a window are the sum of each day's distinct orders (per product, category or brand). Distinct
-counts that do not add up over days (products sold per category) are counted from the
-(product, day) rows of the window. Product pairs keep their (pair, day) counts for the pairs bought
-together in at least two baskets over all dates: a pair with two baskets in a window has two over
-all dates, so a window's pairs with ``min_orders >= 2`` are all there.
+count of **orders** (baskets) does too, because an order falls on exactly one day, so the distinct
+orders of a window are the sum of each day's distinct orders. Product pairs keep their (pair, day)
+counts for the pairs bought together in at least two baskets over all dates: a pair with two
+baskets in a window has two over all dates, so a window's pairs with ``min_orders >= 2`` are all
+there. Product sales and the category/brand rollups stay live under a date filter: their
+(product, day) copy is nearly as long as the window's order items (a product sells on about one
+order per day), and summing it was measured slower than the live join (docs/benchmarks.md); a
+(product, month) copy with the edge days live is the next step.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.rules import CANCELLED, RETURNED, is_completed, items
+from sales_analytics.metrics.rules import CANCELLED, RETURNED, is_completed, items, line_value
 from sales_analytics.metrics.source import TableSource, materialized_table, table
 from sales_analytics.metrics.spec import Column, declare
 
@@ -51,7 +52,7 @@ def sales_measures(j: ir.Table) -> dict[str, ir.Value]:
         "orders": j.order_id.nunique(where=done).cast("int64"),
         "units_sold": j.quantity.sum(where=done).cast("int64"),
         "units_returned": j.quantity.sum(where=j.status == RETURNED).cast("int64"),
-        "revenue": (j.quantity * j.unit_price).sum(where=done),
+        "revenue": line_value(j).sum(where=done),
         "cost": (j.quantity * j.unit_cost).sum(where=done),
         "last_sold_at": j.order_date.max(where=done),
     }
@@ -68,8 +69,8 @@ def sales_items(db: TableSource, f: Filters, key: str = "product_id") -> ir.Tabl
     label="Sales per product and day",
     domain="internal",
     grain="one row per product and day with order items (any status)",
-    description="Product sales per day: date-filtered product sales, rollups, ABC classes and the "
-    "single-product counts of product pairs sum the days of their window.",
+    description="Product sales per day: date-filtered product pairs sum its baskets per product "
+    "over the days of their window.",
     columns=(
         COLUMNS["product_id"],
         COLUMNS["day"],
@@ -98,39 +99,6 @@ def product_day_sales(db: TableSource, f: Filters) -> ir.Table:
     )  # fmt: skip
 
 
-def _key_day_orders(db: TableSource, key: str, f: Filters) -> ir.Table:
-    j = sales_items(db, f, key)
-    done = is_completed(j)
-    return j.group_by(key, day=j.order_date.date()).aggregate(
-        orders=j.order_id.nunique(where=done).cast("int64")
-    )
-
-
-def _key_day_declaration(key: str):
-    return declare(
-        f"{key}_day_orders",
-        label=f"Orders per {key} and day",
-        domain="internal",
-        grain=f"one row per {key} and day with order items (any status)",
-        description=f"Distinct completed orders per {key} and day: a date-filtered {key} rollup "
-        "sums its window's days (an order falls on one day).",
-        columns=(COLUMNS[key], COLUMNS["day"], COLUMNS["orders"]),
-        sort=("day", key),
-        materialize=True,
-        key=("day", key),
-    )
-
-
-@_key_day_declaration("category")
-def category_day_orders(db: TableSource, f: Filters) -> ir.Table:
-    return _key_day_orders(db, "category", f)
-
-
-@_key_day_declaration("brand")
-def brand_day_orders(db: TableSource, f: Filters) -> ir.Table:
-    return _key_day_orders(db, "brand", f)
-
-
 @declare(
     "daily_baskets",
     label="Baskets per day",
@@ -149,33 +117,3 @@ def daily_baskets(db: TableSource, f: Filters) -> ir.Table:
     return it.group_by(day=it.order_date.date()).aggregate(
         baskets=it.order_id.nunique().cast("int64")
     )
-
-
-def sum_days(d: ir.Table, key: str) -> ir.Table:
-    """Rows of :func:`product_day_sales` (cut to a window) summed per ``key`` of ``d``."""
-    return d.group_by(key).aggregate(
-        orders=d.order_count.sum().cast("int64"),
-        units_sold=d.units_sold.sum().cast("int64"),
-        units_returned=d.units_returned.sum().cast("int64"),
-        revenue=d.revenue.sum(),
-        cost=d.cost.sum(),
-        last_sold_at=d.last_sold_at.max(),
-    )
-
-
-def key_sales_from_days(db: TableSource, key: str, f: Filters) -> ir.Table | None:
-    """What ``products._sales_live`` gives per category or brand, from the day copies of ``f``'s
-    window (``None`` when they do not serve ``f``)."""
-    days = dated_copy(db, "product_day_sales", f)
-    orders = dated_copy(db, f"{key}_day_orders", f)
-    if days is None or orders is None:
-        return None
-    p = table(db, "products").select("product_id", key)
-    d = days.join(p, "product_id")
-    sums = sum_days(d, key).drop("orders", "last_sold_at")
-    sold = d.group_by(key).aggregate(
-        products_sold=d.product_id.nunique(where=d.order_count > 0).cast("int64")
-    )
-    n = orders.group_by(key).aggregate(orders=orders.orders.sum().cast("int64"))
-    return sold.join(n, key).join(sums, key)
-

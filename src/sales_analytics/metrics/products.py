@@ -12,13 +12,7 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.preagg import (
-    dated_copy,
-    key_sales_from_days,
-    sales_items,
-    sales_measures,
-    sum_days,
-)
+from sales_analytics.metrics.preagg import sales_items, sales_measures
 from sales_analytics.metrics.rules import is_completed, money, ratio
 from sales_analytics.metrics.source import TableSource, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
@@ -28,16 +22,9 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
     """Per ``key`` (``product_id``, ``category`` or ``brand``) with order items in the window (any
     status): distinct completed ``orders`` (and ``products_sold`` per category or brand), units sold
     and returned, decimal revenue and cost (at the product's current ``unit_cost``); sums are NULL
-    without completed (returned) items. Under a filter of dates only, from the day copies
-    (:mod:`.preagg`) when they are current."""
-    if key != "product_id":
-        from_days = key_sales_from_days(db, key, f)
-        if from_days is not None:
-            return from_days
-    else:
-        days = dated_copy(db, "product_day_sales", f)
-        if days is not None:
-            return sum_days(days, key)
+    without completed (returned) items. Always live under a filter: summing the (product, day)
+    copy was measured slower (a product sells on ~1 order per day: the copy is nearly as long as
+    the window's items, see docs/benchmarks.md)."""
     j = sales_items(db, f, key)
     products_sold = {} if key == "product_id" else {
         "products_sold": j.product_id.nunique(where=is_completed(j)).cast("int64")

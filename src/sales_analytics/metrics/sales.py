@@ -1,7 +1,8 @@
 """Sales metrics: KPIs, revenue over time, growth, seasonality profiles and decomposition.
 
-Revenue rule: :func:`sales_analytics.metrics.rules.order_measures` (``revenue`` is net revenue,
-the total of completed orders).
+Revenue rule: :func:`sales_analytics.metrics.rules.order_measures` (``revenue`` is net revenue:
+the orders not cancelled less the value refunded, on the order date; on the synthetic shop the total
+of completed orders). Shopify's sales report: :mod:`.salesreport`.
 """
 
 from __future__ import annotations

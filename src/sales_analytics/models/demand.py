@@ -121,18 +121,35 @@ def forecast_demand(
     long_enough = stats.index[(stats["history"] >= (n_windows + 1) * h) & (stats["units"] > 0)]
     short = sold.difference(long_enough)
     levels = tuple(int(lv) for lv in levels)
+    # the seasonal naive needs a season before the first cutoff: shorter SKUs go without it
+    with_naive = long_enough[stats.loc[long_enough, "history"] >= season_length + n_windows * h]
+    without = long_enough.difference(with_naive)
+    others = tuple(m for m in models if m != BASELINE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        backtest, choice = _backtest(df[df["unique_id"].isin(long_enough)], h, freq, season_length, n_windows, models, n_jobs)  # fmt: skip
-        sf = StatsForecast(
-            models=demand_models(models, season_length=season_length), freq=freq, n_jobs=n_jobs
-        )
-        fc = sf.forecast(df=df[df["unique_id"].isin(sold)], h=h)
+        parts = [
+            _backtest(df[df["unique_id"].isin(ids)], h, freq, season_length, n_windows, names, n_jobs)  # fmt: skip
+            for ids, names in ((with_naive, tuple(models)), (without, others))
+            if len(ids)
+        ]
+        backtest = pd.concat([p[0] for p in parts], ignore_index=True) if parts else _backtest(df.iloc[:0], h, freq, season_length, n_windows, models, n_jobs)[0]  # fmt: skip
+        choice = pd.concat([p[1] for p in parts], ignore_index=True) if parts else _backtest(df.iloc[:0], h, freq, season_length, n_windows, models, n_jobs)[1]  # fmt: skip
+        # forecast each SKU with its chosen model only (one fit per SKU)
+        plan = pd.concat([choice[["unique_id", "model"]], pd.DataFrame({"unique_id": short, "model": FALLBACK})])  # fmt: skip
+        fcs = []
+        for name, ids in plan.groupby("model")["unique_id"]:
+            sf = StatsForecast(
+                models=demand_models([name], season_length=season_length), freq=freq,
+                n_jobs=min(n_jobs, max(1, len(ids) // 50)),
+            )  # fmt: skip
+            fcs.append(sf.forecast(df=df[df["unique_id"].isin(ids)], h=h).melt(
+                id_vars=["unique_id", "ds"], var_name="model", value_name="yhat"
+            ))  # fmt: skip
+        long = pd.concat(fcs, ignore_index=True) if fcs else pd.DataFrame(columns=["unique_id", "ds", "model", "yhat"])  # fmt: skip
     # short histories: the fallback model; sigma from the series itself
     extra = pd.DataFrame({"unique_id": short, "model": FALLBACK, "status": "short history"})
     extra["sigma"] = df[df["unique_id"].isin(short)].groupby("unique_id")["y"].std().reindex(short).fillna(0).to_numpy()  # fmt: skip
     choice = pd.concat([choice.assign(status="backtested"), extra], ignore_index=True)
-    long = fc.melt(id_vars=["unique_id", "ds"], var_name="model", value_name="yhat")
     out = choice[["unique_id", "model", "sigma"]].merge(long, on=["unique_id", "model"])
     out["yhat"] = out["yhat"].clip(lower=0.0)
     for lv in levels:
@@ -184,7 +201,7 @@ def _backtest(df, h, freq, season_length, n_windows, models, n_jobs):
     scale = _mase_scale(df, cv[["unique_id", "cutoff"]])
     bt["mase"] = bt["mae"] / bt["unique_id"].map(scale).replace(0, np.nan)
     naive = bt[bt["model"] == BASELINE].set_index("unique_id")["mae"]
-    bt["mae_vs_naive"] = bt["mae"] / bt["unique_id"].map(naive).replace(0, np.nan)
+    bt["mae_vs_naive"] = bt["mae"] / bt["unique_id"].map(naive).replace(0, np.nan).astype(float)
     order = {m: i for i, m in enumerate(models)}
     ranked = bt.assign(_o=bt["model"].map(order)).sort_values(["unique_id", "mae", "_o"])
     choice = ranked.groupby("unique_id").head(1).drop(columns="_o")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from sales_analytics.models.backtest import BacktestPlan, plan_backtest, score_table
 from sales_analytics.models.base import BaseModel, Evaluation
+from sales_analytics.models.candidates import ml_models, stat_models
 from sales_analytics.models.data import series_frame
 from sales_analytics.models.events import FAMILIES, EventCalendar
 from sales_analytics.models.intervals import (
@@ -48,46 +49,6 @@ ML_MODELS: tuple[str, ...] = ("random_forest", "gradient_boosting", "linear")
 STAT_MODELS: tuple[str, ...] = ("auto_ets", "auto_arima", "seasonal_naive")
 BASELINE = "seasonal_naive"
 UID = "revenue"
-
-
-def _ml_models(config: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
-    from sklearn.linear_model import LinearRegression
-
-    seed = config["random_seed"]
-    factories = {
-        "random_forest": lambda: RandomForestRegressor(
-            n_estimators=config["rf_n_estimators"],
-            min_samples_leaf=3,
-            max_features=0.5,
-            n_jobs=config["n_jobs"],
-            random_state=seed,
-        ),
-        "gradient_boosting": lambda: GradientBoostingRegressor(
-            n_estimators=config["gb_n_estimators"],
-            max_depth=3,
-            learning_rate=0.05,
-            random_state=seed,
-        ),
-        "linear": LinearRegression,
-    }
-    return {name: factories[name]() for name in names if name in factories}
-
-
-def _stat_models(config: dict[str, Any], names: Sequence[str]) -> list[Any]:
-    from statsforecast.models import AutoARIMA, AutoETS, SeasonalNaive
-
-    season = config["season_length"]
-    factories = {
-        "auto_ets": lambda: AutoETS(season_length=season, alias="auto_ets"),
-        # a bounded stepwise search: the full one costs ~5x an AutoETS fit for the same accuracy
-        "auto_arima": lambda: AutoARIMA(
-            season_length=season, max_p=2, max_q=2, max_P=1, max_Q=1, approximation=True,
-            nmodels=20, alias="auto_arima",
-        ),
-        "seasonal_naive": lambda: SeasonalNaive(season_length=season, alias="seasonal_naive"),
-    }  # fmt: skip
-    return [factories[name]() for name in names if name in factories]
 
 
 class RevenueForecaster(BaseModel):
@@ -122,7 +83,7 @@ class RevenueForecaster(BaseModel):
 
     def _recursive(self, names: Sequence[str]) -> RecursiveForecaster:
         return RecursiveForecaster(
-            _ml_models(self.config, names),
+            ml_models(self.config, names),
             lags=self.config["lags"],
             rolling=self.config["rolling"],
             difference=0,
@@ -256,7 +217,7 @@ class RevenueForecaster(BaseModel):
     def _stat_window(self, train, test, cutoff, names) -> pd.DataFrame:
         from statsforecast import StatsForecast
 
-        sf = StatsForecast(models=_stat_models(self.config, names), freq="D", n_jobs=1)
+        sf = StatsForecast(models=stat_models(self.config, names), freq="D", n_jobs=1)
         df = train.assign(unique_id=UID)[["unique_id", "ds", "y"]]
         out = sf.forecast(df=df, h=len(test), level=self._levels)
         out = out.assign(cutoff=cutoff, y=test["y"].to_numpy())
@@ -323,7 +284,7 @@ class RevenueForecaster(BaseModel):
             self.ml_scores_ = conformal_scores(self.cv_[self.cv_["model"] == self.best_])
         else:
             self.stat_ = StatsForecast(
-                models=_stat_models(self.config, [self.best_]), freq="D", n_jobs=1
+                models=stat_models(self.config, [self.best_]), freq="D", n_jobs=1
             )
             self.stat_.fit(df=series.assign(unique_id=UID)[["unique_id", "ds", "y"]])
 
