@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sales_analytics.insights import forecast_total, risk_matrix
+from sales_analytics.insights import ForecastOutlook, predictions_headline, risk_matrix
 from sales_analytics.present import charts
 from sales_analytics.present.charts.base import amount_range, growth_range, partial_periods
 
@@ -87,6 +87,29 @@ def test_orders_and_aov_have_a_panel_each_and_cohorts_are_percent():
     assert heat.texttemplate == "%{z:.0%}" and list(heat.x) == ["1", "2"]  # month 0 is always 100%
 
 
-def test_forecast_total_sums_the_days():
-    fc = pd.DataFrame({"yhat": [10.0, 20.0], "lo_80": [8.0, 15.0], "hi_80": [12.0, 26.0]})
-    assert forecast_total(fc) == {"total": 30.0, "low": 23.0, "high": 38.0, "days": 2}
+def test_predictions_headline_gives_the_reports_forecast_range():
+    """The dashboard's headline reads the same ForecastOutlook as the report and the digest."""
+    out = ForecastOutlook(total=1_710_000.0, low=1_670_000.0, high=1_990_000.0, days=90,
+                          range_from="backtest")  # fmt: skip
+    text = predictions_headline(out, []).changed
+    assert text == ("Next 90 days: $1,710,000.00 of net revenue forecast "
+                    "(80% range $1,670,000.00 to $1,990,000.00).")  # fmt: skip
+    wide = ForecastOutlook(total=30.0, low=23.0, high=38.0, days=2)
+    assert "a wide bound from the daily bands" in predictions_headline(wide, []).changed
+    missing = ForecastOutlook(message="No forecast model is trained: run `sales-analytics train`.")
+    assert predictions_headline(missing, []).changed == missing.message
+
+
+def test_planned_events_are_marked_as_such_not_as_unusual_days():
+    from sales_analytics.insights import revenue_anomalies
+
+    days = pd.date_range("2024-09-01", "2024-12-31")
+    rng = np.random.default_rng(1)
+    daily = pd.DataFrame({"period": days.date, "revenue": rng.normal(1000, 50, len(days)),
+                          "orders": rng.poisson(20, len(days)).astype(float)})  # fmt: skip
+    daily.loc[daily["period"] == date(2024, 11, 29), ["revenue", "orders"]] = [5000.0, 100.0]
+    fig = charts.revenue_fig(daily, "day", revenue_anomalies(daily))
+    names = [t.name for t in fig.data]
+    assert "planned event" in names and "unusually high day" not in names
+    (bf,) = [t for t in fig.data if t.name == "planned event"]
+    assert "Black Friday" in list(bf.customdata[:, 0])

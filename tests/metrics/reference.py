@@ -42,6 +42,10 @@ def load(frames: dict[str, pa.Table]) -> Data:
     o["cents"] = _cents(frames["orders"]["total_amount"])
     i = frames["order_items"].drop(["unit_price"]).to_pandas()
     i["price_cents"] = _cents(frames["order_items"]["unit_price"])
+    names = frames["order_items"].column_names
+    i["discount_cents"] = (
+        _cents(frames["order_items"]["discount_amount"]) if "discount_amount" in names else 0
+    )
     for df in (c, p, o):
         for col in df.columns:
             if col.endswith("_at") or col == "order_date":
@@ -400,7 +404,7 @@ def new_vs_returning(D: Data, grain: str, f: Filters) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------- products
 def _product_sales(D: Data, f: Filters) -> pd.DataFrame:
     it = items(D, f).merge(D.products[["product_id", "cost_cents"]], on="product_id")
-    it["line"] = it.quantity * it.price_cents
+    it["line"] = it.quantity * it.price_cents - it.discount_cents
     it["line_cost"] = it.quantity * it.cost_cents
     done = it[it.status == "completed"]
     ret = it[it.status == "returned"]
@@ -436,7 +440,7 @@ def rollup(D: Data, key: str, f: Filters) -> pd.DataFrame:
     )
     it = items(D, f).merge(p[["product_id", key, "cost_cents"]], on="product_id")
     done = it[it.status == "completed"].copy()
-    done["line"] = done.quantity * done.price_cents
+    done["line"] = done.quantity * done.price_cents - done.discount_cents
     done["line_cost"] = done.quantity * done.cost_cents
     sales = pd.DataFrame(
         {

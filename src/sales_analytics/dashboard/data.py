@@ -336,6 +336,18 @@ def forecast() -> dict[str, Any]:
     return _forecast(str(folder), _stamp(folder))
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _outlook(folder: str, stamp: tuple) -> insights.ForecastOutlook:
+    return insights.forecast_outlook(_store(folder))
+
+
+def forecast_outlook() -> insights.ForecastOutlook:
+    """The next 90 days' forecast total and its 80% range, as the report and the digest give it
+    (:func:`sales_analytics.insights.forecast_outlook`)."""
+    folder = models_dir()
+    return _outlook(str(folder), _stamp(folder))
+
+
 def revenue_history() -> pd.DataFrame:
     """Daily net revenue of the whole shop (``ds, y``), what the forecaster models."""
     ts = metric("revenue", NO_FILTERS, grain="day")

@@ -37,13 +37,13 @@ from sales_analytics.insights.findings import (
 from sales_analytics.insights.headlines import (
     Headline,
     customers_headline,
-    forecast_total,
     geography_headline,
     predictions_headline,
     products_headline,
     revenue_headline,
 )
 from sales_analytics.insights.movers import biggest_movers, mover_table
+from sales_analytics.insights.outlook import ForecastOutlook, forecast_outlook
 from sales_analytics.insights.periods import (
     KPI_LABELS,
     headline,
@@ -81,7 +81,8 @@ __all__ = [
     "compute_insights",
     "customer_risk",
     "customers_headline",
-    "forecast_total",
+    "ForecastOutlook",
+    "forecast_outlook",
     "geography_headline",
     "predictions_headline",
     "products_headline",

@@ -23,6 +23,7 @@ from sales_analytics.insights.findings import (
     fmt_signed_pct,
     sort_findings,
 )
+from sales_analytics.insights.outlook import ForecastOutlook
 
 
 @dataclass(frozen=True)
@@ -155,27 +156,21 @@ def geography_headline(geo: pd.DataFrame, findings: list[Finding]) -> Headline:
     return Headline(changed, why, _todo_movers(countries) or "Nothing urgent: keep watching.")
 
 
-def forecast_total(forecast: pd.DataFrame, level: int = 80) -> dict[str, float]:
-    """The forecast's total over its horizon: ``total`` (sum of the daily forecasts), ``low`` and
-    ``high`` (sums of the daily ``level``% band edges: a wide bound, every day at its edge at
-    once) and ``days``."""
-    lo, hi = f"lo_{level}", f"hi_{level}"
-    return {
-        "total": float(forecast["yhat"].sum()),
-        "low": float(forecast[lo].sum()) if lo in forecast else float("nan"),
-        "high": float(forecast[hi].sum()) if hi in forecast else float("nan"),
-        "days": int(len(forecast)),
-    }
-
-
-def predictions_headline(forecast: pd.DataFrame | None, at_risk: list[Finding]) -> Headline:
-    """The Predictions page: the forecast total, the value at risk, who to contact."""
+def predictions_headline(outlook: ForecastOutlook | None, at_risk: list[Finding]) -> Headline:
+    """The Predictions page: the forecast total with its range (the one
+    :func:`~sales_analytics.insights.outlook.forecast_outlook`, as in the report and the digest),
+    the value at risk, who to contact."""
     changed = "No forecast saved: run `sales-analytics train`."
-    if forecast is not None and not forecast.empty:
-        t = forecast_total(forecast)
-        band = (f" (between {fmt_money(t['low'])} and {fmt_money(t['high'])} if every day "
-                f"sat at the edge of its 80% band)") if finite(t["low"]) else ""  # fmt: skip
-        changed = f"Next {fmt_num(t['days'])} days: {fmt_money(t['total'])} of net revenue forecast{band}."
+    if outlook is not None and not outlook.available:
+        changed = outlook.message or changed
+    elif outlook is not None:
+        band = ""
+        if outlook.low is not None and finite(outlook.low):
+            how = "" if outlook.range_from == "backtest" else ", a wide bound from the daily bands"
+            band = (f" ({outlook.level}% range {fmt_money(outlook.low)} to "
+                    f"{fmt_money(outlook.high)}{how})")  # fmt: skip
+        changed = (f"Next {fmt_num(outlook.days)} days: {fmt_money(outlook.total)} of net revenue "
+                   f"forecast{band}.")  # fmt: skip
     var = next((f for f in at_risk if f.kind == "value_at_risk"), None)
     if var is None:
         return Headline(changed, "No high-value customer is at high churn risk.",

@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.customers import scored_customers
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.rules import is_completed, money, orders
+from sales_analytics.metrics.rules import is_completed, line_value, money, orders
 from sales_analytics.metrics.source import TableSource, table
 from sales_analytics.metrics.spec import Column, Param, declare
 
@@ -99,7 +99,8 @@ def customer_list(db: TableSource, f: Filters) -> ir.Table:
         COLUMNS["product_id"],
         Column("quantity", "int64", "count", "Units"),
         COLUMNS["unit_price"].but(label="Unit price", description="Price paid per unit"),
-        Column("line_total", "float64", "currency", "Line total", "Units x unit price"),
+        Column("line_discount", "float64", "currency", "Discount", "The line's share of the order's discounts"),
+        Column("line_total", "float64", "currency", "Line total", "Units x unit price less the discount"),
     ) + ORDER_COLUMNS,
     params=(
         Param("product_id", int, None, "The product", required=True),
@@ -116,7 +117,8 @@ def product_lines(db: TableSource, f: Filters, *, product_id: int) -> ir.Table:
     return j.select(
         order_item_id=it.order_item_id, product_id=it.product_id,
         quantity=it.quantity.cast("int64"), unit_price=price,
-        line_total=(it.quantity * it.unit_price).cast("float64"),
+        line_discount=it.discount_amount.cast("float64"),
+        line_total=line_value(it).cast("float64"),
         order_id=o.order_id, order_date=o.order_date, status=o.status,
         payment_method=o.payment_method, total_amount=o.total_amount.cast("float64"),
         customer_id=o.customer_id, first_name=o.first_name, last_name=o.last_name,

@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.rules import CANCELLED, RETURNED, is_completed, items
+from sales_analytics.metrics.rules import CANCELLED, RETURNED, is_completed, items, line_value
 from sales_analytics.metrics.source import TableSource, materialized_table, table
 from sales_analytics.metrics.spec import Column, declare
 
@@ -52,7 +52,7 @@ def sales_measures(j: ir.Table) -> dict[str, ir.Value]:
         "orders": j.order_id.nunique(where=done).cast("int64"),
         "units_sold": j.quantity.sum(where=done).cast("int64"),
         "units_returned": j.quantity.sum(where=j.status == RETURNED).cast("int64"),
-        "revenue": (j.quantity * j.unit_price).sum(where=done),
+        "revenue": line_value(j).sum(where=done),
         "cost": (j.quantity * j.unit_cost).sum(where=done),
         "last_sold_at": j.order_date.max(where=done),
     }

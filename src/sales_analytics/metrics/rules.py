@@ -219,6 +219,14 @@ def report_measures(t: ir.Table) -> dict[str, ir.Value]:
     }
 
 
+def line_value(it: ir.Table) -> ir.NumericValue:
+    """What an order line sold for (decimal): units x unit price less the line's share of the
+    order's discounts. The lines of an order add up to its ``total_amount``; product, category and
+    brand revenue are sums of it over completed orders (partial refunds are order-level: they
+    reduce the headline revenue, not a product's)."""
+    return it.quantity * it.unit_price - it.discount_amount
+
+
 def first_orders(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
     """Each (filtered) customer's first completed order ever: ``customer_id``, ``first_order_at``.
 

@@ -193,6 +193,10 @@ class ChurnModel(BaseModel):
         X = self.features(data, at=at, returns=returns)
         proba = self.predict_proba(X)
         tier = self.tiers(proba)
+        if len(proba) >= 3 and len(set(tier)) < len(TIERS):
+            # a population unlike the training one: tiers from terciles of its own scores
+            medium, high = np.quantile(proba, [1 / 3, 2 / 3])
+            tier = np.where(proba >= high, "high", np.where(proba >= medium, "medium", "low"))
         words = reasons(
             X, proba, self.predict_proba, getattr(self, "reference_", X.median(numeric_only=True)),
             top=self.config["reasons"],
@@ -204,7 +208,7 @@ class ChurnModel(BaseModel):
                 "frequency": X["frequency"],
                 "p_alive": X["p_alive"],
                 "churn_probability": proba,
-                "churn_predicted": proba >= self.threshold_,
+                "churn_predicted": tier == "high",
                 "risk_tier": tier,
                 "tier_churn_rate": [self.tier_rates_[t]["churn_rate"] for t in tier],
                 "reasons": words,

@@ -52,6 +52,15 @@ class Customers:
     fav_category: np.ndarray  # index into CATEGORIES
 
 
+def decimal_to_cents(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Arrow decimal128(_, 2) without nulls -> int64 cents (the low word; the inverse of
+    :func:`cents_to_decimal` for amounts below 2**63 cents)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    words = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    return words[2 * values.offset : 2 * (values.offset + len(values)) : 2].copy()
+
+
 def cents_to_decimal(cents: np.ndarray, precision: int = 12) -> pa.Array:
     """Exact int64 cents -> Arrow decimal128(precision, 2) (no float rounding)."""
     cents = np.asarray(cents, dtype=np.int64)

@@ -51,11 +51,12 @@ from sales_analytics.synth.entities import (
     Products,
     Signups,
     cents_to_decimal,
+    decimal_to_cents,
     draw_signups,
     make_customers,
     make_products,
 )
-from sales_analytics.synth.money import MONEY_PARAMS, charges
+from sales_analytics.synth.money import MONEY_PARAMS, charges, line_discounts
 from sales_analytics.synth.purchases import order_lines, payment_and_status, purchase_process
 from sales_analytics.synth.seasonality import (
     black_friday,
@@ -289,6 +290,13 @@ def _block(
     money = charges(  # discount codes, shipping, taxes, refunds: a random stream of its own
         orders, lines.order_cents, customers.country, cust_of_order, seed=shop.seed, block=b,
         start=start, end=shop.end, prm=prm,
+    )  # fmt: skip
+    discount = decimal_to_cents(money["orders"]["discount_amount"])
+    order_items = order_items.set_column(
+        order_items.schema.get_field_index("discount_amount"), "discount_amount",
+        cents_to_decimal(line_discounts(
+            discount, lines.order, lines.quantity.astype(np.int64) * lines.unit_cents,
+        )),
     )  # fmt: skip
     tables = {"customers": customers.table, "orders": money["orders"], "order_items": order_items,
               "refunds": money["refunds"]}  # fmt: skip

@@ -128,3 +128,30 @@ def charges(
         schema=TABLES["refunds"],
     )
     return {"orders": full.select(TABLES["orders"].names).cast(TABLES["orders"]), "refunds": refunds}
+
+
+def line_discounts(order_discount: np.ndarray, line_order: np.ndarray, line_cents: np.ndarray) -> np.ndarray:
+    """Each line's share of its order's discount, in cents (Shopify allocates an order-level code
+    to the line items in proportion to their value): ``order_discount`` per order (cents, indexed
+    by the block's order position), ``line_order`` each line's order position, ``line_cents`` each
+    line's value (quantity x unit price). Shares are rounded down and the cents left over go to the
+    lines with the largest remainders (then the first line), so an order's lines add up exactly.
+    """
+    line_order = np.asarray(line_order, dtype=np.int64)
+    value = np.asarray(line_cents, dtype=np.int64)
+    d = np.asarray(order_discount, dtype=np.int64)[line_order]
+    order_value = np.bincount(line_order, weights=value, minlength=d.size and line_order.max() + 1)
+    v = order_value[line_order].astype(np.int64)
+    num = d * value
+    share = np.where(v > 0, num // np.maximum(v, 1), 0)
+    rem = np.where(v > 0, num % np.maximum(v, 1), 0)
+    left = np.asarray(order_discount, dtype=np.int64) - np.bincount(
+        line_order, weights=share, minlength=len(order_discount)
+    ).astype(np.int64)
+    # rank lines within their order by remainder (largest first, then position)
+    idx = np.lexsort((np.arange(line_order.size), -rem, line_order))
+    first = np.r_[0, np.flatnonzero(np.diff(line_order[idx])) + 1]
+    rank = np.arange(idx.size) - np.repeat(first, np.diff(np.r_[first, idx.size]))
+    extra = np.zeros(line_order.size, dtype=np.int64)
+    extra[idx] = (rank < left[line_order[idx]]).astype(np.int64)
+    return share + extra

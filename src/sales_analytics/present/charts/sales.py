@@ -65,6 +65,16 @@ def revenue_fig(
             textfont={"color": NEUTRAL},
             hovertemplate=tip(day + " (partial: the filter cuts it)", (n["revenue"], "currency", "y")),
         )  # fmt: skip
+    if anomalies is not None and not anomalies.empty and grain == "day" and "is_planned" in anomalies:
+        planned = anomalies[anomalies["is_planned"].fillna(False).astype(bool)]
+        if len(planned):  # Black Friday, Cyber Monday...: expected spikes, not anomalies
+            fig.add_scatter(
+                x=pd.to_datetime(planned["period"]), y=planned["revenue"], mode="markers",
+                name="planned event", marker={"size": 8, "color": NEUTRAL, "symbol": "diamond-open",
+                                              "line": {"width": 2}},
+                customdata=planned[["event"]].fillna("").to_numpy(),
+                hovertemplate=tip(day + " %{customdata[0]}", (n["revenue"], "currency", "y")),
+            )  # fmt: skip
     if anomalies is not None and not anomalies.empty and grain == "day":
         hits = anomalies[anomalies["is_anomaly"]]
         if "event" in hits:
