@@ -92,7 +92,8 @@ def summary(rows: list[list], loads: list[list]) -> list[list]:
             mine = [r for r in rows if r[0] == key and r[1] == engine]
             if not mine:
                 continue
-            load = next((x[2] for x in loads if key.startswith(x[0]) and x[1] == engine), None)
+            scale = key.split(" ")[0]
+            load = next((x[2] for x in loads if x[0] == scale and x[1] == engine), None)
             out.append([
                 key, engine, statistics.median(r[3] for r in mine), sum(r[3] for r in mine) / 1000,
                 statistics.median(r[4] for r in mine), max(r[3] for r in mine), load,
