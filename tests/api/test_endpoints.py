@@ -23,6 +23,8 @@ V1_GETS = [
     "/v1/forecast",
     "/v1/scores",
     "/v1/models",
+    "/v1/models/demand",
+    "/v1/actions/win-back",
 ]
 
 
@@ -58,7 +60,9 @@ def test_open_endpoints_and_docs(client):
         "name": "X-API-Key",
         "description": "The key given to `sales-analytics serve --api-key` (or SA_API_KEY)",
     }
-    templated = {p.replace("/1", "/{customer_id}") for p in V1_GETS}
+    templated = {
+        p.replace("/1", "/{customer_id}").replace("/win-back", "/{name}") for p in V1_GETS
+    }
     assert {p for p in spec["paths"] if p.startswith("/v1")} == templated
     assert all(
         op["security"] == [{"APIKeyHeader": []}]

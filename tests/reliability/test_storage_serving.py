@@ -54,7 +54,8 @@ def test_reader_keeps_its_snapshot_while_a_write_swaps_in(url, frames):
     assert reader.changed_on_disk()
 
     fresh = connect(url, read_only=True)
-    assert fresh.counts() == {k: 2 * v for k, v in old_counts.items()}
+    # the load appended a second copy of every table; the shop's settings stay one row
+    assert fresh.counts() == {k: v if k == "shop_settings" else 2 * v for k, v in old_counts.items()}
     assert fresh.data_version().version == old_version.version + 1
     assert fresh.data_version().committed_at >= old_version.committed_at
 

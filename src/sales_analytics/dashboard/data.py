@@ -49,10 +49,8 @@ class ModelUnavailable(DashboardError):
 
 
 def _model_error(name: str, exc: Exception) -> ModelUnavailable:
-    return ModelUnavailable(
-        f"the saved {name} model could not be used ({type(exc).__name__}: {exc}); "
-        "retrain it with `sales-analytics train`"
-    )
+    return ModelUnavailable(f"the saved {name} model could not be used ({type(exc).__name__}: "
+                            f"{exc}); retrain it with `sales-analytics train`")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ connection
@@ -327,6 +325,7 @@ def _forecast(folder: str, stamp: tuple) -> dict[str, Any]:
         "cv_horizon": d["cv_horizon"],
         "fitted_at": meta.get("fitted_at"),
         "data": meta.get("data", {}),
+        "outlook": insights.forecast_outlook(store),  # the total and range the report gives
     }
 
 
@@ -334,18 +333,6 @@ def forecast() -> dict[str, Any]:
     """The saved forecaster's prediction (``forecast``), backtest ``table``, ``coverage``..."""
     folder = models_dir()
     return _forecast(str(folder), _stamp(folder))
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _outlook(folder: str, stamp: tuple) -> insights.ForecastOutlook:
-    return insights.forecast_outlook(_store(folder))
-
-
-def forecast_outlook() -> insights.ForecastOutlook:
-    """The next 90 days' forecast total and its 80% range, as the report and the digest give it
-    (:func:`sales_analytics.insights.forecast_outlook`)."""
-    folder = models_dir()
-    return _outlook(str(folder), _stamp(folder))
 
 
 def revenue_history() -> pd.DataFrame:
@@ -404,8 +391,7 @@ def _demand_forecast(folder: str, stamp: tuple) -> pd.DataFrame:
 
 
 def reorder_advice() -> pd.DataFrame:
-    """The saved demand model's reorder advice per product against the current stock (the
-    ``stock_cover`` metric's units in stock); :class:`ModelUnavailable` without a demand model."""
+    """Reorder advice per product (saved demand model vs ``stock_cover``'s units in stock)."""
     from sales_analytics.models.reorder import advice
 
     folder = models_dir()

@@ -135,8 +135,7 @@ def body() -> None:
     fc = _used(data.forecast) if "forecast" in saved else None
     risk = _used(lambda: data.customer_risk(f)) if {"clv", "churn"} <= set(saved) else None
     at_risk = value_at_risk(risk) if risk is not None and not risk.empty else []
-    outlook = _used(data.forecast_outlook) if fc is not None else None
-    ui.headline(predictions_headline(outlook, at_risk))
+    ui.headline(predictions_headline(fc["outlook"] if fc else None, at_risk))
     if fc is not None:
         forecast_section(fc)
     if risk is not None:
