@@ -41,6 +41,8 @@ from sales_analytics.metrics.rules import (
 from sales_analytics.metrics.source import TableSource, materialized_table, table
 from sales_analytics.metrics.spec import Column, declare
 
+#: the levels of :func:`rollup_month_orders`
+ROLLUP_LEVELS: tuple[str, ...] = ("category", "brand")
 MONTH = Column("month", "date", "date", "Month", "First day of the month of the order")
 
 
@@ -79,11 +81,17 @@ def whole_months(f: Filters) -> tuple[date | None, date | None, list[Filters]]:
 
 
 def summed_months(
-    db: TableSource, name: str, f: Filters, key: tuple[str, ...], maxes: tuple[str, ...] = ()
+    db: TableSource,
+    name: str,
+    f: Filters,
+    key: tuple[str, ...],
+    maxes: tuple[str, ...] = (),
+    where: dict[str, str] | None = None,
 ) -> ir.Table | None:
     """Per ``key``: the per-month pre-aggregate ``name`` over ``f``'s window, its whole months
-    read from the current copy and its edge days computed live by ``name``'s builder; the other
-    columns summed (``maxes``: their maximum). ``None`` (compute live) as for :func:`dated_copy`."""
+    read from the current copy and its edge days computed live by ``name``'s builder, rows with
+    the values ``where`` (column -> value) only; the other columns summed (``maxes``: their
+    maximum). ``None`` (compute live) as for :func:`dated_copy`."""
     if f.countries or f.segments or (f.start is None and f.end is None):
         return None
     t = materialized_table(db, name)
@@ -98,6 +106,8 @@ def summed_months(
     parts = [] if lo is not None and lo == hi else [t.filter(*preds) if preds else t]
     parts += [builder(db, e).select(*t.columns) for e in edges]
     u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    if where:
+        u = u.filter(*[u[c] == v for c, v in where.items()]).drop(*where)
     measures = [c for c in u.columns if c not in (*key, "month")]
     return u.group_by(list(key)).aggregate(
         **{c: u[c].max() if c in maxes else u[c].sum() for c in measures}
@@ -160,48 +170,33 @@ def product_month_sales(db: TableSource, f: Filters) -> ir.Table:
     )  # fmt: skip
 
 
-def _month_orders(db: TableSource, f: Filters, key: str) -> ir.Table:
-    j = sales_items(db, f, key)
-    j = j.filter(is_completed(j))
-    return j.group_by(key, month=period(j.order_date, "month")).aggregate(
-        orders=j.order_id.nunique().cast("int64")
-    )
-
-
-def _month_orders_columns(key: str) -> tuple[Column, ...]:
-    return (COLUMNS[key], MONTH, COLUMNS["orders"].but(description="Distinct completed orders"))
-
-
 @declare(
-    "category_month_orders",
-    label="Orders per category and month",
+    "rollup_month_orders",
+    label="Orders per category or brand and month",
     domain="internal",
-    grain="one row per category and month with completed order items",
-    description="Distinct completed orders per category and month: the orders of a "
-    "date-filtered category rollup (an order counts once per category).",
-    columns=_month_orders_columns("category"),
-    sort=("month", "category"),
+    grain="one row per level (category or brand), its value and month with completed order items",
+    description="Distinct completed orders per category and per brand and month: the orders of a "
+    "date-filtered category or brand rollup (an order counts once per category or brand).",
+    columns=(
+        Column("level", "string", "text", "Level", "category or brand", technical=True),
+        Column("name", "string", "text", "Category or brand"),
+        MONTH,
+        COLUMNS["orders"].but(description="Distinct completed orders"),
+    ),
+    sort=("level", "month", "name"),
     materialize=True,
-    key=("month", "category"),
+    key=("level", "month", "name"),
 )
-def category_month_orders(db: TableSource, f: Filters) -> ir.Table:
-    return _month_orders(db, f, "category")
-
-
-@declare(
-    "brand_month_orders",
-    label="Orders per brand and month",
-    domain="internal",
-    grain="one row per brand and month with completed order items",
-    description="Distinct completed orders per brand and month: the orders of a date-filtered "
-    "brand rollup (an order counts once per brand).",
-    columns=_month_orders_columns("brand"),
-    sort=("month", "brand"),
-    materialize=True,
-    key=("month", "brand"),
-)
-def brand_month_orders(db: TableSource, f: Filters) -> ir.Table:
-    return _month_orders(db, f, "brand")
+def rollup_month_orders(db: TableSource, f: Filters) -> ir.Table:
+    parts = []
+    for key in ROLLUP_LEVELS:
+        j = sales_items(db, f, key)
+        j = j.filter(is_completed(j))
+        g = j.group_by(name=j[key], month=period(j.order_date, "month")).aggregate(
+            orders=j.order_id.nunique().cast("int64")
+        )
+        parts.append(g.select(level=ibis.literal(key), name=g.name, month=g.month, orders=g.orders))
+    return ibis.union(*parts, distinct=False)
 
 
 @declare(

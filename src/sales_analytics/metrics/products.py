@@ -33,7 +33,7 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
 def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
     """:func:`_sales_live`, the same rows and types; under a filter of dates only summed from the
     per-month copies (:mod:`.preagg`): per product ``product_month_sales``; per category or
-    brand the products' window rows and the distinct orders of ``<key>_month_orders``."""
+    brand the products' window rows and the distinct orders of ``rollup_month_orders``."""
     live = _sales_live(db, key, f)
     if key == "product_id":
         s = summed_months(db, "product_month_sales", f, (key,), ("last_sold_at",))
@@ -41,7 +41,7 @@ def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
             return live
         s = s.rename(orders="order_count")
     else:
-        orders = summed_months(db, f"{key}_month_orders", f, (key,))
+        orders = summed_months(db, "rollup_month_orders", f, ("name",), where={"level": key})
         if orders is None:
             return live
         p = table(db, "products").select("product_id", key)
@@ -51,7 +51,7 @@ def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
             units_sold=j.units_sold.sum(), units_returned=j.units_returned.sum(),
             revenue=j.revenue.sum(), cost=j.cost.sum(), last_sold_at=j.last_sold_at.max(),
         )  # fmt: skip
-        orders = orders.rename(orders_key=key)
+        orders = orders.rename(orders_key="name")
         r = s.left_join(orders, s[key] == orders.orders_key)
         s = r.drop("orders_key").mutate(orders=r.orders.fill_null(0))
     return s.select(*[s[c].cast(t) for c, t in live.schema().items()])
