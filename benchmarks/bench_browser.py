@@ -113,17 +113,23 @@ def change_filter(tools: DevTools, country: str) -> float:
     return drawn(tools, 3, t0, fresh=False, url_has=f"country={country}")
 
 
+def prewarmed(tools: DevTools, base: str, folder: Path) -> float:
+    """Open the server's first page (its first request starts the prewarm) and wait until the
+    log says the prewarm is done (nothing is measured while it runs); its seconds."""
+    open_page(tools, f"{base}/?page=metrics", 0)
+    log = folder / "streamlit-app.log"
+    line = wait_for(lambda: next((x for x in log.read_text().splitlines() if DONE in x), None),
+                    900, "the dashboard's prewarm")  # fmt: skip
+    return float(line.rsplit(" in ", 1)[1].split()[0])
+
+
 def first_visits(url: str, models_dir: Path, folder: Path, tools: DevTools,
                  pages: dict[str, int]) -> tuple[dict[str, float], float]:
-    """A fresh server: its first request starts the prewarm; once the log says it is done, each
-    page's first visit. Returns the seconds per page and the prewarm's own seconds."""
+    """A fresh server, prewarmed: each page's first visit. Returns the seconds per page and the
+    prewarm's own seconds."""
     folder.mkdir()
     with streamlit_server(url, models_dir, folder) as base:
-        open_page(tools, f"{base}/?page=metrics", 0)  # the first request: starts the prewarm
-        log = folder / "streamlit-app.log"
-        line = wait_for(lambda: next((x for x in log.read_text().splitlines() if DONE in x), None),
-                        600, "the dashboard's prewarm")  # fmt: skip
-        warmed = float(line.rsplit(" in ", 1)[1].split()[0])
+        warmed = prewarmed(tools, base, folder)
         return {p: open_page(tools, f"{base}/?page={p}", n) for p, n in pages.items()}, warmed
 
 
@@ -165,6 +171,7 @@ def run_scale(scale: float, chromium: str, repeat: int, models: bool) -> dict:
         ):
             open_page(tools, f"{blank}/", 0)  # the browser's own first start
             out["blank"] = statistics.median(open_page(tools, f"{blank}/", 0) for _ in range(repeat))
+            prewarmed(tools, base, folder)  # then "Reload data" empties the caches for "cold"
             for page, n in pages.items():
                 cold, warm = [], []
                 for _ in range(repeat):
