@@ -61,8 +61,8 @@ AFTER_SECOND = AFTER_FIRST | {
 }
 
 
-def report(db) -> dict[str, dict]:
-    frame = metrics.compute(db, "sales_report", grain="day")
+def report(db, grain: str = "day") -> dict[str, dict]:
+    frame = metrics.compute(db, "sales_report", grain=grain)
     out = {}
     for rec in frame.to_dict("records"):
         key = pd.Timestamp(rec[frame.columns[0]]).strftime("%Y-%m-%d")
@@ -110,6 +110,14 @@ def test_two_exports_reconcile_with_shopify_by_hand(db, tmp_path):
     assert json.loads(cancel["detail"])["status"] == ["completed", "cancelled"]
     assert pd.Timestamp(cancel["happened_at"]) == pd.Timestamp("2024-03-06 12:00")
     assert json.loads(cancel["detail"])["cancelled_at"] == [None, "2024-03-06 12:00:00"]
+
+    # weeks (Monday start) and months of the shop's days: the hand-worked days summed
+    for grain, start_of in (("week", lambda d: d - pd.Timedelta(days=d.weekday())), ("month", lambda d: d.replace(day=1))):
+        summed: dict[str, dict] = {}
+        for key, values in AFTER_SECOND.items():
+            period = start_of(pd.Timestamp(key)).strftime("%Y-%m-%d")
+            summed[period] = {k: summed.get(period, {}).get(k, 0) + v for k, v in values.items()}
+        assert _nonzero(report(db, grain)) == _nonzero(summed), grain
 
     # the same file again: nothing changes, no new events or refunds, no new data version
     version = db.data_version()
