@@ -15,7 +15,7 @@ from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
 from sales_analytics.storage import connect
 from tests.ingest.conftest import rejects, table
-from tests.ingest.shop_fixtures import HEADER, first_export, row, second_export
+from tests.ingest.shop_fixtures import HEADER, first_export, full_export, row, second_export
 
 TZ = "America/Los_Angeles"
 FIRST_IMPORT = datetime(2024, 3, 5, 12, 0)
@@ -159,6 +159,19 @@ def test_rejects_name_the_line_and_reason(duck, tmp_path):
     line3 = frame[frame["line"] == "3"].iloc[0]
     assert (line3["Lineitem quantity"], line3["Lineitem sku"], line3["Vendor"]) == (
         "two", "LAMP-1", "Acme")  # fmt: skip
+
+
+def test_the_full_documented_header_is_read(duck, tmp_path):
+    """Every column of Shopify's export (75+), a byte order mark, quoted multi-line notes, and both
+    province columns: the same orders and report as the short fixture; the province's name is the
+    region, its code where the name is empty."""
+    path = tmp_path / "orders_export_full.csv"
+    path.write_text(full_export(first_export()), encoding="utf-8")
+    result = _import(duck, path, FIRST_IMPORT)
+    assert (result.inserted, result.rejected) == (5, 0)
+    assert _nonzero(report(duck)) == _nonzero(AFTER_FIRST)
+    regions = table(duck, "customers").set_index("email")["region"].to_dict()
+    assert (regions["ada@example.com"], regions["cy@example.com"]) == ("Oregon", "OR")
 
 
 def test_rates_convert_every_amount(duck, tmp_path):

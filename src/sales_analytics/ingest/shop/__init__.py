@@ -170,11 +170,11 @@ def _shop(db: Database, currency: str | None, timezone: str | None):
 
 def _used_columns(spec: dict | None):
     """The header names the import reads (the rest of a wide export stays on disk)."""
-    from sales_analytics.ingest.shop.shopify import COLUMNS, resolve_header
+    from sales_analytics.ingest.shop.shopify import COLUMNS, PREFERENCE, resolve_header
 
     if spec is not None:
         return lambda header: [c for c in spec["columns"].values() if c in header]
-    return lambda header: resolve_header(header, COLUMNS, "shopify").values()
+    return lambda header: resolve_header(header, COLUMNS, "shopify", PREFERENCE).values()
 
 
 def _window(shop, now: datetime) -> DateWindow:
