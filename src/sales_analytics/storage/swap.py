@@ -39,6 +39,9 @@ TMP_SUFFIX = ".sa-write"
 LOCK_SUFFIX = ".lock"
 #: how long a writer waits for another one to finish before it gives up (seconds)
 LOCK_TIMEOUT = 300.0
+#: DuckDB's memory for a write (its buffer pool: sorts, joins and the key checks spill to a
+#: temporary folder next to the file beyond it); the process stays under ~2 GB at any scale
+WRITE_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ def file_transaction(db: Database, timeout: float = LOCK_TIMEOUT) -> Iterator[An
         con = duckdb.connect(str(tmp))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")  # spills beyond it
             with db.dialect.transaction(con) as cur:  # BEGIN ... COMMIT, ROLLBACK on anything
                 yield cur
             con.execute("CHECKPOINT")
