@@ -123,7 +123,9 @@ def test_valid_load_and_views(db):
     assert list(perf.loc[10, cols]) == [2, 1, 20.0, 13.0, 7.0, 35.0]
     assert list(perf.loc[11, cols]) == [1, 0, 5.0, 6.5, -1.5, -30.0]
     # the bulk path (empty tables) drops and rebuilds FKs and indexes: they are all back
-    assert {"idx_orders_customer_id", "idx_order_items_product_id"} <= index_names(db)
+    # (DuckDB declares none: its keys are checked by query, see storage.key_checks)
+    wanted = {"idx_orders_customer_id", "idx_order_items_product_id"}
+    assert wanted - set(db.dialect.skip_indexes) <= index_names(db)
     with pytest.raises(StorageError, match="nothing was written"):
         db.load({"order_items": items([(9, 100, 999, 1, "1.00")])})
 
@@ -290,3 +292,69 @@ def test_duckdb_url_paths(url, path):
     from sales_analytics.storage import parse_url
 
     assert parse_url(url).path == path
+
+
+@pytest.mark.parametrize(
+    ("url", "master", "port", "path", "options"),
+    [
+        ("spark://master.example:7077/shared/lake", "spark://master.example:7077", 7077,
+         "/shared/lake", {}),
+        ("spark://Master.Example/shared/lake", "spark://master.example:7077", 7077,
+         "/shared/lake", {}),
+        ("spark://10.0.0.5:7078/mnt/lake?spark.executor.memory=8g&spark.executor.cores=4",
+         "spark://10.0.0.5:7078", 7078, "/mnt/lake",
+         {"spark.executor.memory": "8g", "spark.executor.cores": "4"}),
+        ("spark://[::1]:7077/lake", "spark://[::1]:7077", 7077, "/lake", {}),
+        ("spark://m:7077/Volumes/main/shop/my%20lake", "spark://m:7077", 7077,
+         "/Volumes/main/shop/my lake", {}),
+        ("spark:////data/lake?master=local[2]", "local[2]", None, "/data/lake", {}),
+        ("spark:///rel/lake", "local[*]", None, "rel/lake", {}),
+    ],
+)  # fmt: skip
+def test_spark_cluster_urls(url, master, port, path, options):
+    """``spark://HOST:PORT/PATH``: the standalone master (port 7077 by default) and the lake's
+    absolute path on the shared storage; ``spark.*`` options are Spark settings. No cluster."""
+    from sales_analytics.storage import parse_url
+
+    parsed = parse_url(url)
+    assert (parsed.kind, parsed.host, parsed.port, parsed.path) == ("spark", master, port, path)
+    assert dict(parsed.options) == options
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["spark://master:7077", "spark://master:7077/", "spark://master:x/lake",
+     "spark://user@master:7077/lake", "spark:///"],
+)  # fmt: skip
+def test_bad_spark_urls_are_one_line(url):
+    from sales_analytics.storage import StorageError, parse_url
+
+    with pytest.raises(StorageError, match="bad database URL") as err:
+        parse_url(url)
+    assert "\n" not in str(err.value)
+
+
+def test_duckdb_checks_its_keys_by_query_without_indexes(tmp_path):
+    """DuckDB declares no keys or indexes (its ART indexes must fit in memory); every write
+    checks them by query, counts the rows that break one, and writes nothing then."""
+    with connect(f"duckdb:///{tmp_path}/shop.duckdb") as db:
+        db.create_schema()
+        db.load({"customers": customers(1, 2), "products": products(10)})
+        assert index_names(db) == set()
+        keys = db.query("SELECT table_name FROM duckdb_constraints() WHERE constraint_type IN "
+                        "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')")
+        assert not {r[0] for r in keys} & set(TABLES)
+        bad = {
+            "orders": orders([(100, 1, "completed", "1.00"), (100, 2, "completed", "1.00"),
+                              (101, 7, "completed", "1.00"), (102, 8, "completed", "1.00")]),
+        }
+        with pytest.raises(StorageError) as err:
+            db.load(bad)
+        assert str(err.value) == (
+            "load failed, nothing was written: orders: 1 rows break PRIMARY KEY (order_id) "
+            "(and 1 more)"
+        )
+        assert db.counts()["orders"] == 0
+        with pytest.raises(StorageError, match="2 rows break FOREIGN KEY .customer_id."):
+            db.load({"orders": orders([(101, 7, "completed", "1.00"),
+                                       (102, 8, "completed", "1.00")])})
