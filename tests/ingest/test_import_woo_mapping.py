@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sales_analytics import metrics
 from sales_analytics.cli import app
 from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
@@ -88,6 +89,28 @@ def test_woocommerce_json_and_ndjson_give_the_same_shop(tmp_path):
         900, "tax_amount"] == Decimal("53.45")  # fmt: skip
 
 
+def test_customer_identity_is_the_email_else_the_customer_id(tmp_path):
+    """Email when the order has one (an account and a guest checkout with one email are one
+    customer); else WooCommerce's customer_id; else the order itself (a guest)."""
+    no_email = {"email": "", "country": "PT"}
+    orders = [
+        woo_order(801, customer_id=12),
+        woo_order(802, customer_id=0),  # guest checkout, same email as 801
+        woo_order(803, customer_id=44, billing=no_email),
+        woo_order(804, customer_id=44, billing=no_email),
+        woo_order(805, customer_id=0, billing=no_email),  # a guest without an email
+    ]
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(orders))
+    with connect(f"duckdb:///{tmp_path / 'w.duckdb'}") as db:
+        result = import_orders(db, path, "woocommerce", now=NOW, currency="EUR", timezone="UTC")
+        assert (result.inserted, result.rejected) == (5, 0)
+        owner = table(db, "orders").set_index("order_id")["customer_id"]
+        assert owner[801] == owner[802] and owner[803] == owner[804]
+        assert len({owner[801], owner[803], owner[805]}) == 3
+        assert len(table(db, "customers")) == 3
+
+
 def test_mapping_file_reads_any_export(tmp_path):
     mapping = tmp_path / "shop.yaml"
     mapping.write_text(
@@ -159,6 +182,26 @@ def test_cli_shopify_summary_and_update(tmp_path):
                               "Mars/Base", "-d", url])  # fmt: skip
     assert bad.exit_code == 1
     assert "--timezone 'Mars/Base': use an IANA name" in bad.output
+
+
+def test_cli_first_import_sets_the_fiscal_year_start(tmp_path):
+    export = tmp_path / "orders_export.csv"
+    export.write_text(first_export())
+    url = f"duckdb:///{tmp_path / 'shop.duckdb'}"
+    base = ["import", str(export), "--format", "shopify", "-d", url]
+    bad = runner.invoke(app, [*base, "--fiscal-year-start", "13"])
+    assert bad.exit_code == 1 and "--fiscal-year-start 13: use a month 1-12" in bad.output
+    first = runner.invoke(app, [*base, "--fiscal-year-start", "4"])
+    assert first.exit_code == 0, first.output
+    with connect(url) as db:
+        assert db.shop_settings().fiscal_year_start_month == 4
+        years = [p.date() for p in metrics.compute(db, "sales_report", grain="fiscal_year").iloc[:, 0]]
+        # March 2024's orders in the year from April 2023 (undated refunds: the import's year)
+        assert str(years[0]) == "2023-04-01" and {(d.month, d.day) for d in years} == {(4, 1)}
+    again = runner.invoke(app, [*base, "--fiscal-year-start", "7"])
+    assert again.exit_code == 1 and "--fiscal-year-start 7 conflicts with the shop's fiscal year start 4" in again.output
+    generic = runner.invoke(app, ["import", str(export), "--fiscal-year-start", "4", "-d", url])
+    assert generic.exit_code == 1 and "are for shopify, woocommerce and --mapping" in generic.output
 
 
 def test_unknown_format_and_missing_columns_are_one_line(tmp_path):
