@@ -282,7 +282,7 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
             "refund_product": r_product[sel],
             "refund_shipping": r_ship[sel],
             "refund_tax": r_tax[sel],
-            "fulfillment": value("fulfillment").to_numpy(dtype=object)[sel],
+            "fulfilment_status": _fulfilment(value("fulfillment"))[sel],
         },
         index=pd.Index(order_id[sel], name="order_id"),
     )
@@ -308,8 +308,8 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     line_dates = created[codes[lines_ok]].view(np.int64)
     order = np.lexsort((line_dates, product_id[lines_ok]))
     pid_sorted = product_id[lines_ok][order]
-    last = np.flatnonzero(np.r_[pid_sorted[1:] != pid_sorted[:-1], True])
-    start = np.r_[0, last[:-1] + 1]
+    last = np.flatnonzero(np.r_[pid_sorted[1:] != pid_sorted[:-1], len(pid_sorted) > 0])
+    start = np.r_[0, last[:-1] + 1][: len(last)]  # (no line accepted: no products)
     pick = lines_ok[order[last]]
 
     def attr(col: str, limit: int) -> np.ndarray:
@@ -417,6 +417,13 @@ def _poison_whole_orders(rej: Rejects, codes, key: pd.Series, okey: str, lines: 
             + pd.Series(codes[i]).map(shown).to_numpy()
         ),
     )
+
+
+def _fulfilment(text: pd.Series) -> np.ndarray:
+    """The source's fulfilment status per order, lower case with ``_`` for spaces and dashes
+    (``fulfilled``, ``unfulfilled``, ``partial``, ...); None where the source gives none."""
+    norm = text.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True).str.slice(0, 32)
+    return np.where((norm != "").to_numpy(dtype=bool), norm.to_numpy(dtype=object), None)
 
 
 def _arrow(s: pd.Series) -> pa.Array:
