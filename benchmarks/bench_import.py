@@ -71,6 +71,12 @@ def _col(t: pa.Table, name: str, default: float = 0.0):
     return pa.array(np.full(t.num_rows, default), pa.float64())
 
 
+def _seconds(col):
+    """Whole seconds, as the exports write them (Arrow's ``%S`` of a microsecond timestamp would
+    write ``18.000000``)."""
+    return pc.cast(col, pa.timestamp("s"), safe=False)
+
+
 def write_shopify(rows: pa.Table, path: Path) -> int:
     """``rows`` in Shopify's order export layout; returns the number of lines written."""
     order = rows["order_id"].to_numpy()
@@ -83,7 +89,7 @@ def write_shopify(rows: pa.Table, path: Path) -> int:
 
     status = rows["status"].to_numpy(zero_copy_only=False)
     financial = np.where(status == "returned", "refunded", np.where(status == "cancelled", "voided", "paid"))
-    created = pc.strftime(rows["order_date"], format="%Y-%m-%d %H:%M:%S +0000")
+    created = pc.strftime(_seconds(rows["order_date"]), format="%Y-%m-%d %H:%M:%S +0000")
     total = _col(rows, "total_amount")
     shipping, tax = _col(rows, "shipping_amount"), _col(rows, "tax_amount")
     discount = _col(rows, "discount_amount")
@@ -135,7 +141,7 @@ def write_generic(rows: pa.Table, path: Path) -> int:
         {
             "order_id": rows["order_id"],
             "customer_id": rows["customer_id"],
-            "order_date": pc.strftime(rows["order_date"], format="%Y-%m-%d %H:%M:%S"),
+            "order_date": pc.strftime(_seconds(rows["order_date"]), format="%Y-%m-%d %H:%M:%S"),
             "product_id": rows["product_id"],
             "quantity": rows["quantity"],
             "unit_price": _money(rows["unit_price"]),
