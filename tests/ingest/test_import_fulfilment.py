@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
+
+from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
 from sales_analytics.storage import connect
 from tests.ingest.conftest import table
@@ -78,3 +81,15 @@ def test_a_mapping_file_reads_the_fulfilment_column(tmp_path):
     with connect(f"duckdb:///{tmp_path / 'm.duckdb'}") as db:
         import_orders(db, export, mapping=mapping, now=datetime(2024, 3, 20, 12), timezone="UTC")
         assert table(db, "orders")["fulfilment_status"].tolist() == ["partial"]
+
+
+def test_a_database_without_the_column_is_one_line(tmp_path):
+    """A database built before the column: the import says to rebuild it, writes nothing."""
+    path = tmp_path / "orders.csv"
+    path.write_text(_export("", ""))
+    with connect(f"duckdb:///{tmp_path / 'old.duckdb'}") as db:
+        db.create_schema()
+        db.execute("ALTER TABLE orders DROP COLUMN fulfilment_status")
+        with pytest.raises(IngestError, match=r"older version \(no orders.fulfilment_status\)"):
+            import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
+        assert db.counts()["orders"] == 0
