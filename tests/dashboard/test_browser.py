@@ -257,3 +257,41 @@ def is_blank(png: Path) -> bool:
         lo, hi = gray.getextrema()
         colors = im.convert("RGB").getcolors(maxcolors=1 << 20)
     return hi - lo < 50 or colors is None or len(colors) < 50
+
+
+#: The treemap's drawn labels: text, font size, and whether each fits inside its own tile.
+TREEMAP_LABELS = """(() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => (g.data || []).some(t => t.type === 'treemap'));
+  if (!gd || !gd.querySelector('g.slice')) return null;
+  return [...gd.querySelectorAll('g.slice')].map(s => {
+    const tile = s.querySelector('path.surface').getBoundingClientRect();
+    const t = s.querySelector('text.slicetext');
+    const box = t ? t.getBoundingClientRect() : null;
+    return {
+      // the drawn size: plotly shrinks a label that does not fit with a transform
+      text: t ? t.textContent : '',
+      size: t ? parseFloat(getComputedStyle(t).fontSize) * Math.abs(t.getScreenCTM().a) : 0,
+      box: box ? [box.left, box.right, box.top, box.bottom].map(Math.round) : null,
+      tile: [tile.left, tile.right, tile.top, tile.bottom].map(Math.round),
+      shown: !!box && box.width > 0 && box.height > 0 && getComputedStyle(t).opacity !== '0',
+      fits: !box || (box.left >= tile.left - 1 && box.right <= tile.right + 1
+                     && box.top >= tile.top - 1 && box.bottom <= tile.bottom + 1),
+    };
+  });
+})()"""
+
+
+def test_treemap_labels_are_readable(server, browser):
+    """The Products treemap at desktop and phone width: every label it draws is at least 11 px and
+    inside its tile (the rest are hidden, not shrunk), and the categories are named with their
+    revenue in the shop's currency."""
+    for width in ("1440", "390"):
+        browser.viewport(WIDTHS[width])
+        load(browser, f"{server}/?page=products", "Products")
+        labels = wait_for(lambda: browser.js(TREEMAP_LABELS), 30, "the treemap")
+        shown = [lab for lab in labels if lab["shown"] and lab["text"].strip() and lab["tile"][1] > lab["tile"][0]]
+        assert len(shown) >= 3, (width, labels)
+        bad = [lab for lab in shown if lab["size"] < 11 or not lab["fits"]]
+        assert not bad, (width, bad)
+        assert sum("$" in lab["text"] for lab in shown) >= 3, (width, shown)

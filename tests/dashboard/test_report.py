@@ -49,6 +49,35 @@ def test_report_numbers_equal_the_metrics(loaded_db, tmp_path):
     assert result.pdf is None and result.pdf_message is None
 
 
+def test_calendar_comparison_equals_the_metrics(loaded_db, tmp_path):
+    """The report's "<year> against <year - 1>" table: this year to the last day against the same
+    days of last year, each value the catalogue's KPI for that window, the change coloured by the
+    KPI's good direction."""
+    import html as html_lib
+
+    from sales_analytics.insights import outlook
+    from sales_analytics.present import format as fmt
+    from sales_analytics.reports.page import change
+
+    text = write_report(loaded_db, tmp_path / "report.html", models_dir=tmp_path / "none").html.read_text("utf-8")
+    end = default_filters(loaded_db).end
+    cur = outlook.year_to_date(end)
+    prev = outlook.same_days_last_year(*cur)
+    section = text.split(f"<h2>{end.year} against {end.year - 1}</h2>", 1)[1].split("</table>", 1)[0]
+    cells = [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+             for row in re.findall(r"<tr><td>.*?</tr>", section)]  # fmt: skip
+    classes = re.findall(r'<td class="(up|down|flat)">', section)
+    kc, kp = metrics.kpis(loaded_db, Filters(*cur)), metrics.kpis(loaded_db, Filters(*prev))
+    comparison = insights.kpi_comparison(kc, kp).set_index("kpi")
+    assert f"{cur[0]:%d %b} – {cur[1]:%d %b %Y}" in section and f"{prev[0]:%d %b} – {prev[1]:%d %b %Y}" in section
+    keys = executive.CALENDAR_KPIS
+    assert [c[0] for c in cells] == [metrics.get("kpis").column(k).label for k in keys]
+    for key, row, cls in zip(keys, cells, classes, strict=True):
+        column = metrics.get("kpis").column(key)
+        assert row[1:3] == [fmt.value(kc[key], column.unit), fmt.value(kp[key], column.unit)], key
+        assert (row[3], cls) == change(comparison.loc[key], column), key
+
+
 def test_report_is_small_and_self_contained(shop_url, tmp_path):
     """plotly.js once, compressed: the HTML stays under 2 MB (4.8 MB of plotly.js alone before),
     fetches nothing, and every chart has no toolbar."""

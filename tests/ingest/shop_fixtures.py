@@ -122,3 +122,41 @@ def second_export() -> str:
             discount="4.00", line_discount="4.00", billing="Dee Dee"),
     ]  # fmt: skip
     return "\n".join(rows) + "\n"
+
+
+#: Every column of Shopify's documented order export, in its order (help.shopify.com, "Exporting
+#: orders": Billing/Shipping address parts, Notes, Tax 1-5, Duties, Payment ID, ...).
+FULL_HEADER = (
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,"
+    "Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,"
+    "Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,"
+    "Lineitem sku,Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,"
+    "Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,"
+    "Billing Zip,Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,"
+    "Shipping Address1,Shipping Address2,Shipping Company,Shipping City,Shipping Zip,"
+    "Shipping Province,Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,"
+    "Payment Method,Payment Reference,Refunded Amount,Vendor,Outstanding Balance,Employee,"
+    "Location,Device ID,Id,Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,"
+    "Tax 2 Name,Tax 2 Value,Tax 3 Name,Tax 3 Value,Tax 4 Name,Tax 4 Value,Tax 5 Name,"
+    "Tax 5 Value,Phone,Receipt Number,Duties,Billing Province Name,Shipping Province Name,"
+    "Payment ID,Payment Terms Name,Next Payment Due At,Payment References"
+)
+
+
+def full_export(text: str) -> str:
+    """``text`` (an export in :data:`HEADER`'s columns) rewritten with every column of
+    :data:`FULL_HEADER`, as the admin writes it: a byte order mark, quoted fields, a note with a
+    comma and a line break, a tax line, and both province columns (the name empty on ``#1005``)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, FULL_HEADER.split(","), quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writeheader()
+    for rec in csv.DictReader(io.StringIO(text)):
+        if rec["Financial Status"]:  # the order's first row
+            rec |= {"Billing Zip": "'97201", "Notes": "leave at the door,\nthanks",
+                    "Tax 1 Name": "OR 0%", "Tax 1 Value": "0.00", "Source": "web",
+                    "Billing Province Name": "" if rec["Name"] == "#1005" else "Oregon"}  # fmt: skip
+        writer.writerow(rec)
+    return "\ufeff" + out.getvalue()

@@ -15,7 +15,7 @@ from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
 from sales_analytics.storage import connect
 from tests.ingest.conftest import rejects, table
-from tests.ingest.shop_fixtures import HEADER, first_export, row, second_export
+from tests.ingest.shop_fixtures import HEADER, first_export, full_export, row, second_export
 
 TZ = "America/Los_Angeles"
 FIRST_IMPORT = datetime(2024, 3, 5, 12, 0)
@@ -61,8 +61,8 @@ AFTER_SECOND = AFTER_FIRST | {
 }
 
 
-def report(db) -> dict[str, dict]:
-    frame = metrics.compute(db, "sales_report", grain="day")
+def report(db, grain: str = "day") -> dict[str, dict]:
+    frame = metrics.compute(db, "sales_report", grain=grain)
     out = {}
     for rec in frame.to_dict("records"):
         key = pd.Timestamp(rec[frame.columns[0]]).strftime("%Y-%m-%d")
@@ -110,6 +110,14 @@ def test_two_exports_reconcile_with_shopify_by_hand(db, tmp_path):
     assert json.loads(cancel["detail"])["status"] == ["completed", "cancelled"]
     assert pd.Timestamp(cancel["happened_at"]) == pd.Timestamp("2024-03-06 12:00")
     assert json.loads(cancel["detail"])["cancelled_at"] == [None, "2024-03-06 12:00:00"]
+
+    # weeks (Monday start) and months of the shop's days: the hand-worked days summed
+    for grain, start_of in (("week", lambda d: d - pd.Timedelta(days=d.weekday())), ("month", lambda d: d.replace(day=1))):
+        summed: dict[str, dict] = {}
+        for key, values in AFTER_SECOND.items():
+            period = start_of(pd.Timestamp(key)).strftime("%Y-%m-%d")
+            summed[period] = {k: summed.get(period, {}).get(k, 0) + v for k, v in values.items()}
+        assert _nonzero(report(db, grain)) == _nonzero(summed), grain
 
     # the same file again: nothing changes, no new events or refunds, no new data version
     version = db.data_version()
@@ -159,6 +167,19 @@ def test_rejects_name_the_line_and_reason(duck, tmp_path):
     line3 = frame[frame["line"] == "3"].iloc[0]
     assert (line3["Lineitem quantity"], line3["Lineitem sku"], line3["Vendor"]) == (
         "two", "LAMP-1", "Acme")  # fmt: skip
+
+
+def test_the_full_documented_header_is_read(duck, tmp_path):
+    """Every column of Shopify's export (75+), a byte order mark, quoted multi-line notes, and both
+    province columns: the same orders and report as the short fixture; the province's name is the
+    region, its code where the name is empty."""
+    path = tmp_path / "orders_export_full.csv"
+    path.write_text(full_export(first_export()), encoding="utf-8")
+    result = _import(duck, path, FIRST_IMPORT)
+    assert (result.inserted, result.rejected) == (5, 0)
+    assert _nonzero(report(duck)) == _nonzero(AFTER_FIRST)
+    regions = table(duck, "customers").set_index("email")["region"].to_dict()
+    assert (regions["ada@example.com"], regions["cy@example.com"]) == ("Oregon", "OR")
 
 
 def test_rates_convert_every_amount(duck, tmp_path):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sales_analytics import metrics
 from sales_analytics.cli import app
 from sales_analytics.ingest import IngestError
 from sales_analytics.ingest.shop import import_orders
@@ -159,6 +160,26 @@ def test_cli_shopify_summary_and_update(tmp_path):
                               "Mars/Base", "-d", url])  # fmt: skip
     assert bad.exit_code == 1
     assert "--timezone 'Mars/Base': use an IANA name" in bad.output
+
+
+def test_cli_first_import_sets_the_fiscal_year_start(tmp_path):
+    export = tmp_path / "orders_export.csv"
+    export.write_text(first_export())
+    url = f"duckdb:///{tmp_path / 'shop.duckdb'}"
+    base = ["import", str(export), "--format", "shopify", "-d", url]
+    bad = runner.invoke(app, [*base, "--fiscal-year-start", "13"])
+    assert bad.exit_code == 1 and "--fiscal-year-start 13: use a month 1-12" in bad.output
+    first = runner.invoke(app, [*base, "--fiscal-year-start", "4"])
+    assert first.exit_code == 0, first.output
+    with connect(url) as db:
+        assert db.shop_settings().fiscal_year_start_month == 4
+        years = [p.date() for p in metrics.compute(db, "sales_report", grain="fiscal_year").iloc[:, 0]]
+        # March 2024's orders in the year from April 2023 (undated refunds: the import's year)
+        assert str(years[0]) == "2023-04-01" and {(d.month, d.day) for d in years} == {(4, 1)}
+    again = runner.invoke(app, [*base, "--fiscal-year-start", "7"])
+    assert again.exit_code == 1 and "--fiscal-year-start 7 conflicts with the shop's fiscal year start 4" in again.output
+    generic = runner.invoke(app, ["import", str(export), "--fiscal-year-start", "4", "-d", url])
+    assert generic.exit_code == 1 and "are for shopify, woocommerce and --mapping" in generic.output
 
 
 def test_unknown_format_and_missing_columns_are_one_line(tmp_path):

@@ -91,6 +91,9 @@ def import_(
     ] = None,
     currency: Annotated[str | None, typer.Option(help="Shop currency (first import)")] = None,
     timezone: Annotated[str | None, typer.Option(help="Shop timezone (first import)")] = None,
+    fiscal_year_start: Annotated[
+        int | None, typer.Option(help="Month 1-12 the shop's fiscal year starts in (first import)")
+    ] = None,
     rejects: Annotated[
         Path | None, typer.Option(help="Reject file (default: <FILE stem>.rejects.csv)")
     ] = None,
@@ -107,7 +110,7 @@ def import_(
         with open_db(database_url, write=True) as db:
             r = import_orders(
                 db, file, fmt, rejects, mapping=mapping, rates=rates, currency=currency,
-                timezone=timezone, encoding=encoding,
+                timezone=timezone, fiscal_year_start=fiscal_year_start, encoding=encoding,
             )
         console.print(
             f"imported {file} ({r.fmt}; shop currency {r.currency}, timezone {r.timezone})",
@@ -119,8 +122,11 @@ def import_(
             highlight=False, soft_wrap=True,
         )
     else:
-        if rates is not None or currency is not None or timezone is not None:
-            fail("--rates, --currency and --timezone are for shopify, woocommerce and --mapping")
+        if any(o is not None for o in (rates, currency, timezone, fiscal_year_start)):
+            fail(
+                "--rates, --currency, --timezone and --fiscal-year-start are for shopify, "
+                "woocommerce and --mapping"
+            )
         with open_db(database_url, write=True) as db:
             result = import_csv(db, file, fmt, rejects, encoding=encoding)
         table = Table(title=f"imported {file} ({result.fmt})")

@@ -60,9 +60,7 @@ def anomaly_scores(
     cols = ["period", "actual", "expected", "residual", "z", "is_anomaly", "direction"]
     if s.empty:
         return pd.DataFrame(columns=cols)
-    neighbours = pd.concat(
-        [s.shift(7 * k) for k in range(-weeks, weeks + 1) if k != 0], axis=1
-    )
+    neighbours = pd.concat([s.shift(7 * k) for k in range(-weeks, weeks + 1) if k != 0], axis=1)
     enough = neighbours.notna().sum(axis=1) >= weeks
     expected = neighbours.median(axis=1, skipna=True).where(enough)
     positive = s[s > 0]
@@ -163,9 +161,7 @@ def daily_anomalies(
     ``daily`` is ``revenue_timeseries(db, "day", filters)`` (``period``, ``revenue`` and, for the
     order-count score, ``orders``); ``scores`` its :func:`revenue_anomalies` when already computed.
     """
-    if scores is None:
-        scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold, events=events)
-    return _findings(scores[scores["is_anomaly"]], top)
+    return _flagged(daily, "is_anomaly", weeks, threshold, top, events, scores)
 
 
 def planned_events(
@@ -179,9 +175,23 @@ def planned_events(
 ) -> list[Finding]:
     """Findings (kind ``event``, severity ``info``) for the ``top`` days of planned events that
     stood out as much as an anomaly would (Black Friday, Cyber Monday...)."""
+    return _flagged(daily, "is_planned", weeks, threshold, top, events, scores)
+
+
+def _flagged(
+    daily: pd.DataFrame,
+    flag: str,
+    weeks: int,
+    threshold: float,
+    top: int,
+    events: EventCalendar | None,
+    scores: pd.DataFrame | None,
+) -> list[Finding]:
+    """The shared part of :func:`daily_anomalies` and :func:`planned_events`: score ``daily``
+    (unless ``scores`` is given), keep the days whose ``flag`` column is set, the ``top`` first."""
     if scores is None:
         scores = revenue_anomalies(daily, weeks=weeks, threshold=threshold, events=events)
-    return _findings(scores[scores["is_planned"]], top)
+    return _findings(scores[scores[flag]], top)
 
 
 def _findings(hits: pd.DataFrame, top: int) -> list[Finding]:

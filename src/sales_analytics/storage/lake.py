@@ -22,26 +22,23 @@ This module is plain files; :mod:`~sales_analytics.storage.spark` does the Spark
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sales_analytics.storage.errors import StorageError
+from sales_analytics.storage.filelock import LOCK_TIMEOUT, exclusive_lock
 
 POINTER = "_current"
 LOCK = "_lock"
 META = "_sa_meta.json"
 #: partition column of the tables partitioned by the month of their order
 MONTH = "order_month"
-#: how long a writer waits for another one (seconds)
-LOCK_TIMEOUT = 300.0
 
 
 @dataclass
@@ -101,26 +98,8 @@ class Lake:
     def writer(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         """Hold the writer lock (wait up to ``timeout`` s, then a one-line StorageError)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / LOCK
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StorageError(
-                            f"another write to the Spark lake {self.root} is still running; "
-                            f"waited {timeout:g} s: nothing was changed, try again later"
-                        ) from None
-                    time.sleep(0.05)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        with exclusive_lock(self.root / LOCK, f"the Spark lake {self.root}", timeout):
             yield
-        finally:
-            os.close(fd)
 
     def new_version(self, version: int) -> Path:
         """A new, empty version folder (not served until :meth:`commit`)."""

@@ -17,10 +17,8 @@ would hand a reopening reader the old file again; an ATTACH opens the file that 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sales_analytics.storage.errors import StorageError, first_line
 from sales_analytics.storage.faults import pauser
+from sales_analytics.storage.filelock import LOCK_TIMEOUT, exclusive_lock
 
 if TYPE_CHECKING:
     from sales_analytics.storage.connection import Database
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 CATALOG = "served"
 TMP_SUFFIX = ".sa-write"
 LOCK_SUFFIX = ".lock"
-#: how long a writer waits for another one to finish before it gives up (seconds)
-LOCK_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -85,27 +82,8 @@ def attach(con: Any, path: Path) -> FileStamp | None:
 @contextmanager
 def writer_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive writer lock of the DuckDB file ``path`` (wait up to ``timeout`` s)."""
-    lock = path.with_name(path.name + LOCK_SUFFIX)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                    raise StorageError(
-                        f"another write to {path} is still running (process {holder}, lock "
-                        f"{lock}); waited {timeout:g} s: nothing was changed, try again later"
-                    ) from None
-                time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+    with exclusive_lock(path.with_name(path.name + LOCK_SUFFIX), str(path), timeout):
         yield
-    finally:
-        os.close(fd)  # releases the lock (so does the kernel when the writer is killed)
 
 
 def _remove(path: Path) -> None:

@@ -64,6 +64,7 @@ def import_orders(
     rates: str | Path | None = None,
     currency: str | None = None,
     timezone: str | None = None,
+    fiscal_year_start: int | None = None,
     encoding: str = "utf-8",
     window: DateWindow | None = None,
     now: datetime | None = None,
@@ -72,8 +73,8 @@ def import_orders(
 
     ``fmt`` is ``"shopify"`` or ``"woocommerce"``; with ``mapping`` (a YAML file) any CSV.
     ``rates``: a ``currency,rate`` CSV for orders not in the shop's currency (else rejected).
-    ``currency``/``timezone`` set the shop's settings on the first import (a different value
-    later is an error). ``now``: the import's clock, naive in the shop's time (refunds the
+    ``currency``/``timezone``/``fiscal_year_start`` (month 1-12) set the shop's settings on the
+    first import (a different value later is an error). ``now``: the import's clock, naive in the shop's time (refunds the
     export does not date are booked then; default: now). Raises :class:`IngestError` (one
     line, nothing written) when the file or the options cannot be used at all.
     """
@@ -86,7 +87,7 @@ def import_orders(
         db.create_schema()
     if stale := db.older_schema():
         raise IngestError(stale)
-    shop, settings_row = _shop(db, currency, timezone)
+    shop, settings_row = _shop(db, currency, timezone, fiscal_year_start)
     raw = None
     if fmt == "woocommerce" and spec is None:
         src = read_woocommerce(path)
@@ -141,7 +142,7 @@ def import_orders(
     return result
 
 
-def _shop(db: Database, currency: str | None, timezone: str | None):
+def _shop(db: Database, currency: str | None, timezone: str | None, fiscal_year_start: int | None = None):
     """The shop's settings (the database's row, else the options / configured defaults) and the
     row to write when the database has none yet."""
     from sales_analytics.storage import ShopSettings
@@ -155,28 +156,36 @@ def _shop(db: Database, currency: str | None, timezone: str | None):
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise IngestError(f"--timezone {timezone!r}: use an IANA name such as Europe/Berlin") from None
+    if fiscal_year_start is not None and fiscal_year_start not in range(1, 13):
+        raise IngestError(f"--fiscal-year-start {fiscal_year_start!r}: use a month 1-12 (4 = April)")
     have = db.shop_settings()
     if have.stored:
-        for option, given, stored in (("currency", currency, have.currency), ("timezone", timezone, have.timezone)):
+        for option, given, stored in (
+            ("currency", currency, have.currency),
+            ("timezone", timezone, have.timezone),
+            ("fiscal-year-start", fiscal_year_start, have.fiscal_year_start_month),
+        ):
             if given is not None and given != stored:
                 raise IngestError(
-                    f"--{option} {given} conflicts with the shop's {option} {stored} "
+                    f"--{option} {given} conflicts with the shop's {option.replace('-', ' ')} {stored} "
                     "(set when the database was built or first imported into)"
                 )
         return have, None
     have = ShopSettings(
-        currency or have.currency, timezone or have.timezone, have.fiscal_year_start_month
+        currency or have.currency,
+        timezone or have.timezone,
+        fiscal_year_start or have.fiscal_year_start_month,
     )
     return have, have.table()
 
 
 def _used_columns(spec: dict | None):
     """The header names the import reads (the rest of a wide export stays on disk)."""
-    from sales_analytics.ingest.shop.shopify import COLUMNS, resolve_header
+    from sales_analytics.ingest.shop.shopify import COLUMNS, PREFERENCE, resolve_header
 
     if spec is not None:
         return lambda header: [c for c in spec["columns"].values() if c in header]
-    return lambda header: resolve_header(header, COLUMNS, "shopify").values()
+    return lambda header: resolve_header(header, COLUMNS, "shopify", PREFERENCE).values()
 
 
 def _window(shop, now: datetime) -> DateWindow:

@@ -25,7 +25,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "email": ("Email",),
     "billing_name": ("Billing Name",),
     "country": ("Billing Country",),
-    "region": ("Billing Province", "Billing Province Name"),
+    "region": ("Billing Province Name", "Billing Province"),
     "city": ("Billing City",),
     "payment_method": ("Payment Method",),
     "discount_code": ("Discount Code",),
@@ -41,6 +41,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "price": ("Lineitem price",),
     "line_discount": ("Lineitem discount",),
 }
+
+#: canonical columns whose spellings are alternatives in order of preference, not synonyms: a
+#: real export has both ``Billing Province`` (the code, ``OR``) and ``Billing Province Name``
+#: (``Oregon``, added by Shopify in 2022); the name is used, the code only without it
+PREFERENCE: frozenset[str] = frozenset({"region"})
+#: suffix of the second spelling's column when both are present (read where the first is empty)
+FALLBACK = "__fallback"
 
 #: Shopify's financial statuses -> ours. Authorized, pending and partially paid orders are sales
 #: (Shopify's sales reports count an order when it is placed); voided and expired payments are
@@ -61,10 +68,16 @@ STATUSES: dict[str, str] = {
 
 def read_shopify(raw: RawFile) -> SourceLines:
     """The canonical lines of a Shopify orders export (raises on a header that is not one)."""
-    found = resolve_header(raw.header, COLUMNS, "shopify")
+    found = resolve_header(raw.header, COLUMNS, "shopify", PREFERENCE)
+    text = canonical_frame(raw, found)
+    for canonical in PREFERENCE:  # an empty preferred cell takes the other spelling's value
+        if (fallback := canonical + FALLBACK) in text:
+            given = text[canonical].fillna("").ne("")
+            text[canonical] = text[canonical].where(given, text.pop(fallback))
+            del found[fallback]
     return SourceLines(
         raw=raw,
-        text=canonical_frame(raw, found),
+        text=text,
         rules=SourceRules(
             statuses=STATUSES,
             labels={c: found.get(c, COLUMNS[c][0]) for c in COLUMNS},
@@ -74,19 +87,26 @@ def read_shopify(raw: RawFile) -> SourceLines:
 
 
 def resolve_header(
-    header: list[str], columns: dict[str, tuple[str, ...]], fmt: str
+    header: list[str],
+    columns: dict[str, tuple[str, ...]],
+    fmt: str,
+    preference: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
-    """canonical -> the header name of this file; one-line error for missing or doubled ones."""
+    """canonical -> the header name of this file; one-line error for missing or doubled ones
+    (for the canonical columns in ``preference`` the first spelling present wins, and the second
+    one present is ``<canonical>__fallback``)."""
     by_norm: dict[str, str] = {}
     for name in header:
         by_norm.setdefault(normalise_name(name), name)
     found: dict[str, str] = {}
     for canonical, spellings in columns.items():
         hits = list(dict.fromkeys(by_norm[n] for s in spellings if (n := normalise_name(s)) in by_norm))
-        if len(hits) > 1:
+        if len(hits) > 1 and canonical not in preference:
             raise IngestError(f"columns {' and '.join(map(repr, hits))} both mean {spellings[0]!r}: keep one")
         if hits:
             found[canonical] = hits[0]
+        if len(hits) > 1:
+            found[canonical + FALLBACK] = hits[1]
     missing = [columns[c][0] for c in REQUIRED if c in columns and c not in found]
     if missing:
         raise IngestError(f"missing required column(s) for --format {fmt}: {', '.join(missing)}")
