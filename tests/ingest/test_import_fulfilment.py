@@ -83,13 +83,18 @@ def test_a_mapping_file_reads_the_fulfilment_column(tmp_path):
         assert table(db, "orders")["fulfilment_status"].tolist() == ["partial"]
 
 
-def test_a_database_without_the_column_is_one_line(tmp_path):
+def test_a_database_without_the_column_is_one_line(tmp_path, monkeypatch):
     """A database built before the column: the import says to rebuild it, writes nothing."""
+    from sales_analytics.storage import schema
+
     path = tmp_path / "orders.csv"
     path.write_text(_export("", ""))
     with connect(f"duckdb:///{tmp_path / 'old.duckdb'}") as db:
+        old = schema.TABLE_DDL.replace(",\n    fulfilment_status VARCHAR(32)", "")
+        assert old != schema.TABLE_DDL
+        monkeypatch.setattr(schema, "TABLE_DDL", old)  # the schema as built before the column
         db.create_schema()
-        db.execute("ALTER TABLE orders DROP COLUMN fulfilment_status")
+        monkeypatch.undo()
         with pytest.raises(IngestError, match=r"older version \(no orders.fulfilment_status\)"):
             import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
         assert db.counts()["orders"] == 0
