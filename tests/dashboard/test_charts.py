@@ -94,6 +94,12 @@ def test_predictions_headline_gives_the_reports_forecast_range():
     text = predictions_headline(out, []).changed
     assert text == ("Next 90 days: $1,710,000.00 of net revenue forecast "
                     "(80% range $1,670,000.00 to $1,990,000.00).")  # fmt: skip
+    # a backtest that ran low moves the range above the model's own total: said so, not hidden
+    biased = ForecastOutlook(total=552_009.93, low=563_699.57, high=683_817.56, days=28,
+                             range_from="backtest")  # fmt: skip
+    assert predictions_headline(biased, []).changed == (
+        "Next 28 days: $552,009.93 of net revenue forecast; past forecasts ran low, so expect "
+        "$563,699.57 to $683,817.56 (80% range).")  # fmt: skip
     wide = ForecastOutlook(total=30.0, low=23.0, high=38.0, days=2)
     assert "a wide bound from the daily bands" in predictions_headline(wide, []).changed
     missing = ForecastOutlook(message="No forecast model is trained: run `sales-analytics train`.")

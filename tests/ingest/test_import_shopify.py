@@ -169,6 +169,19 @@ def test_rejects_name_the_line_and_reason(duck, tmp_path):
         "two", "LAMP-1", "Acme")  # fmt: skip
 
 
+def test_a_rejected_order_gets_its_own_reasons_only(duck, tmp_path):
+    """An order rejected for its email is not also said to refund more than it charged (its
+    totals without its rejected lines would be 0); a file whose every order is rejected imports
+    nothing (it used to stop with an IndexError)."""
+    path = tmp_path / "bad_email.csv"
+    path.write_text(HEADER + "\n" + row("#2101", "2024-03-01 10:00:00 -0800", 2, "Mug", "10.00", "MUG-1",
+                                        email="not-an-email", status="refunded", shipping="5.00",
+                                        discount="2.00", line_discount="2.00", refunded="23.00") + "\n")  # fmt: skip
+    result = _import(duck, path, FIRST_IMPORT)
+    assert rejects(result) == {2: "invalid Email: '#2101': 'not-an-email'"}
+    assert (result.inserted, result.rejected_orders) == (0, 1)
+
+
 def test_the_full_documented_header_is_read(duck, tmp_path):
     """Every column of Shopify's export (75+), a byte order mark, quoted multi-line notes, and both
     province columns: the same orders and report as the short fixture; the province's name is the

@@ -89,6 +89,28 @@ def test_woocommerce_json_and_ndjson_give_the_same_shop(tmp_path):
         900, "tax_amount"] == Decimal("53.45")  # fmt: skip
 
 
+def test_customer_identity_is_the_email_else_the_customer_id(tmp_path):
+    """Email when the order has one (an account and a guest checkout with one email are one
+    customer); else WooCommerce's customer_id; else the order itself (a guest)."""
+    no_email = {"email": "", "country": "PT"}
+    orders = [
+        woo_order(801, customer_id=12),
+        woo_order(802, customer_id=0),  # guest checkout, same email as 801
+        woo_order(803, customer_id=44, billing=no_email),
+        woo_order(804, customer_id=44, billing=no_email),
+        woo_order(805, customer_id=0, billing=no_email),  # a guest without an email
+    ]
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(orders))
+    with connect(f"duckdb:///{tmp_path / 'w.duckdb'}") as db:
+        result = import_orders(db, path, "woocommerce", now=NOW, currency="EUR", timezone="UTC")
+        assert (result.inserted, result.rejected) == (5, 0)
+        owner = table(db, "orders").set_index("order_id")["customer_id"]
+        assert owner[801] == owner[802] and owner[803] == owner[804]
+        assert len({owner[801], owner[803], owner[805]}) == 3
+        assert len(table(db, "customers")) == 3
+
+
 def test_mapping_file_reads_any_export(tmp_path):
     mapping = tmp_path / "shop.yaml"
     mapping.write_text(

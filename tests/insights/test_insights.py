@@ -69,6 +69,10 @@ def test_biggest_movers_follow_the_data():
     assert first[0].text != second[0].text
     # nothing to compare against: no movers rather than made-up growth
     assert biggest_movers(prev, _rollup({}), "category") == []
+    # one category only (an imported shop's products are all Uncategorised): its change is the
+    # total's, said by the KPIs, not a mover
+    only = _rollup({"Uncategorised": 1000.0})
+    assert biggest_movers(_rollup({"Uncategorised": 600.0}), only, "category") == []
 
 
 # ------------------------------------------------------------------------------------ segments

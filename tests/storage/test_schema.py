@@ -290,3 +290,43 @@ def test_duckdb_url_paths(url, path):
     from sales_analytics.storage import parse_url
 
     assert parse_url(url).path == path
+
+
+@pytest.mark.parametrize(
+    ("url", "master", "port", "path", "options"),
+    [
+        ("spark://master.example:7077/shared/lake", "spark://master.example:7077", 7077,
+         "/shared/lake", {}),
+        ("spark://Master.Example/shared/lake", "spark://master.example:7077", 7077,
+         "/shared/lake", {}),
+        ("spark://10.0.0.5:7078/mnt/lake?spark.executor.memory=8g&spark.executor.cores=4",
+         "spark://10.0.0.5:7078", 7078, "/mnt/lake",
+         {"spark.executor.memory": "8g", "spark.executor.cores": "4"}),
+        ("spark://[::1]:7077/lake", "spark://[::1]:7077", 7077, "/lake", {}),
+        ("spark://m:7077/Volumes/main/shop/my%20lake", "spark://m:7077", 7077,
+         "/Volumes/main/shop/my lake", {}),
+        ("spark:////data/lake?master=local[2]", "local[2]", None, "/data/lake", {}),
+        ("spark:///rel/lake", "local[*]", None, "rel/lake", {}),
+    ],
+)  # fmt: skip
+def test_spark_cluster_urls(url, master, port, path, options):
+    """``spark://HOST:PORT/PATH``: the standalone master (port 7077 by default) and the lake's
+    absolute path on the shared storage; ``spark.*`` options are Spark settings. No cluster."""
+    from sales_analytics.storage import parse_url
+
+    parsed = parse_url(url)
+    assert (parsed.kind, parsed.host, parsed.port, parsed.path) == ("spark", master, port, path)
+    assert dict(parsed.options) == options
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["spark://master:7077", "spark://master:7077/", "spark://master:x/lake",
+     "spark://user@master:7077/lake", "spark:///"],
+)  # fmt: skip
+def test_bad_spark_urls_are_one_line(url):
+    from sales_analytics.storage import StorageError, parse_url
+
+    with pytest.raises(StorageError, match="bad database URL") as err:
+        parse_url(url)
+    assert "\n" not in str(err.value)

@@ -261,6 +261,53 @@ def test_clv_scores_on_spark_equal_local(shop):
         score_clv(d, clv)
 
 
+def test_churn_and_action_lists_on_spark_equal_local(shop, tmp_path):
+    """Churn risk, CLV on the current orders and the three action lists scored on Spark's
+    executors (two passes of applyInPandas: summaries, then features and the fitted forest) equal
+    the local predictions row for row; `predict` on a spark:// URL writes the same CSV."""
+    from sales_analytics.models.actions import action_lists
+    from sales_analytics.models.churn import ChurnModel
+    from sales_analytics.models.clv import CLVModel
+    from sales_analytics.models.data import customer_contacts, transactions
+    from sales_analytics.models.distributed import (
+        action_lists_spark,
+        score_churn,
+        score_current_clv,
+    )
+
+    duck, spark = shop
+    with connect(duck, read_only=True) as d:
+        tx, returned = transactions(d), transactions(d, statuses=("returned",))
+        contacts = customer_contacts(d)
+    clv = CLVModel(
+        {"candidates": ("bgnbd",), "interval_draws": 20, "regressor_config": {"n_estimators": 20}}
+    ).fit(tx)
+    churn = ChurnModel({"n_estimators": 30}).fit(tx, returns=returned)
+    local_lists = action_lists(clv, churn, contacts, tx=tx, returns=returned)
+    with connect(spark, read_only=True) as s:
+        remote_churn = score_churn(s, churn, groups=3)
+        remote_clv = score_current_clv(s, clv, groups=3)
+        remote_lists = action_lists_spark(s, clv, churn, customer_contacts(s), groups=3)
+    local_churn = churn.predict(tx, returns=returned)
+    assert len(remote_churn) == len(local_churn) > 50
+    assert list(remote_churn["customer_id"]) == list(local_churn["customer_id"])  # same ranking
+    _same(local_churn, remote_churn, "churn")
+    _same(clv.predict(tx), remote_clv, "clv")
+    assert sum(map(len, local_lists.values())) > 10
+    for name, frame in local_lists.items():
+        assert list(remote_lists[name]["customer_id"]) == list(frame["customer_id"]), name
+        _same(frame, remote_lists[name], name)
+    models = tmp_path / "models"
+    churn.save(models)
+    clv.save(models)
+    for url in (duck, spark):
+        out = tmp_path / f"{url[:5]}.csv"
+        args = ["predict", "--list", "win-back", "-d", url, "--models-dir", str(models)]
+        result = CliRunner().invoke(app, [*args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "spark.csv").read_text() == (tmp_path / "duckd.csv").read_text()
+
+
 def test_read_pool_serves_the_lake(shop):
     """The API's ReadPool on a lake: health with the data version, answers equal DuckDB's."""
     from sales_analytics.storage import ReadPool

@@ -133,9 +133,14 @@ def predict(
                 require_schema(db)
                 frame = advice(fitted.predict(), products(db))
         else:
+            from sales_analytics.models import distributed
+
             with open_db(database_url) as db:
                 require_schema(db)
-                if name == "churn":
+                if distributed.on_spark(db) and name in ("clv", "churn"):  # on the executors
+                    score = {"clv": distributed.score_current_clv, "churn": distributed.score_churn}
+                    frame = score[name](db, fitted)
+                elif name == "churn":
                     returned = transactions(db, statuses=("returned",))
                     frame = fitted.predict(transactions(db), returns=returned)
                 else:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit import runtime
 
-from sales_analytics.dashboard import data, state, ui
+from sales_analytics.dashboard import data, prewarm, state, ui
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -39,6 +40,10 @@ try:
 except data.DashboardError as exc:
     st.error(str(exc))
     st.stop()
+# a served app (not AppTest's mock runtime): every page's default view computed in the background
+if runtime.exists() and type(runtime.get_instance()) is runtime.Runtime:
+    version = data.data_version()
+    prewarm.start(status.url, version.version if version is not None else 0)
 
 path_of = {title: path for path, (_, title, _) in PAGES.items()}
 ui.sidebar_filters(status, page=path_of.get(page.title, start_page))

@@ -26,6 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sales_analytics import insights, metrics
 from sales_analytics.config import get_settings
+from sales_analytics.dashboard.figures import content_key
 from sales_analytics.metrics import NO_FILTERS, Filters
 from sales_analytics.models import MODEL_NAMES as ALL_MODEL_NAMES
 from sales_analytics.models import LoadedModel, ModelMissing, ModelStore, ModelUnusable
@@ -204,14 +205,13 @@ def kpis(f: Filters) -> dict[str, Any]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=256)
-def _formatted(frame: pd.DataFrame, columns: tuple[metrics.Column, ...], code: str) -> pd.DataFrame:
-    return fmt.frame(frame, columns)
+def _formatted(digest: str, _frame: pd.DataFrame, columns: tuple, code: str) -> pd.DataFrame:
+    return fmt.frame(_frame, columns)
 
 
 def formatted(frame: pd.DataFrame, columns: tuple[metrics.Column, ...]) -> pd.DataFrame:
-    """``present.format.frame(frame, columns)``, cached by the frame's content (and the shop's
-    currency): a rerun shows a table without formatting its thousands of values again."""
-    return _formatted(frame, tuple(columns), fmt.currency())
+    """``present.format.frame(frame, columns)``, cached by the frame's content and currency."""
+    return _formatted(content_key(frame), frame, tuple(columns), fmt.currency())
 
 
 def previous(f: Filters) -> Filters:

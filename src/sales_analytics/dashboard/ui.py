@@ -277,9 +277,11 @@ def shown(df: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict]:
 
 
 def chart(fig: go.Figure, df: pd.DataFrame, name: str, columns: Columns) -> None:
-    """A Plotly chart with the data behind it (formatted) and its raw export. The figure's own
-    template is dropped so that Streamlit's theme (light or dark, as the system) styles it."""
-    fig.layout.template = None
+    """A Plotly chart with the data behind it (formatted) and its raw export. The figure has no
+    template, so that Streamlit's theme (light or dark, as the system) styles it: build it with
+    ``figures.figure`` (cached, no template), else its template is dropped here."""
+    if fig.layout.template.to_plotly_json():  # not from figures.figure (shared: not touched)
+        fig.layout.template = None
     st.plotly_chart(fig, key=f"chart_{_slug(name)}", config=plotly_config())
     # the table is built and sent only when asked for (an expander's content always is: on the
     # Products page that was thousands of formatted rows on every load)

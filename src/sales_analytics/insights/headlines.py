@@ -167,8 +167,12 @@ def predictions_headline(outlook: ForecastOutlook | None, at_risk: list[Finding]
         band = ""
         if outlook.low is not None and finite(outlook.low):
             how = "" if outlook.range_from == "backtest" else ", a wide bound from the daily bands"
-            band = (f" ({outlook.level}% range {fmt_money(outlook.low)} to "
-                    f"{fmt_money(outlook.high)}{how})")  # fmt: skip
+            span = f"{fmt_money(outlook.low)} to {fmt_money(outlook.high)}"
+            band = f" ({outlook.level}% range {span}{how})"
+            if not outlook.low <= outlook.total <= outlook.high:  # the backtest's bias moves it
+                ran = "low" if outlook.total < outlook.low else "high"
+                band = (f"; past forecasts ran {ran}, so expect {span} "
+                        f"({outlook.level}% range{how})")  # fmt: skip
         changed = (f"Next {fmt_num(outlook.days)} days: {fmt_money(outlook.total)} of net revenue "
                    f"forecast{band}.")  # fmt: skip
     var = next((f for f in at_risk if f.kind == "value_at_risk"), None)

@@ -56,12 +56,16 @@ def biggest_movers(
     min_change
         Keys whose relative change is below this (in absolute value) are not movers.
 
-    Returns an empty list when the previous period has no ``value`` at all (nothing to compare).
+    Returns an empty list when the previous period has no ``value`` at all (nothing to compare),
+    or when there is one ``key`` only (an imported shop whose products are all ``Uncategorised``,
+    a one-country shop): its change is the total's, which the KPIs already say.
     """
     if previous.empty or float(previous[value].sum()) <= 0:
         return []
     what = what or key
     t = mover_table(current, previous, key, value)
+    if len(t) < 2:
+        return []
     t = t[t["previous"] > 0]
     t = t[t["growth"].abs() >= min_change]
     risers = t[t["change"] > 0].head(top)

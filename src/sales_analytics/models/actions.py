@@ -110,13 +110,37 @@ def action_lists(
     for name in names:
         check_list(name)
     scores = clv.predict(tx) if tx is not None else clv.predict()
-    scores = scores.drop(columns=[c for c in ("clv_rf",) if c in scores])
+    scores = value_columns(clv, scores.drop(columns=[c for c in ("clv_rf",) if c in scores]))
+    risk = None
+    if churn is not None:
+        risk = churn.predict(tx, returns=returns) if tx is not None else churn.predict()
+    return build_lists(scores, risk, contacts, names=names)
+
+
+def value_columns(clv: CLVModel, scores: pd.DataFrame) -> pd.DataFrame:
+    """CLV ``scores`` (:data:`.btyd.SCORE_COLUMNS`) with ``value_at_stake``,
+    ``days_since_last_order`` and ``gone_in`` (days until P(alive) falls below 5%): row by row,
+    so any split of the customers gives the same rows."""
+    scores = scores.copy()
     p = scores["p_alive"].clip(lower=1e-3)
     scores["value_at_stake"] = (scores["clv"] / p).round(2)
     scores["days_since_last_order"] = (scores["T"] - scores["recency"]).astype(int)
     scores["gone_in"] = _days_until_gone(clv, scores)
-    if churn is not None:
-        risk = churn.predict(tx, returns=returns) if tx is not None else churn.predict()
+    return scores
+
+
+def build_lists(
+    scores: pd.DataFrame,
+    risk: pd.DataFrame | None,
+    contacts: pd.DataFrame,
+    *,
+    names: tuple[str, ...] = LISTS,
+) -> dict[str, pd.DataFrame]:
+    """The lists from every customer's :func:`value_columns` ``scores`` and churn ``risk``
+    (``ChurnModel.predict``; None: no churn model), by customer id."""
+    for name in names:
+        check_list(name)
+    if risk is not None:
         scores = scores.merge(
             risk[["customer_id", "churn_probability", "risk_tier", "reasons"]],
             on="customer_id", how="left",
@@ -128,7 +152,7 @@ def action_lists(
     gap = repeat["recency"] / repeat["frequency"]  # mean days between purchase days
     builders = {
         "win-back": lambda: _win_back(people, gap),
-        "high-value-at-risk": lambda: _high_value(people, churn is not None),
+        "high-value-at-risk": lambda: _high_value(people, risk is not None),
         "second-purchase": lambda: _second_purchase(people, float(gap.median())),
     }
     out = {}
@@ -212,7 +236,8 @@ def saved_action_lists(
     """The action lists from the saved models in ``store`` (a :class:`ModelStore`) and the
     contacts in ``db``: what the CLI, API, dashboard and digest use.
 
-    ``current_data`` scores the database's current orders (the CLI's ``predict``); otherwise each
+    ``current_data`` scores the database's current orders (the CLI's ``predict``; on a Spark
+    lake, on Spark: ``models.distributed.action_lists_spark``); otherwise each
     model's training data (as the API's and dashboard's scores). Raises ``ModelMissing`` when no
     CLV model is saved; the churn model is optional.
     """
@@ -223,6 +248,10 @@ def saved_action_lists(
     churn = loaded.model if loaded is not None else None
     tx = returns = None
     if current_data:
+        from sales_analytics.models.distributed import action_lists_spark, on_spark
+
+        if on_spark(db):  # every customer scored on Spark's executors, the same lists
+            return action_lists_spark(db, clv, churn, customer_contacts(db), names=names)
         tx = transactions(db)
         returns = transactions(db, statuses=("returned",))
     return action_lists(clv, churn, customer_contacts(db), tx=tx, returns=returns, names=names)

@@ -190,29 +190,42 @@ class ChurnModel(BaseModel):
         training) and ``reasons`` (plain words), highest risk first.
         """
         self._check_fitted()
-        X = self.features(data, at=at, returns=returns)
+        return self.rank(self.score_features(self.features(data, at=at, returns=returns)))
+
+    def score_features(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``customer_id, recency_days, frequency, p_alive, churn_probability, reasons`` of the
+        feature rows ``X``: row by row, so any split of the customers gives the same rows."""
+        self._check_fitted()
         proba = self.predict_proba(X)
-        tier = self.tiers(proba)
-        if len(proba) >= 3 and len(set(tier)) < len(TIERS):
-            # a population unlike the training one: tiers from terciles of its own scores
-            medium, high = np.quantile(proba, [1 / 3, 2 / 3])
-            tier = np.where(proba >= high, "high", np.where(proba >= medium, "medium", "low"))
         words = reasons(
             X, proba, self.predict_proba, getattr(self, "reference_", X.median(numeric_only=True)),
             top=self.config["reasons"],
         )  # fmt: skip
-        out = pd.DataFrame(
+        return pd.DataFrame(
             {
-                "customer_id": X["customer_id"],
-                "recency_days": X["recency_days"],
-                "frequency": X["frequency"],
-                "p_alive": X["p_alive"],
+                "customer_id": X["customer_id"].to_numpy(),
+                "recency_days": X["recency_days"].to_numpy(),
+                "frequency": X["frequency"].to_numpy(),
+                "p_alive": X["p_alive"].to_numpy(),
                 "churn_probability": proba,
-                "churn_predicted": tier == "high",
-                "risk_tier": tier,
-                "tier_churn_rate": [self.tier_rates_[t]["churn_rate"] for t in tier],
                 "reasons": words,
             }
+        )
+
+    def rank(self, scored: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`predict`'s frame from :meth:`score_features` rows of every scored customer:
+        risk tiers (from terciles of these scores when the training thresholds leave a tier
+        empty: a population unlike the training one), highest risk first."""
+        proba = scored["churn_probability"].to_numpy()
+        tier = self.tiers(proba)
+        if len(proba) >= 3 and len(set(tier)) < len(TIERS):
+            medium, high = np.quantile(proba, [1 / 3, 2 / 3])
+            tier = np.where(proba >= high, "high", np.where(proba >= medium, "medium", "low"))
+        out = scored.drop(columns=["reasons"]).assign(
+            churn_predicted=tier == "high",
+            risk_tier=tier,
+            tier_churn_rate=[self.tier_rates_[t]["churn_rate"] for t in tier],
+            reasons=scored["reasons"].to_numpy(),
         )
         return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(
             drop=True

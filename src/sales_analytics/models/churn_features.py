@@ -48,20 +48,29 @@ def churn_features(
     window_days: int,
     family: str,
     returns: pd.DataFrame | None = None,
+    fit: btyd.Fit | None = None,
+    typical: float | None = None,
 ) -> tuple[pd.DataFrame, btyd.Fit]:
     """``customer_id`` + :data:`CHURN_FEATURES` per customer with an order before ``cutoff``, and
-    the purchase model fitted on those orders."""
+    the purchase model fitted on those orders.
+
+    The two quantities that depend on every customer, the purchase model ``fit`` and the
+    ``typical`` gap of repeat customers (:func:`typical_gap`), may be given: computed once over
+    all customers, they make the features of any subset of the customers equal to theirs in the
+    whole (``models.distributed`` scores buckets of customers this way).
+    """
     from sales_analytics.models.clv import rfm
 
     cutoff = pd.Timestamp(cutoff)
     X = customer_features(tx, cutoff)
     summary = rfm(tx, cutoff).set_index("customer_id").reindex(X["customer_id"])
-    fit = btyd.fit_purchases(family, summary.reset_index())
+    if fit is None:
+        fit = btyd.fit_purchases(family, summary.reset_index())
     x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     X["p_alive"] = btyd.p_alive(family, fit.params, x, t_x, T)
     X["expected_purchases"] = btyd.expected_purchases(family, fit.params, window_days, x, t_x, T)
     repeat = X["frequency"] > 1
-    typical = float(X.loc[repeat, "mean_gap_days"].median()) if repeat.any() else 30.0
+    typical = typical_gap(X) if typical is None else typical
     usual = np.where(repeat, X["mean_gap_days"], typical)
     X["gap_ratio"] = X["recency_days"] / np.maximum(usual, 1.0)
     before = tx[tx["order_date"] < cutoff]
@@ -80,6 +89,13 @@ def churn_features(
     X["returned_orders"] = n
     X["return_share"] = n / (n + X["frequency"].to_numpy())
     return X, fit
+
+
+def typical_gap(X: pd.DataFrame) -> float:
+    """The median ``mean_gap_days`` of the repeat customers (``frequency > 1``) of the features
+    ``X`` (30 days without any): one-time buyers' usual gap."""
+    repeat = X["frequency"] > 1
+    return float(X.loc[repeat, "mean_gap_days"].median()) if repeat.any() else 30.0
 
 
 def reasons(

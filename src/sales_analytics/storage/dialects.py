@@ -261,15 +261,23 @@ class SparkDialect(Dialect):
 
     def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
         options = tuple(parse_qsl(parts.query, keep_blank_values=True))
-        if parts.netloc:  # spark://host:port/abs/path: a cluster
-            host = parts.netloc
-            path = unquote(parts.path) or None
-            master = f"spark://{host}"
+        if parts.netloc:  # spark://host:port/abs/path: a cluster (standalone master)
+            try:
+                port = parts.port or 7077  # the standalone master's default port
+            except ValueError:
+                port = None
+            if not parts.hostname or port is None or parts.username is not None:
+                raise StorageError(
+                    f"bad database URL {url!r}: a cluster is spark://HOST:PORT/PATH, e.g. "
+                    "spark://master:7077/shared/lake"
+                )
+            path = unquote(parts.path) if parts.path.strip("/") else None
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            master = f"spark://{host}:{port}"
         else:  # spark:///rel/path or spark:////abs/path, like duckdb:///
-            host = None
             path = unquote(parts.path)
             path = "/" + path.lstrip("/") if url.startswith("spark:////") else path[1:]
-            master = "local[*]"
+            master, port = "local[*]", None
         if not path:
             raise StorageError(
                 f"bad database URL {url!r}: give the lake's folder, e.g. spark:///data/lake"
@@ -278,6 +286,7 @@ class SparkDialect(Dialect):
         return {
             "path": path,
             "host": given.pop("master", master),
+            "port": port,
             "options": tuple(given.items()),
         }
 

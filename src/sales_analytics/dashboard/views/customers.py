@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sales_analytics.dashboard import data, ui
+from sales_analytics.dashboard import data, figures, ui
 from sales_analytics.insights import customers_headline
 from sales_analytics.present import captions, charts
 
@@ -16,7 +16,7 @@ def body() -> None:
     found = data.findings(f)
     ui.headline(customers_headline(cmp, found))
     seg = data.metric("segment_summary", f)
-    ui.chart(charts.segment_fig(seg), seg, "segment distribution", "segment_summary")
+    ui.chart(figures.figure(charts.segment_fig, seg), seg, "segment distribution", "segment_summary")
     ui.kpi_row(cmp, ["customers", "new_customers", "revenue_per_customer", "orders"])
     st.subheader("Segments at risk")
     ui.findings(found, kinds=("segment_risk",))
@@ -24,10 +24,10 @@ def body() -> None:
     left, right = st.columns(2)
     with left:
         cohorts = data.metric("cohorts", f)
-        ui.chart(charts.cohort_fig(cohorts), cohorts, "cohort retention", "cohorts")
+        ui.chart(figures.figure(charts.cohort_fig, cohorts), cohorts, "cohort retention", "cohorts")
     with right:
         nvr = data.metric("new_vs_returning", f, grain="month")
-        ui.chart(charts.new_returning_fig(nvr, window=(f.start, f.end)), nvr, "new vs returning",
+        ui.chart(figures.figure(charts.new_returning_fig, nvr, window=(f.start, f.end)), nvr, "new vs returning",
                  "new_vs_returning")  # fmt: skip
 
     st.subheader("Drill down: customers of a segment")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sales_analytics import metrics
-from sales_analytics.dashboard import data, ui
+from sales_analytics.dashboard import data, figures, ui
 from sales_analytics.insights import geography_headline
 from sales_analytics.present import captions, charts
 from sales_analytics.present import format as fmt
@@ -24,14 +24,14 @@ def body() -> None:
         "Map measure", MAP_MEASURES, default="revenue", key="geo_measure",
         format_func=labels.get,
     ) or "revenue"
-    ui.chart(charts.country_map_fig(geo, measure), geo, "geography by country", "geography")
+    ui.chart(figures.figure(charts.country_map_fig, geo, measure), geo, "geography by country", "geography")
 
     st.subheader("Biggest movers (most money first)")
     ui.findings(movers)
 
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.country_bars_fig(geo), geo, "revenue by country", "geography")
+        ui.chart(figures.figure(charts.country_bars_fig, geo), geo, "revenue by country", "geography")
     with right:
         st.subheader("Market penetration")
         pen = data.metric("penetration", f, level="country")

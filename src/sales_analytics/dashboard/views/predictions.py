@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sales_analytics.dashboard import columns, data, ui
+from sales_analytics.dashboard import columns, data, figures, ui
 from sales_analytics.insights import (
     RISK_TIERS,
     VALUE_TIERS,
@@ -30,7 +30,7 @@ def forecast_section(fc: dict) -> None:
     )
     history = data.revenue_history()
     ui.chart(
-        charts.forecast_fig(history, fc["forecast"]), fc["forecast"], "revenue forecast",
+        figures.figure(charts.forecast_fig, history, fc["forecast"]), fc["forecast"], "revenue forecast",
         columns.FORECAST,
     )
     left, right = st.columns([3, 2])
@@ -41,7 +41,7 @@ def forecast_section(fc: dict) -> None:
         st.markdown("**Interval coverage** (share of actual days inside the band)")
         ui.table(fc["coverage"], "forecast coverage", columns.COVERAGE)
         ui.chart(
-            charts.accuracy_fig(fc["table"]), fc["table"], "backtest error", columns.BACKTEST
+            figures.figure(charts.accuracy_fig, fc["table"]), fc["table"], "backtest error", columns.BACKTEST
         )
 
 
@@ -53,9 +53,9 @@ def customer_section(risk) -> None:
     matrix = risk_matrix(risk)
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.risk_matrix_fig(matrix), matrix, "risk matrix", columns.RISK_MATRIX)
+        ui.chart(figures.figure(charts.risk_matrix_fig, matrix), matrix, "risk matrix", columns.RISK_MATRIX)
     with right:
-        ui.chart(charts.clv_churn_fig(risk), risk, "customer value vs churn risk", columns.CUSTOMER_RISK)
+        ui.chart(figures.figure(charts.clv_churn_fig, risk), risk, "customer value vs churn risk", columns.CUSTOMER_RISK)
     ui.findings(value_at_risk(risk))
 
     st.subheader("Drill down: customers of a risk-matrix cell")

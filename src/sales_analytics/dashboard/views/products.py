@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sales_analytics.dashboard import columns, data, ui
+from sales_analytics.dashboard import columns, data, figures, ui
 from sales_analytics.insights import products_headline
 from sales_analytics.present import captions, charts
 
@@ -23,10 +23,10 @@ def body() -> None:
     products = data.metric("product_performance", f)
     left, right = st.columns(2)
     with left:
-        ui.chart(charts.category_fig(cats), cats, "revenue by category", "category_rollup")
+        ui.chart(figures.figure(charts.category_fig, cats), cats, "revenue by category", "category_rollup")
     with right:
         ui.chart(
-            charts.treemap_fig(products), products, "product performance", "product_performance"
+            figures.figure(charts.treemap_fig, products), products, "product performance", "product_performance"
         )
     ui.kpi_row(cmp, ["revenue", "units", "aov", "return_rate"])
     st.subheader("Biggest movers (most money first)")
@@ -36,11 +36,11 @@ def body() -> None:
     with left:
         brands = data.metric("brand_rollup", f)
         ui.chart(
-            charts.category_fig(brands, key="brand"), brands, "revenue by brand", "brand_rollup"
+            figures.figure(charts.category_fig, brands, key="brand"), brands, "revenue by brand", "brand_rollup"
         )
     with right:
         abc = data.metric("abc_classes", f)
-        ui.chart(charts.abc_fig(abc), abc, "ABC classes", "abc_classes")
+        ui.chart(figures.figure(charts.abc_fig, abc), abc, "ABC classes", "abc_classes")
     st.subheader("Slow movers")
     ui.table(slow, "slow movers", "slow_movers")
     st.subheader("Bought together")

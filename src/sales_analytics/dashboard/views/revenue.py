@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sales_analytics import metrics
-from sales_analytics.dashboard import columns, data, ui
+from sales_analytics.dashboard import columns, data, figures, ui
 from sales_analytics.insights import revenue_headline
 from sales_analytics.present import captions, charts
 
@@ -23,7 +23,7 @@ def body() -> None:
     ts = data.metric("revenue", f, grain=grain)
     anomalies = data.anomalies(f)
     window = (f.start, f.end)
-    ui.chart(charts.revenue_fig(ts, grain, anomalies if grain == "day" else None, window=window),
+    ui.chart(figures.figure(charts.revenue_fig, ts, grain, anomalies if grain == "day" else None, window=window),
              ts, f"revenue per {grain}", "revenue")  # fmt: skip
     ui.kpi_row(cmp, ["revenue", "orders", "aov", "customers", "new_customers", "return_rate"])
     with st.expander("All KPIs against the previous period"):
@@ -36,11 +36,11 @@ def body() -> None:
     left, right = st.columns(2)
     with left:
         monthly = data.metric("revenue", f, grain="month")
-        ui.chart(charts.orders_aov_fig(monthly, window=window), monthly, "orders and average order value per month",
+        ui.chart(figures.figure(charts.orders_aov_fig, monthly, window=window), monthly, "orders and average order value per month",
                  "revenue")  # fmt: skip
     with right:
         weekday = data.metric("weekday_profile", f)
-        ui.chart(charts.weekday_fig(weekday), weekday, "weekday profile", "weekday_profile")
+        ui.chart(figures.figure(charts.weekday_fig, weekday), weekday, "weekday profile", "weekday_profile")
 
     hits = anomalies[anomalies["is_anomaly"]]
     hits = hits.assign(gap=(hits["revenue"] - hits["expected_revenue"]).abs())

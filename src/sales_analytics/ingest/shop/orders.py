@@ -210,15 +210,19 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     gross = np.bincount(oc, weights=line_amount[ok_line], minlength=n_orders).astype(np.int64)
     line_disc = np.bincount(oc, weights=ldisc[ok_line], minlength=n_orders).astype(np.int64)
     discount = np.where(discount_given, money["discount"], line_disc)
+    # the totals of an order already rejected lack its lines: checking them would add made-up reasons
+    alive = np.bincount(codes[keyed & ~rej.valid], minlength=n_orders) == 0
     reject_orders(
-        discount_given & (discount < line_disc),
+        alive & discount_given & (discount < line_disc),
         f"{label('discount')} is less than the sum of {label('line_discount')}",
         _cents_pair(discount, line_disc),
     )
-    reject_orders(discount > gross, f"{label('discount')} exceeds the order's gross sales", _cents_pair(discount, gross))
+    reject_orders(
+        alive & (discount > gross), f"{label('discount')} exceeds the order's gross sales", _cents_pair(discount, gross)
+    )
     charged_src = gross - discount + money["shipping"] + money["taxes"]
     reject_orders(
-        money["refunded"] > charged_src,
+        alive & (money["refunded"] > charged_src),
         f"{label('refunded')} exceeds the order's total",
         _cents_pair(money["refunded"], charged_src),
     )
@@ -308,8 +312,9 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     line_dates = created[codes[lines_ok]].view(np.int64)
     order = np.lexsort((line_dates, product_id[lines_ok]))
     pid_sorted = product_id[lines_ok][order]
-    last = np.flatnonzero(np.r_[pid_sorted[1:] != pid_sorted[:-1], len(pid_sorted) > 0])
-    start = np.r_[0, last[:-1] + 1][: len(last)]  # (no line accepted: no products)
+    # (sliced: a file whose every order is rejected has no line here, and no product)
+    last = np.flatnonzero(np.r_[pid_sorted[1:] != pid_sorted[:-1], True][: len(pid_sorted)])
+    start = np.r_[0, last[:-1] + 1][: len(last)]
     pick = lines_ok[order[last]]
 
     def attr(col: str, limit: int) -> np.ndarray:

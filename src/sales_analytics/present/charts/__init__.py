@@ -22,6 +22,7 @@ from sales_analytics.present.charts.base import (
     labels,
     layout,
     tip,
+    untemplated,
 )
 from sales_analytics.present.charts.customers import cohort_fig, new_returning_fig, segment_fig
 from sales_analytics.present.charts.geography import ISO3, country_bars_fig, country_map_fig
@@ -46,5 +47,6 @@ __all__ = [
     "HEIGHT", "ISO3", "PALETTE", "PERIOD_GRAINS", "PERIOD_HOVER", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
     "clv_churn_fig", "cohort_fig", "country_bars_fig", "country_map_fig", "empty_fig",
     "forecast_fig", "hover", "labels", "layout", "new_returning_fig", "orders_aov_fig",
-    "revenue_fig", "risk_matrix_fig", "segment_fig", "tip", "treemap_fig", "weekday_fig",
+    "revenue_fig", "risk_matrix_fig", "segment_fig", "tip", "treemap_fig", "untemplated",
+    "weekday_fig",
 ]  # fmt: skip

@@ -17,6 +17,7 @@ from sales_analytics.present.charts.base import (
     labels,
     layout,
     partial_periods,
+    px_template,
     tip,
 )
 
@@ -29,7 +30,7 @@ def segment_fig(summary: pd.DataFrame) -> go.Figure:
     long = summary.melt(id_vars="segment", value_vars=["customer_share", "revenue_share"],
                         var_name="measure", value_name="share")
     long["measure"] = long["measure"].map(n)
-    fig = px.bar(long, x="segment", y="share", color="measure", barmode="group",
+    fig = px.bar(long, template=px_template(), x="segment", y="share", color="measure", barmode="group",
                  color_discrete_sequence=PALETTE, text_auto=".0%", labels={"measure": ""})
     fig.update_traces(hovertemplate=tip("%{x}", ("%{fullData.name}", "ratio", "y")))
     fig.update_yaxes(**axis("ratio", "Share"))

@@ -18,6 +18,7 @@ from sales_analytics.present.charts.base import (
     growth_range,
     labels,
     layout,
+    px_template,
     tip,
 )
 from sales_analytics.present.geo_assets import RESOLUTION, SCOPE
@@ -52,7 +53,7 @@ def country_map_fig(geo: pd.DataFrame, value: str = "revenue") -> go.Figure:
     n, unit = labels("geography"), metrics.get("geography").column(value).unit
     growth = value in GROWTH_MEASURES
     fig = px.choropleth(
-        g, locations="iso3", color=value, hover_name="country",
+        g, template=px_template(), locations="iso3", color=value, hover_name="country",
         custom_data=[value, "orders", "customers", "aov"],
         color_continuous_scale=GROWTH_SCALE if growth else AMOUNT_SCALE,
         range_color=growth_range(g[value]) if growth else amount_range(g[value]),
@@ -79,7 +80,7 @@ def country_bars_fig(geo: pd.DataFrame) -> go.Figure:
         return empty_fig()
     n = labels("geography")
     g = geo.sort_values("revenue").tail(20)
-    fig = px.bar(g, x="revenue", y="country", orientation="h", color="growth_12m",
+    fig = px.bar(g, template=px_template(), x="revenue", y="country", orientation="h", color="growth_12m",
                  color_continuous_scale=GROWTH_SCALE, range_color=growth_range(g["growth_12m"]),
                  custom_data=["growth_12m"])
     fig.update_traces(hovertemplate=tip(

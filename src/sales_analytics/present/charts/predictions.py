@@ -15,6 +15,7 @@ from sales_analytics.present.charts.base import (
     hover,
     labels,
     layout,
+    px_template,
     tip,
 )
 
@@ -61,7 +62,7 @@ def clv_churn_fig(frame: pd.DataFrame) -> go.Figure:
         return empty_fig()
     color = "segment" if "segment" in frame else "risk_tier"
     fig = px.scatter(
-        frame, x="churn_probability", y="clv", color=color, opacity=0.6,
+        frame, template=px_template(), x="churn_probability", y="clv", color=color, opacity=0.6,
         custom_data=["customer_id", "value_tier", "risk_tier"],
         color_discrete_sequence=px.colors.qualitative.Bold,
         labels={"segment": "", "risk_tier": ""},
@@ -122,7 +123,7 @@ def accuracy_fig(table: pd.DataFrame) -> go.Figure:
     if table.empty:
         return empty_fig()
     t = table.sort_values("mae")
-    fig = px.bar(t, x="model", y="mae", color_discrete_sequence=PALETTE)
+    fig = px.bar(t, template=px_template(), x="model", y="mae", color_discrete_sequence=PALETTE)
     fig.update_traces(texttemplate=hover("currency"), hovertemplate=tip("%{x}", ("MAE", "currency", "y")))
     fig.update_yaxes(**axis("currency", "MAE (revenue per day)"))
     return layout(fig, "Backtest error by model")

@@ -17,6 +17,7 @@ from sales_analytics.present.charts.base import (
     hover,
     labels,
     layout,
+    px_template,
     tip,
 )
 
@@ -28,7 +29,7 @@ def category_fig(rollup: pd.DataFrame, key: str = "category", top: int = 15) -> 
         return empty_fig()
     n = labels(f"{key}_rollup" if f"{key}_rollup" in metrics.CATALOG else "category_rollup")
     r = rollup.sort_values("revenue", ascending=False).head(top).iloc[::-1]
-    fig = px.bar(r, x="revenue", y=key, orientation="h", color="margin_pct",
+    fig = px.bar(r, template=px_template(), x="revenue", y=key, orientation="h", color="margin_pct",
                  color_continuous_scale=MARGIN_SCALE, custom_data=["profit", "units_sold", "margin_pct"])
     fig.update_traces(hovertemplate=tip(
         "%{y}", (n["revenue"], "currency", "x"), (n["profit"], "currency", "customdata[0]"),
@@ -50,7 +51,7 @@ def treemap_fig(products: pd.DataFrame, top_per_category: int = 12) -> go.Figure
         return empty_fig()
     n = labels("product_performance")
     p = p.sort_values("revenue", ascending=False).groupby("category", group_keys=False).head(top_per_category)
-    fig = px.treemap(p, path=[px.Constant("All products"), "category", "product_name"],
+    fig = px.treemap(p, template=px_template(), path=[px.Constant("All products"), "category", "product_name"],
                      values="revenue", color="margin_pct", color_continuous_scale=MARGIN_SCALE,
                      maxdepth=2)
     fig.update_traces(
@@ -69,7 +70,7 @@ def abc_fig(abc: pd.DataFrame) -> go.Figure:
     if abc.empty:
         return empty_fig()
     n = labels("abc_classes")
-    fig = px.scatter(abc, x="rank", y="cumulative_share", color="abc_class", labels=n,
+    fig = px.scatter(abc, template=px_template(), x="rank", y="cumulative_share", color="abc_class", labels=n,
                      color_discrete_sequence=PALETTE, custom_data=["product_name", "revenue"])
     fig.update_traces(hovertemplate=tip(
         "%{customdata[0]}", (n["rank"], "count", "x"), (n["revenue"], "currency", "customdata[1]"),

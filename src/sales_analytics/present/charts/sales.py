@@ -21,6 +21,7 @@ from sales_analytics.present.charts.base import (
     labels,
     layout,
     partial_periods,
+    px_template,
     tip,
 )
 
@@ -124,7 +125,7 @@ def weekday_fig(profile: pd.DataFrame) -> go.Figure:
     if profile.empty:
         return empty_fig()
     n = labels("weekday_profile")
-    fig = px.bar(profile, x="weekday_name", y="revenue_index", color_discrete_sequence=PALETTE,
+    fig = px.bar(profile, template=px_template(), x="weekday_name", y="revenue_index", color_discrete_sequence=PALETTE,
                  custom_data=["avg_daily_revenue", "revenue_share"])
     fig.update_traces(hovertemplate=tip(
         "%{x}", (n["revenue_index"], "number", "y"),
