@@ -10,6 +10,7 @@ One DDL text serves both databases; the few dialect differences live in
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pyarrow as pa
@@ -237,13 +238,21 @@ KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-def table_ddl(money: str) -> str:
-    """:data:`TABLE_DDL` with the dialect's money type and the allowed values filled in."""
-    return TABLE_DDL.format(
+def table_ddl(money: str, keys: bool = True) -> str:
+    """:data:`TABLE_DDL` with the dialect's money type and the allowed values filled in.
+
+    ``keys=False``: without the primary keys, UNIQUE and REFERENCES clauses (their columns stay
+    NOT NULL), for a database that checks them with queries instead (DuckDB: its key and foreign
+    key indexes must fit in memory, :mod:`.key_checks`)."""
+    ddl = TABLE_DDL.format(
         money=money,
         dated_by=", ".join(f"'{v}'" for v in REFUND_DATED_BY),
         event_kinds=", ".join(f"'{v}'" for v in EVENT_KINDS),
     )
+    if not keys:
+        ddl = ddl.replace(" PRIMARY KEY,", " NOT NULL,").replace(" NOT NULL UNIQUE,", " NOT NULL,")
+        ddl = re.sub(r" REFERENCES \w+ \(\w+\)", "", ddl)
+    return ddl
 
 
 def secondary_indexes(skip: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
