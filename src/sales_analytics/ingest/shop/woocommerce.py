@@ -26,8 +26,9 @@ from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.reader import STRING, RawFile
 from sales_analytics.ingest.shop.source import DatedRefunds, SourceLines, SourceRules
 
-#: WooCommerce's order statuses -> ours. Pending (awaiting payment), failed, cancelled and
-#: trashed orders are not sales; refunded is a full refund.
+#: WooCommerce's order statuses -> ours. Pending (awaiting payment), failed, cancelled, trashed
+#: orders and block-checkout drafts (``checkout-draft``: a cart not yet ordered) are not sales;
+#: refunded is a full refund.
 STATUSES: dict[str, str] = {
     "completed": "completed",
     "processing": "completed",
@@ -36,6 +37,7 @@ STATUSES: dict[str, str] = {
     "failed": "cancelled",
     "cancelled": "cancelled",
     "trash": "cancelled",
+    "checkout-draft": "cancelled",
     "refunded": "returned",
 }
 
