@@ -65,6 +65,7 @@ TABLES: dict[str, pa.Schema] = {
             ("refunded_amount", pa.decimal128(12, 2)),
             ("discount_code", pa.string()),
             ("cancelled_at", pa.timestamp("us")),
+            ("fulfilment_status", pa.string()),
         ]
     ),
     "order_items": pa.schema(
@@ -117,6 +118,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "orders": {
         "discount_amount": _ZERO, "shipping_amount": _ZERO, "tax_amount": _ZERO,
         "refunded_amount": _ZERO, "discount_code": None, "cancelled_at": None,
+        "fulfilment_status": None,
     },
     "order_items": {"discount_amount": _ZERO},
     "refunds": {"shipping_amount": _ZERO, "tax_amount": _ZERO},
@@ -161,7 +163,8 @@ CREATE TABLE orders (
     tax_amount     {money} NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
     refunded_amount {money} NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
     discount_code  VARCHAR(255),
-    cancelled_at   TIMESTAMP
+    cancelled_at   TIMESTAMP,
+    fulfilment_status VARCHAR(32)
 );
 CREATE TABLE order_items (
     order_item_id  BIGINT PRIMARY KEY,
