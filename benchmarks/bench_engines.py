@@ -1,7 +1,9 @@
 """DuckDB vs PostgreSQL vs Spark (local) on the same shop: load, every catalogue metric, ratios.
 
 Run: ``python -m benchmarks.bench_engines [--scales 1 10] [--engines duckdb postgres spark]
-[--spark-master local[2]] [--start 2025-01-01]``.
+[--spark-master local[2]] [--start 2025-01-01]``, or on databases loaded beforehand (e.g. scale
+100 with ``sales-analytics generate`` + ``load``, timed on their own): ``--scales 100 --database
+duckdb=duckdb:///s100.duckdb --database postgres=postgresql://… --database spark=spark:///lake``.
 
 Each scale's shop is generated once and loaded into a temp DuckDB file, a temp PostgreSQL database
 and a temp Spark lake (``spark:///…?master=local[2]``), each with the catalogue's materialized copies
@@ -9,13 +11,15 @@ and a temp Spark lake (``spark:///…?master=local[2]``), each with the catalogu
 ``bench_metrics``) runs once to warm up and ``--repeat`` times (median), unfiltered (copies where
 the catalogue has them) and, with ``--start``, from that date (live). The baseline is DuckDB in the
 same run: ``x duckdb`` is the engine's time over DuckDB's for the same metric (> 1: slower). The
-crossover table of docs/scale.md comes from this script.
+crossover table of docs/scale.md comes from this script. The 1-minute load average after each
+engine's metrics is reported next to its figures (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import tempfile
 import time
@@ -30,15 +34,24 @@ from sales_analytics.metrics import Filters, compute
 from sales_analytics.storage import connect
 from sales_analytics.synth import generate
 
+SPARK_DRIVER_MEMORY = "3g"  # the local session's JVM heap (the whole process stays below ~4 GB)
+
 
 @contextmanager
-def loaded(engine: str, frames, master: str) -> Iterator[tuple[object, float]]:
-    """(database of ``engine`` holding ``frames`` with its copies, seconds the load took)."""
+def loaded(
+    engine: str, frames, master: str, given: str | None = None
+) -> Iterator[tuple[object, float | None]]:
+    """(database of ``engine`` holding ``frames`` with its copies, seconds the load took), or the
+    database at ``given`` as it is (no load: None)."""
+    if given:
+        with connect(given) as db:
+            yield db, None
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if engine == "duckdb":
             url = f"duckdb:///{Path(tmp) / 'bench.duckdb'}"
         elif engine == "spark":
-            url = f"spark:///{Path(tmp) / 'lake'}?master={master}"
+            url = f"spark:///{Path(tmp) / 'lake'}?master={master}&spark.driver.memory={SPARK_DRIVER_MEMORY}"
         else:
             url = None
         if url is None:
@@ -54,16 +67,22 @@ def loaded(engine: str, frames, master: str) -> Iterator[tuple[object, float]]:
             yield db, time.perf_counter() - t0
 
 
-def bench(scales, engines, repeat, names, start, master) -> tuple[list[list], list[list]]:
+def bench(
+    scales, engines, repeat, names, start, master, given=None
+) -> tuple[list[list], list[list]]:
     timings: dict[tuple[str, str, str], float] = {}
     loads: list[list] = []
+    given = given or {}
     filter_sets = [("", Filters())] + ([(f" from {start}", Filters(start=start))] if start else [])
     for scale in scales:
-        frames = generate(scale, seed=42).tables
-        items = frames["order_items"].num_rows
-        console.print(f"scale {scale:g}: {frames['orders'].num_rows:,} orders, {items:,} items")
+        frames = None
+        if any(e not in given for e in engines):
+            frames = generate(scale, seed=42).tables
+            items = frames["order_items"].num_rows
+            console.print(f"scale {scale:g}: {frames['orders'].num_rows:,} orders, {items:,} items")
         for engine in engines:
-            with loaded(engine, frames, master) as (db, load_s):
+            with loaded(engine, frames, master, given.get(engine)) as (db, load_s):
+                console.print(f"  {engine}: loaded ({load_s or 0:.1f} s), load average {os.getloadavg()[0]:.1f}")  # fmt: skip
                 loads.append([f"s{scale:g}", engine, load_s])
                 for label, flt in filter_sets:
                     for name in names:
@@ -73,6 +92,8 @@ def bench(scales, engines, repeat, names, start, master) -> tuple[list[list], li
                             repeat=repeat, warmup=1,
                         )  # fmt: skip
                         timings[(f"s{scale:g}{label}", engine, name)] = seconds
+                loads[-1].append(os.getloadavg()[0])
+                console.print(f"  {engine}: metrics done, load average {loads[-1][3]:.1f}")
             gc.collect()
         del frames
         gc.collect()
@@ -93,10 +114,12 @@ def summary(rows: list[list], loads: list[list]) -> list[list]:
             if not mine:
                 continue
             scale = key.split(" ")[0]
-            load = next((x[2] for x in loads if x[0] == scale and x[1] == engine), None)
+            load = next((x for x in loads if x[0] == scale and x[1] == engine), None)
             out.append([
                 key, engine, statistics.median(r[3] for r in mine), sum(r[3] for r in mine) / 1000,
-                statistics.median(r[4] for r in mine), max(r[3] for r in mine), load,
+                statistics.median(r[4] for r in mine), max(r[3] for r in mine),
+                "loaded before" if load is None or load[2] is None else load[2],
+                load[3] if load else "",
             ])  # fmt: skip
     return out
 
@@ -110,18 +133,25 @@ def main(argv: list[str] | None = None) -> list[list]:
     parser.add_argument("--metrics", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--start", help="also run every metric from this date (YYYY-MM-DD)")
     parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--database", action="append", default=[], metavar="ENGINE=URL",
+                        help="use this loaded database for ENGINE instead of loading the scale")  # fmt: skip
     args = parser.parse_args(argv)
+    given = dict(d.split("=", 1) for d in args.database)
+    if unknown := set(given) - {"duckdb", "postgres", "spark"}:
+        parser.error(f"--database: unknown engine(s) {', '.join(sorted(unknown))}")
+    if given and len(args.scales) != 1:
+        parser.error("--database: give one scale (the loaded database's)")
     if "duckdb" not in args.engines:
         args.engines.insert(0, "duckdb")  # the baseline
     rows, loads = bench(
-        args.scales, args.engines, args.repeat, args.metrics, args.start, args.spark_master
+        args.scales, args.engines, args.repeat, args.metrics, args.start, args.spark_master, given
     )
     print_table("Every metric per engine (median ms; x duckdb = time / DuckDB's in this run)",
                 ["scale", "engine", "metric", "ms", "x duckdb"], rows)  # fmt: skip
     print_table(
         "Summary per engine",
         ["scale", "engine", "median ms", "all metrics s", "median x duckdb", "slowest ms",
-         "load + copies s"],
+         "load + copies s", "load avg"],
         summary(rows, loads),
     )  # fmt: skip
     return rows

@@ -39,6 +39,7 @@ def row(
     billing: str = "Ada Lovelace",
     country: str = "US",
     currency: str = "USD",
+    fulfillment: str = "fulfilled",
 ) -> str:
     """One export row; ``first=False`` leaves the order-level fields empty, as Shopify does."""
     if not first:
@@ -47,7 +48,7 @@ def row(
             f",,,,,,,,Acme,,,,{line_discount}"
         )
     return (
-        f"{name},{email},{status},,fulfilled,,no,{currency},{subtotal},{shipping},{taxes},{total},"
+        f"{name},{email},{status},,{fulfillment},,no,{currency},{subtotal},{shipping},{taxes},{total},"
         f"{code},{discount},Standard,{created},{qty},{item},{price},,{sku},true,true,fulfilled,"
         f"{billing},Portland,OR,{country},{cancelled},Shopify Payments,{refunded},Acme,,"
         f"spring,Low,{line_discount}"

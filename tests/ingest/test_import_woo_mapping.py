@@ -99,12 +99,14 @@ def test_customer_identity_is_the_email_else_the_customer_id(tmp_path):
         woo_order(803, customer_id=44, billing=no_email),
         woo_order(804, customer_id=44, billing=no_email),
         woo_order(805, customer_id=0, billing=no_email),  # a guest without an email
+        woo_order(806, status="checkout-draft"),  # a block-checkout cart: not a sale
     ]
     path = tmp_path / "orders.json"
     path.write_text(json.dumps(orders))
     with connect(f"duckdb:///{tmp_path / 'w.duckdb'}") as db:
         result = import_orders(db, path, "woocommerce", now=NOW, currency="EUR", timezone="UTC")
-        assert (result.inserted, result.rejected) == (5, 0)
+        assert (result.inserted, result.rejected) == (6, 0)
+        assert table(db, "orders").set_index("order_id").loc[806, "status"] == "cancelled"
         owner = table(db, "orders").set_index("order_id")["customer_id"]
         assert owner[801] == owner[802] and owner[803] == owner[804]
         assert len({owner[801], owner[803], owner[805]}) == 3

@@ -97,26 +97,51 @@ def test_date_window_reads_daily_units(loaded_db, grain):
     assert M.kpis(loaded_db, WINDOW)["units"] == fast.units.sum() > 0
 
 
-#: metrics that sum the day copies under a filter of dates only (see metrics/preagg.py)
+#: metrics that sum the day and month copies under a filter of dates only (see metrics/preagg.py)
+PAIRS = ("mv_pair_day_counts", "mv_product_month_sales", "mv_daily_baskets")
+PRODUCTS = ("mv_product_month_sales",)
 DAY_COPY_READERS = {
-    "pair_counts": ("mv_pair_day_counts", "mv_product_day_sales", "mv_daily_baskets"),
-    "product_pairs": ("mv_pair_day_counts", "mv_product_day_sales", "mv_daily_baskets"),
+    "pair_counts": PAIRS,
+    "product_pairs": PAIRS,
+    "product_sales": PRODUCTS,
+    "product_performance": PRODUCTS,
+    "abc_classes": PRODUCTS,
+    "category_rollup": (*PRODUCTS, "mv_rollup_month_orders"),
+    "brand_rollup": (*PRODUCTS, "mv_rollup_month_orders"),
+    "stock_cover": PRODUCTS,  # the last sale up to the window's end (their demand is live)
+    "slow_movers": PRODUCTS,
 }
+READ_ITEMS = ("stock_cover", "slow_movers")
+#: windows: edge days on both sides, open on either side, whole months only, within one month,
+#: across a month's end without a whole month
+WINDOWS = (
+    WINDOW,
+    Filters(start=WINDOW.start),
+    Filters(end=WINDOW.end),
+    Filters(start=date(2024, 3, 1), end=date(2024, 10, 31)),
+    Filters(start=date(2024, 2, 10), end=date(2024, 2, 20)),
+    Filters(start=date(2024, 2, 10), end=date(2024, 3, 5)),
+)
 
 
 @pytest.mark.parametrize("name", list(DAY_COPY_READERS))
 def test_date_window_from_day_copies_equals_live(loaded_db, name):
-    """Under a filter of dates only the day copies are read (no order item), and the result is
-    the live one exactly; with a country filter the metric computes live."""
+    """Under a filter of dates only the day and month copies are read (the order items only for
+    the edge days outside whole months), and the result is the live one exactly; with a country
+    filter the metric computes live."""
     sql = str(loaded_db.ibis.compile(M.expression(loaded_db, name, WINDOW)))
-    assert all(copy in sql for copy in DAY_COPY_READERS[name]) and '"order_items"' not in sql
-    for flt in (WINDOW, Filters(start=WINDOW.start), Filters(end=WINDOW.end)):
+    assert all(copy in sql for copy in DAY_COPY_READERS[name])
+    months = str(loaded_db.ibis.compile(M.expression(loaded_db, name, WINDOWS[3])))
+    assert all(copy in months for copy in DAY_COPY_READERS[name])
+    assert name in READ_ITEMS or '"order_items"' not in months
+    for flt in WINDOWS:
         fast = M.compute(loaded_db, name, flt)
         with live_only():
             assert_identical(fast, M.compute(loaded_db, name, flt))
-    assert len(fast) > 0
+        assert len(fast) > 0
     country = Filters(start=WINDOW.start, countries=("Germany",))
-    assert "_day_" not in str(loaded_db.ibis.compile(M.expression(loaded_db, name, country)))
+    sql = str(loaded_db.ibis.compile(M.expression(loaded_db, name, country)))
+    assert "_day_" not in sql and "_month_" not in sql
     if name == "product_pairs":  # a higher minimum from the days too; min_orders=1 is live
         for min_orders in (1, 3):
             fast = M.compute(loaded_db, name, WINDOW, min_orders=min_orders)

@@ -6,7 +6,7 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.preagg import dated_copy
+from sales_analytics.metrics.preagg import dated_copy, summed_months
 from sales_analytics.metrics.rules import CANCELLED, items, ratio
 from sales_analytics.metrics.source import TableSource, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
@@ -59,7 +59,7 @@ def _with_singles(pairs: ir.Table, single: ir.Table, n: ir.Table) -> ir.Table:
 
 def _pair_counts_from_days(db: TableSource, f: Filters, min_orders: int) -> ir.Table | None:
     days = dated_copy(db, "pair_day_counts", f)
-    singles = dated_copy(db, "product_day_sales", f)
+    singles = summed_months(db, "product_month_sales", f, ("product_id",), ("last_sold_at",))
     totals = dated_copy(db, "daily_baskets", f)
     if days is None or singles is None or totals is None:
         return None
@@ -67,7 +67,7 @@ def _pair_counts_from_days(db: TableSource, f: Filters, min_orders: int) -> ir.T
         orders_together=days.orders_together.sum().cast("int64")
     )
     pairs = pairs.filter(pairs.orders_together >= min_orders)
-    single = singles.group_by("product_id").aggregate(orders=singles.baskets.sum().cast("int64"))
+    single = singles.select("product_id", orders=singles.baskets.cast("int64"))
     n = totals.aggregate(baskets=totals.baskets.sum().cast("int64"))
     return _with_singles(pairs, single, n)
 

@@ -1,32 +1,49 @@
-"""Pre-aggregates by day: what makes date-filtered product pairs fast, exactly.
+"""Pre-aggregates by day and by month: what makes date-filtered product metrics fast, exactly.
 
 A date filter cannot read a metric's materialized copy (the copy is the whole history). These
-internal metrics keep measures **per day**, materialized like every other copy
+internal metrics keep measures **per day** or **per month**, materialized like every other copy
 (``materialize=True``: the builder's own expression, compiled per dialect, recorded with its
 digest). A metric under a filter of dates only sums the days of its window with
-:func:`dated_copy`, and computes live otherwise (countries or segments, no current copy, or inside
-``live_only``).
+:func:`dated_copy`, or the whole months of its window from the copy plus the edge days before the
+first and after the last whole month computed live by the copy's own builder with
+:func:`summed_months`; it computes live otherwise (countries or segments, no current copy, or
+inside ``live_only``).
 
-Exact, not estimated: every measure adds up over days. Sums do; a maximum does; and a distinct
-count of **orders** (baskets) does too, because an order falls on exactly one day, so the distinct
-orders of a window are the sum of each day's distinct orders. Product pairs keep their (pair, day)
-counts for the pairs bought together in at least two baskets over all dates: a pair with two
-baskets in a window has two over all dates, so a window's pairs with ``min_orders >= 2`` are all
-there. Product sales and the category/brand rollups stay live under a date filter: their
-(product, day) copy is nearly as long as the window's order items (a product sells on about one
-order per day), and summing it was measured slower than the live join (docs/benchmarks.md); a
-(product, month) copy with the edge days live is the next step.
+Exact, not estimated: every measure adds up over days and months. Sums do; a maximum does; and a
+distinct count of **orders** (baskets) per product, category or brand does too, because an order
+falls on exactly one day, so the distinct orders of a window are the sum of each day's (month's)
+distinct orders. What does not add up (distinct products per category) is counted from the
+window's per-product rows. Product pairs keep their (pair, day) counts for the pairs bought
+together in at least two baskets over all dates: a pair with two baskets in a window has two over
+all dates, so a window's pairs with ``min_orders >= 2`` are all there. Per product the copy is by
+month: a (product, day) copy is nearly as long as the window's order items (a product sells on
+about one order per day) and summing it was measured slower than the live join
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+import ibis
 import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.rules import CANCELLED, RETURNED, is_completed, items, line_value
+from sales_analytics.metrics.rules import (
+    CANCELLED,
+    RETURNED,
+    is_completed,
+    items,
+    line_value,
+    period,
+)
 from sales_analytics.metrics.source import TableSource, materialized_table, table
 from sales_analytics.metrics.spec import Column, declare
+
+#: the levels of :func:`rollup_month_orders`
+ROLLUP_LEVELS: tuple[str, ...] = ("category", "brand")
+MONTH = Column("month", "date", "date", "Month", "First day of the month of the order")
 
 
 def dated_copy(db: TableSource, name: str, f: Filters) -> ir.Table | None:
@@ -41,6 +58,60 @@ def dated_copy(db: TableSource, name: str, f: Filters) -> ir.Table | None:
     preds = [t.day >= f.start] if f.start is not None else []
     preds += [t.day <= f.end] if f.end is not None else []
     return t.filter(*preds)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def whole_months(f: Filters) -> tuple[date | None, date | None, list[Filters]]:
+    """``f``'s window split into whole months ``[lo, hi)`` (``None``: open; ``lo == hi``: none)
+    and the filters of the edge days outside them (at most one before and one after)."""
+    lo = f.start if f.start is None or f.start.day == 1 else _next_month(f.start)
+    after = None if f.end is None else f.end + timedelta(days=1)
+    hi = after if after is None or after.day == 1 else after.replace(day=1)
+    if lo is not None and hi is not None and hi <= lo:  # no whole month: every day is an edge
+        return lo, lo, [f]
+    edges = []
+    if f.start is not None and f.start < lo:
+        edges.append(Filters(start=f.start, end=lo - timedelta(days=1)))
+    if f.end is not None and hi < after:
+        edges.append(Filters(start=hi, end=f.end))
+    return lo, hi, edges
+
+
+def summed_months(
+    db: TableSource,
+    name: str,
+    f: Filters,
+    key: tuple[str, ...],
+    maxes: tuple[str, ...] = (),
+    where: dict[str, str] | None = None,
+) -> ir.Table | None:
+    """Per ``key``: the per-month pre-aggregate ``name`` over ``f``'s window, its whole months
+    read from the current copy and its edge days computed live by ``name``'s builder, rows with
+    the values ``where`` (column -> value) only; the other columns summed (``maxes``: their
+    maximum). ``None`` (compute live) as for :func:`dated_copy`."""
+    if f.countries or f.segments or (f.start is None and f.end is None):
+        return None
+    t = materialized_table(db, name)
+    if t is None:
+        return None
+    from sales_analytics.metrics.catalog import get
+
+    lo, hi, edges = whole_months(f)
+    preds = [t.month >= lo] if lo is not None else []
+    preds += [t.month < hi] if hi is not None else []
+    builder = get(name).builder
+    parts = [] if lo is not None and lo == hi else [t.filter(*preds) if preds else t]
+    parts += [builder(db, e).select(*t.columns) for e in edges]
+    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    if where:
+        u = u.filter(*[u[c] == v for c, v in where.items()]).drop(*where)
+    measures = [c for c in u.columns if c not in (*key, "month")]
+    return u.group_by(list(key)).aggregate(
+        **{c: u[c].max() if c in maxes else u[c].sum() for c in measures}
+    )
 
 
 def sales_measures(j: ir.Table) -> dict[str, ir.Value]:
@@ -65,15 +136,15 @@ def sales_items(db: TableSource, f: Filters, key: str = "product_id") -> ir.Tabl
 
 
 @declare(
-    "product_day_sales",
-    label="Sales per product and day",
+    "product_month_sales",
+    label="Sales per product and month",
     domain="internal",
-    grain="one row per product and day with order items (any status)",
-    description="Product sales per day: date-filtered product pairs sum its baskets per product "
-    "over the days of their window.",
+    grain="one row per product and month with order items (any status)",
+    description="Product sales per month: date-filtered product sales, performance, ABC "
+    "classes, rollups and product pairs sum the whole months of their window (edge days live).",
     columns=(
         COLUMNS["product_id"],
-        COLUMNS["day"],
+        MONTH,
         COLUMNS["order_count"],
         Column("baskets", "int64", "count", "Baskets", "Orders that were not cancelled"),
         COLUMNS["units_sold"],
@@ -82,21 +153,50 @@ def sales_items(db: TableSource, f: Filters, key: str = "product_id") -> ir.Tabl
         COLUMNS["cost"].but(dtype="decimal"),
         COLUMNS["last_sold_at"],
     ),
-    sort=("day", "product_id"),
+    sort=("month", "product_id"),
     materialize=True,
-    key=("day", "product_id"),
+    key=("month", "product_id"),
 )
-def product_day_sales(db: TableSource, f: Filters) -> ir.Table:
+def product_month_sales(db: TableSource, f: Filters) -> ir.Table:
     j = sales_items(db, f)
     m = sales_measures(j)
-    s = j.group_by("product_id", day=j.order_date.date()).aggregate(
+    s = j.group_by("product_id", month=period(j.order_date, "month")).aggregate(
         **m, baskets=j.order_id.nunique(where=j.status != CANCELLED).cast("int64")
     )
     return s.select(
-        "product_id", "day", order_count=s.orders, baskets=s.baskets, units_sold=s.units_sold,
+        "product_id", "month", order_count=s.orders, baskets=s.baskets, units_sold=s.units_sold,
         units_returned=s.units_returned, revenue=s.revenue, cost=s.cost,
         last_sold_at=s.last_sold_at,
     )  # fmt: skip
+
+
+@declare(
+    "rollup_month_orders",
+    label="Orders per category or brand and month",
+    domain="internal",
+    grain="one row per level (category or brand), its value and month with completed order items",
+    description="Distinct completed orders per category and per brand and month: the orders of a "
+    "date-filtered category or brand rollup (an order counts once per category or brand).",
+    columns=(
+        Column("level", "string", "text", "Level", "category or brand", technical=True),
+        Column("name", "string", "text", "Category or brand"),
+        MONTH,
+        COLUMNS["orders"].but(description="Distinct completed orders"),
+    ),
+    sort=("level", "month", "name"),
+    materialize=True,
+    key=("level", "month", "name"),
+)
+def rollup_month_orders(db: TableSource, f: Filters) -> ir.Table:
+    parts = []
+    for key in ROLLUP_LEVELS:
+        j = sales_items(db, f, key)
+        j = j.filter(is_completed(j))
+        g = j.group_by(name=j[key], month=period(j.order_date, "month")).aggregate(
+            orders=j.order_id.nunique().cast("int64")
+        )
+        parts.append(g.select(level=ibis.literal(key), name=g.name, month=g.month, orders=g.orders))
+    return ibis.union(*parts, distinct=False)
 
 
 @declare(

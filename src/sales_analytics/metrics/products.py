@@ -12,8 +12,8 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.preagg import sales_items, sales_measures
-from sales_analytics.metrics.rules import is_completed, money, ratio
+from sales_analytics.metrics.preagg import sales_items, sales_measures, summed_months
+from sales_analytics.metrics.rules import count_where, is_completed, money, ratio
 from sales_analytics.metrics.source import TableSource, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
 
@@ -22,14 +22,39 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
     """Per ``key`` (``product_id``, ``category`` or ``brand``) with order items in the window (any
     status): distinct completed ``orders`` (and ``products_sold`` per category or brand), units sold
     and returned, decimal revenue and cost (at the product's current ``unit_cost``); sums are NULL
-    without completed (returned) items. Always live under a filter: summing the (product, day)
-    copy was measured slower (a product sells on ~1 order per day: the copy is nearly as long as
-    the window's items, see docs/benchmarks.md)."""
+    without completed (returned) items. Computed from the order items (see :func:`_sales`)."""
     j = sales_items(db, f, key)
     products_sold = {} if key == "product_id" else {
         "products_sold": j.product_id.nunique(where=is_completed(j)).cast("int64")
     }
     return j.group_by(key).aggregate(**products_sold, **sales_measures(j))
+
+
+def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
+    """:func:`_sales_live`, the same rows and types; under a filter of dates only summed from the
+    per-month copies (:mod:`.preagg`): per product ``product_month_sales``; per category or
+    brand the products' window rows and the distinct orders of ``rollup_month_orders``."""
+    live = _sales_live(db, key, f)
+    if key == "product_id":
+        s = summed_months(db, "product_month_sales", f, (key,), ("last_sold_at",))
+        if s is None:
+            return live
+        s = s.rename(orders="order_count")
+    else:
+        orders = summed_months(db, "rollup_month_orders", f, ("name",), where={"level": key})
+        if orders is None:
+            return live
+        p = table(db, "products").select("product_id", key)
+        j = use(db, "product_sales", f).join(p, "product_id")
+        s = j.group_by(key).aggregate(
+            products_sold=count_where(j.order_count > 0),
+            units_sold=j.units_sold.sum(), units_returned=j.units_returned.sum(),
+            revenue=j.revenue.sum(), cost=j.cost.sum(), last_sold_at=j.last_sold_at.max(),
+        )  # fmt: skip
+        orders = orders.rename(orders_key="name")
+        r = s.left_join(orders, s[key] == orders.orders_key)
+        s = r.drop("orders_key").mutate(orders=r.orders.fill_null(0))
+    return s.select(*[s[c].cast(t) for c, t in live.schema().items()])
 
 
 @declare(
@@ -53,7 +78,7 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
     key=("product_id",),
 )
 def product_sales(db: TableSource, f: Filters) -> ir.Table:
-    s = _sales_live(db, "product_id", f)
+    s = _sales(db, "product_id", f)
     return s.select(
         "product_id", order_count=s.orders, units_sold=s.units_sold,
         units_returned=s.units_returned, revenue=s.revenue, cost=s.cost,
@@ -98,7 +123,7 @@ def _rollup(db: TableSource, key: str, f: Filters) -> ir.Table:
         stock_units=p.stock_quantity.sum().cast("int64"),
         stock_value=money((p.stock_quantity * p.unit_cost).sum()),
     )
-    sales = _sales_live(db, key, f)
+    sales = _sales(db, key, f)
     r = catalogue.left_join(sales, catalogue[key] == sales[key])
     revenue = money(r.revenue)
     cost = money(r.cost)

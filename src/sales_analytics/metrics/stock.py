@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import cols
@@ -27,10 +29,12 @@ def _window_units(db: TableSource, f: Filters, window_days: int, ref: ir.Table) 
 
 
 def _last_sold(db: TableSource, f: Filters, ref: ir.Table) -> ir.Table:
-    """Per product ever sold before the as-of day: the last completed order's timestamp. Without
-    an end date every order counts, so it is ``product_sales.last_sold_at`` over all dates."""
-    if f.end is None:
-        s = use(db, "product_sales", f.without_dates())
+    """Per product ever sold before the as-of day: the last completed order's timestamp, i.e.
+    ``product_sales.last_sold_at`` over every day up to the end (its copy without an end date, its
+    month copy with one, see :mod:`.preagg`), computed here for countries or segments up to an end
+    date."""
+    if f.end is None or not (f.countries or f.segments):
+        s = use(db, "product_sales", replace(f, start=None))
         return s.filter(s.last_sold_at.notnull()).select("product_id", "last_sold_at")
     it = items(db, f, dates=False)
     it = it.filter(is_completed(it)).cross_join(ref)

@@ -241,10 +241,15 @@ class Database:
 
     def older_schema(self) -> str | None:
         """A one-line message when the database was built by an older version (some tables of
-        the schema missing, ``orders`` there), else None."""
+        the schema missing, ``orders`` there; or a column of ``orders`` missing), else None."""
         missing = self.missing_tables()
-        if not missing or "orders" in missing:
+        if "orders" in missing:
             return None
+        if not missing:  # every table there: a column added since (orders.fulfilment_status)
+            have = set(self.table("orders").columns)
+            missing = [f"orders.{c}" for c in TABLES["orders"].names if c not in have]
+            if not missing:
+                return None
         return (f"{self.display_url} was built by an older version (no {', '.join(missing)}): "
                 "rebuild it with `sales-analytics build --replace` (or load/import into a new one)")
 

@@ -31,7 +31,7 @@ def drop(cur: Any, dialect: Dialect) -> None:
 def create(cur: Any, dialect: Dialect) -> None:
     """Create the status type, tables, constraints, indexes and the bookkeeping tables."""
     cur.execute(dialect.create_status_type)
-    for stmt in statements(table_ddl(dialect.money)):
+    for stmt in statements(table_ddl(dialect.money, keys=dialect.declared_keys)):
         cur.execute(stmt)
     for _table, stmt in secondary_indexes(dialect.skip_indexes).values():
         cur.execute(stmt)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sales_analytics.storage import ddl, materialized
+from sales_analytics.storage import ddl, key_checks, materialized
 from sales_analytics.storage import replace as replace_rows
 from sales_analytics.storage.ddl import VERSION_DDL, VERSION_TABLE
 from sales_analytics.storage.errors import StorageError, first_line
@@ -85,8 +85,13 @@ def write(
             if delete:
                 replace_rows.delete_keys(cur, db, delete)
             settings = f"DELETE FROM {SETTINGS_TABLE}"  # one row, written whole
-            dialect.write_blocks(cur, _conformed(blocks, counts, lambda: cur.execute(settings)))
+            conformed = _conformed(blocks, counts, lambda: cur.execute(settings))
+            if db.kind == "duckdb" and db.is_file:
+                conformed = _committed(cur, conformed)
+            dialect.write_blocks(cur, conformed)
             pause("after_load")
+            if not dialect.declared_keys:
+                _check_keys(cur, {n for n, rows in counts.items() if rows} | set(delete or ()))
             if materialize is not None:
                 materialized.build_copies(cur, db, materialize)
             elif create:  # stale copies would be read: they go until the next refresh
@@ -97,6 +102,27 @@ def write(
     except Exception as exc:  # driver errors -> one clear line, nothing changed
         raise StorageError(f"{FAILED.get(kind, FAILED['load'])}: {first_line(exc)}") from exc
     return {name: counts[name] for name in TABLES if name in counts}
+
+
+def _committed(cur, blocks: Iterator[list[tuple[str, pa.Table]]]) -> Iterator[list]:
+    """``blocks``, with a COMMIT after each one is written and a new transaction for the next.
+
+    Only for a DuckDB file: the write runs on a private copy that is swapped in after the whole
+    write committed (:mod:`.swap`), so nobody sees the copy in between and a failure or a kill
+    anywhere discards it. DuckDB holds the rows a transaction appends in memory until COMMIT;
+    committing each block keeps a load of any size within a bounded memory."""
+    for block in blocks:
+        yield block
+        cur.execute("COMMIT")
+        cur.execute("BEGIN TRANSACTION")
+
+
+def _check_keys(cur, tables: set[str]) -> None:
+    """The keys and foreign keys of ``tables``, checked by query (``key_checks``)."""
+    found = key_checks.violations(lambda sql: cur.execute(sql).fetchall(), tables)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise StorageError(found[0] + more)
 
 
 def _conformed(

@@ -10,6 +10,7 @@ One DDL text serves both databases; the few dialect differences live in
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pyarrow as pa
@@ -64,6 +65,7 @@ TABLES: dict[str, pa.Schema] = {
             ("refunded_amount", pa.decimal128(12, 2)),
             ("discount_code", pa.string()),
             ("cancelled_at", pa.timestamp("us")),
+            ("fulfilment_status", pa.string()),
         ]
     ),
     "order_items": pa.schema(
@@ -116,6 +118,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "orders": {
         "discount_amount": _ZERO, "shipping_amount": _ZERO, "tax_amount": _ZERO,
         "refunded_amount": _ZERO, "discount_code": None, "cancelled_at": None,
+        "fulfilment_status": None,
     },
     "order_items": {"discount_amount": _ZERO},
     "refunds": {"shipping_amount": _ZERO, "tax_amount": _ZERO},
@@ -160,7 +163,8 @@ CREATE TABLE orders (
     tax_amount     {money} NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
     refunded_amount {money} NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
     discount_code  VARCHAR(255),
-    cancelled_at   TIMESTAMP
+    cancelled_at   TIMESTAMP,
+    fulfilment_status VARCHAR(32)
 );
 CREATE TABLE order_items (
     order_item_id  BIGINT PRIMARY KEY,
@@ -234,13 +238,21 @@ KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-def table_ddl(money: str) -> str:
-    """:data:`TABLE_DDL` with the dialect's money type and the allowed values filled in."""
-    return TABLE_DDL.format(
+def table_ddl(money: str, keys: bool = True) -> str:
+    """:data:`TABLE_DDL` with the dialect's money type and the allowed values filled in.
+
+    ``keys=False``: without the primary keys, UNIQUE and REFERENCES clauses (their columns stay
+    NOT NULL), for a database that checks them with queries instead (DuckDB: its key and foreign
+    key indexes must fit in memory, :mod:`.key_checks`)."""
+    ddl = TABLE_DDL.format(
         money=money,
         dated_by=", ".join(f"'{v}'" for v in REFUND_DATED_BY),
         event_kinds=", ".join(f"'{v}'" for v in EVENT_KINDS),
     )
+    if not keys:
+        ddl = ddl.replace(" PRIMARY KEY,", " NOT NULL,").replace(" NOT NULL UNIQUE,", " NOT NULL,")
+        ddl = re.sub(r" REFERENCES \w+ \(\w+\)", "", ddl)
+    return ddl
 
 
 def secondary_indexes(skip: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:

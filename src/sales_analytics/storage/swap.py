@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 CATALOG = "served"
 TMP_SUFFIX = ".sa-write"
 LOCK_SUFFIX = ".lock"
+#: DuckDB's memory for a write (its buffer pool: sorts, joins and the key checks spill to a
+#: temporary folder next to the file beyond it)
+WRITE_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def file_transaction(db: Database, timeout: float = LOCK_TIMEOUT) -> Iterator[An
         con = duckdb.connect(str(tmp))
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")  # spills beyond it
             with db.dialect.transaction(con) as cur:  # BEGIN ... COMMIT, ROLLBACK on anything
                 yield cur
             con.execute("CHECKPOINT")

@@ -109,6 +109,9 @@ def charges(
         ("discount_code", pa.array(codes, type=pa.string())),
         ("cancelled_at", pa.array(np.where(status == "cancelled", cancelled_at, np.datetime64("NaT")),
                                   type=pa.timestamp("us"))),
+        # shipped unless cancelled before it went out
+        ("fulfilment_status", pa.array(np.where(status == "cancelled", None, "fulfilled"),
+                                       type=pa.string())),
     ):  # fmt: skip
         if name in full.column_names:
             full = full.set_column(full.column_names.index(name), name, values)

@@ -85,6 +85,8 @@ def import_orders(
     rate_table = read_rates(rates)
     if not db.has_schema():
         db.create_schema()
+    if stale := db.older_schema():
+        raise IngestError(stale)
     shop, settings_row = _shop(db, currency, timezone, fiscal_year_start)
     raw = None
     if fmt == "woocommerce" and spec is None:

@@ -125,12 +125,27 @@ class SourceLines:
         return pd.Series("", index=self.text.index, dtype=object)
 
 
+def _padded(s: pd.Series) -> bool:
+    """Any value starts or ends with white space (its first and last characters only: Arrow
+    kernels, no regex over whole values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = s.array
+    arr = getattr(values, "_pa_array", None)
+    if arr is None:
+        arr = pa.array(s.to_numpy(dtype=object), pa.string(), from_pandas=True)
+    for ends in (pc.utf8_slice_codeunits(arr, 0, 1), pc.utf8_slice_codeunits(arr, -1)):
+        if pc.any(pc.utf8_is_space(ends)).as_py():
+            return True
+    return False
+
+
 def canonical_frame(raw: RawFile, columns: Mapping[str, str]) -> pd.DataFrame:
     """The canonical columns (canonical -> header name) of ``raw``, stripped (a column without
     surrounding spaces is shared with ``raw``, not copied)."""
     out = {}
     for canonical, header in columns.items():
         s = raw.frame[header]
-        padded = s.str.contains(r"^\s|\s$", regex=True).fillna(False).to_numpy(dtype=bool)
-        out[canonical] = s.str.strip() if padded.any() else s
+        out[canonical] = s.str.strip() if _padded(s) else s
     return pd.DataFrame(out, copy=False)

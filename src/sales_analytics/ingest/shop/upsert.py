@@ -2,8 +2,8 @@
 left alone; every change is written down as an ``order_events`` row.
 
 An order is *changed* when any stored value differs from the export's (customer, date, status,
-payment method, amounts, discount code, cancellation, items) or when the export's cumulative
-refund exceeds the refunds stored. A refund is never edited: the difference becomes a new
+payment method, amounts, discount code, cancellation, fulfilment status, items) or when the
+export's cumulative refund exceeds the refunds stored. A refund is never edited: the difference becomes a new
 ``refunds`` row, dated by the source where it gives the date (a listed refund's date, or the
 cancellation date of a cancelled order), otherwise on the import's own clock (``dated_by =
 'import'``). Rows of changed orders are deleted and inserted again in the one transaction of the
@@ -39,6 +39,7 @@ FIELDS = (
     "tax_cents",
     "discount_code",
     "cancelled_at",
+    "fulfilment_status",
 )
 #: salt of the ids of refunds the import dates (kept apart from order item ids)
 _REFUND_SALT = np.int64(0x5EF)
@@ -74,7 +75,7 @@ def plan(batch: Batch, db: Database, now: datetime) -> Plan:
             a = a.astype("datetime64[us]")
             b = b.astype("datetime64[us]")
             differ = ~((a == b) | (np.isnat(a) & np.isnat(b)))
-        elif f == "discount_code":
+        elif f in ("discount_code", "fulfilment_status"):
             differ = pd.Series(a).fillna("").to_numpy() != pd.Series(b).fillna("").to_numpy()
         else:
             differ = a != b
@@ -151,6 +152,7 @@ def _stored_orders(db: Database, ids: np.ndarray) -> pd.DataFrame:
             "tax_cents": (t.tax_amount * 100).round().cast("int64"),
             "discount_code": t.discount_code,
             "cancelled_at": t.cancelled_at,
+            "fulfilment_status": t.fulfilment_status,
         },
     ).set_index("order_id")
     sums = _refund_sums(db, frame.index.to_numpy())
@@ -347,6 +349,8 @@ def _events(orders, db_old, diffs, items_differ, refund_more, changed, is_new, r
             kind, at = "refund", first_refund.get(oid, pd.NaT)
         elif cols["status"][i]:
             kind, at = "status", pd.NaT
+        elif cols["fulfilment_status"][i]:
+            kind, at = "fulfilment", pd.NaT
         else:
             kind, at = "changed", pd.NaT
         kinds.append(kind)
@@ -409,6 +413,7 @@ def _order_rows(orders: pd.DataFrame, base: pd.DataFrame, refunds: pd.DataFrame)
             "refunded_amount": to_decimal(refunded),
             "discount_code": pa.array(orders["discount_code"].to_numpy(dtype=object), pa.string()),
             "cancelled_at": pa.array(orders["cancelled_at"].to_numpy().astype("datetime64[us]")),
+            "fulfilment_status": pa.array(orders["fulfilment_status"].to_numpy(dtype=object), pa.string()),
         }
     )
 

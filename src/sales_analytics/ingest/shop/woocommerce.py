@@ -4,9 +4,10 @@ Each order object (documented at developer.woocommerce.com, REST API v3, Orders)
 canonical line per ``line_items[]`` entry: ``id`` is the order key, ``date_created_gmt`` the
 order time (UTC, no offset written), ``status``, ``currency``, ``discount_total``,
 ``shipping_total``, ``total_tax``, ``customer_id`` (0 = guest), ``billing.email/first_name/
-last_name/country/state/city``, ``payment_method``, ``coupon_lines[].code``. A line item's
-``subtotal`` is its amount before discounts and ``total`` after, so its discount is the
-difference and its unit price ``subtotal / quantity``. ``refunds[]`` (``id``, ``total``
+last_name/country/state/city``, ``payment_method``, ``coupon_lines[].code``; the fulfilment
+status comes from ``status`` (:data:`FULFILMENT`: WooCommerce has no field of its own for it).
+A line item's ``subtotal`` is its amount before discounts and ``total`` after, so its discount
+is the difference and its unit price ``subtotal / quantity``. ``refunds[]`` (``id``, ``total``
 negative) are the order's refunds; a ``date_created_gmt`` on a refund (as the
 ``/orders/<id>/refunds`` endpoint gives it) dates it, otherwise it is dated by the import.
 A record's "line" in the reject file is its position: the JSON array index + 1, or the NDJSON
@@ -25,8 +26,9 @@ from sales_analytics.ingest.errors import IngestError
 from sales_analytics.ingest.reader import STRING, RawFile
 from sales_analytics.ingest.shop.source import DatedRefunds, SourceLines, SourceRules
 
-#: WooCommerce's order statuses -> ours. Pending (awaiting payment), failed, cancelled and
-#: trashed orders are not sales; refunded is a full refund.
+#: WooCommerce's order statuses -> ours. Pending (awaiting payment), failed, cancelled, trashed
+#: orders and block-checkout drafts (``checkout-draft``: a cart not yet ordered) are not sales;
+#: refunded is a full refund.
 STATUSES: dict[str, str] = {
     "completed": "completed",
     "processing": "completed",
@@ -35,13 +37,24 @@ STATUSES: dict[str, str] = {
     "failed": "cancelled",
     "cancelled": "cancelled",
     "trash": "cancelled",
+    "checkout-draft": "cancelled",
     "refunded": "returned",
+}
+
+#: WooCommerce has no fulfilment field of its own: its status says it. "completed" is "order
+#: fulfilled and complete"; "processing" and "on-hold" are paid (or awaiting payment) and not yet
+#: fulfilled; the other statuses are not sales (no fulfilment status is stored for them).
+FULFILMENT: dict[str, str] = {
+    "completed": "fulfilled",
+    "processing": "unfulfilled",
+    "on-hold": "unfulfilled",
 }
 
 COLUMNS = (
     "order_key", "created_at", "status", "currency", "email", "customer_key", "first_name",
     "last_name", "country", "region", "city", "payment_method", "discount_code", "discount",
-    "shipping", "taxes", "refunded", "sku", "product_name", "quantity", "price", "line_discount",
+    "shipping", "taxes", "refunded", "fulfillment", "sku", "product_name", "quantity", "price",
+    "line_discount",
 )  # fmt: skip
 
 
@@ -68,6 +81,7 @@ def read_woocommerce(path: str | Path) -> SourceLines:
             _text(order.get("payment_method")), codes, _text(order.get("discount_total")),
             _text(order.get("shipping_total")), _text(order.get("total_tax")),
             _refunded(order.get("refunds")),
+            FULFILMENT.get(_text(order.get("status")).lower(), ""),
         ]  # fmt: skip
         items = order.get("line_items") or [{}]
         for item in items:
