@@ -130,7 +130,7 @@ RISK_TICKS = """(() => {
 })()"""
 
 
-#: Each chart's drawn title: its text, whether it lies inside its chart, and whether a colour
+#: Each chart's drawn title: its text, whether it lies inside its chart (not cut at a phone's edge), and whether a colour
 #: bar's box overlaps it (plotly.js pushed a title out of view above a colour bar at the top).
 TITLES = """(() => [...document.querySelectorAll('.js-plotly-plot')]
   .filter(g => ((g.layout || {}).title || {}).text).map(g => {
@@ -140,7 +140,8 @@ TITLES = """(() => [...document.querySelectorAll('.js-plotly-plot')]
                       && b.bottom > box.top;
     return {
       title: g.layout.title.text,
-      drawn: !!box && box.width > 0 && box.top >= chart.top - 1 && box.bottom <= chart.bottom + 1,
+      drawn: !!box && box.width > 0 && box.top >= chart.top - 1 && box.bottom <= chart.bottom + 1
+             && box.left >= chart.left - 1 && box.right <= chart.right + 1,
       covered: [...g.querySelectorAll('.colorbar')].some(c => hit(c.getBoundingClientRect())),
     };
   }))()"""
