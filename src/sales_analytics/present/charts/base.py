@@ -79,7 +79,7 @@ def colorbar(unit: str, title: str | None = None) -> dict:
     bottom). Give it room with :func:`colorbar_room`."""
     return axis(unit) | {
         "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container",
-        "yanchor": "bottom", "lenmode": "pixels", "len": min(340, 140 + 7 * len(title or "")), "thickness": 10, "title": {"text": title or "", "side": "right"},
+        "yanchor": "bottom", "lenmode": "pixels", "len": min(340, 200 + 7 * len(title or "")), "thickness": 10, "title": {"text": title or "", "side": "right"},
         "nticks": 4,
     }  # fmt: skip
 
