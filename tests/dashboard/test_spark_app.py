@@ -3,8 +3,6 @@ and metric values are those of the same app on DuckDB for the same shop."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +10,7 @@ from sales_analytics import metrics
 from sales_analytics.storage import connect
 from tests.dashboard.conftest import APP
 from tests.dashboard.test_app import PAGES, default_filters, metric_values, money
+from tests.spark_required import require_pyspark
 
 #: seconds per page run: a Spark job costs about a second each on an idle machine, far more on a
 #: loaded one
@@ -19,12 +18,7 @@ TIMEOUT = 900
 
 pytestmark = pytest.mark.spark
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("SA_REQUIRE_SPARK") == "1":
-        raise
-    pytest.skip("the optional `spark` extra is not installed", allow_module_level=True)
+require_pyspark()
 
 
 @pytest.fixture(scope="module")

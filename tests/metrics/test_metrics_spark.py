@@ -7,22 +7,18 @@ written to Parquet with microsecond timestamps and registered as Spark views; a 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.spark_required import require_pyspark
+
 from . import test_contract, test_metrics
 
 pytestmark = pytest.mark.spark
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("SA_REQUIRE_SPARK") == "1":
-        raise  # under CI (.ci/run) a missing extra is an error, not a skip
-    pytest.skip("the optional `spark` extra is not installed", allow_module_level=True)
+require_pyspark()
 
 
 class SparkDatabase:

@@ -8,7 +8,6 @@ during a write, a failure at every step of a write and a ``kill -9`` of the real
 from __future__ import annotations
 
 import math
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,16 +22,12 @@ from sales_analytics.cli import app
 from sales_analytics.metrics import Filters
 from sales_analytics.storage import StorageError, connect, parse_url
 from sales_analytics.synth import generate
+from tests.spark_required import require_pyspark
 from tests.storage.snapshot import kill9, run_until_paused, shifted
 
 pytestmark = pytest.mark.spark
 
-try:
-    import pyspark  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("SA_REQUIRE_SPARK") == "1":
-        raise
-    pytest.skip("the optional `spark` extra is not installed", allow_module_level=True)
+require_pyspark()
 
 OPTIONS = "?master=local[2]&spark.sql.shuffle.partitions=2"
 

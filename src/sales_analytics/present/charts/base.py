@@ -66,13 +66,27 @@ def axis(unit: str, title: str | None = None) -> dict:
     return out | ({"title": title} if title is not None else {})
 
 
+#: Room under the plot for a horizontal colour bar: the bar and its ticks, its title beside them.
+COLORBAR_ROOM = 44
+#: Room under the plot for an x axis's tick labels and title.
+AXIS_ROOM = 48
+
+
 def colorbar(unit: str, title: str | None = None) -> dict:
-    """A horizontal colour bar under the title (a vertical one took a third of a phone's width)."""
+    """A horizontal colour bar at the bottom of the figure (a vertical one took a third of a
+    phone's width; one above the plot made plotly.js push the figure's title out of view), its
+    title on the same line (above the bar, plotly.js drew it over the bar's colours at the
+    bottom). Give it room with :func:`colorbar_room`."""
     return axis(unit) | {
-        "orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
-        "len": 0.5, "thickness": 10, "title": {"text": title or "", "side": "top"},
+        "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container",
+        "yanchor": "bottom", "lenmode": "pixels", "len": min(340, 200 + 7 * len(title or "")), "thickness": 10, "title": {"text": title or "", "side": "right"},
         "nticks": 4,
     }  # fmt: skip
+
+
+def colorbar_room(fig: go.Figure, *, x_axis: bool = True) -> go.Figure:
+    """A bottom margin that holds the :func:`colorbar` under the x axis's labels (if any)."""
+    return fig.update_layout(margin_b=COLORBAR_ROOM + (AXIS_ROOM if x_axis else 0))
 
 
 def count(n, noun: str, plural: str | None = None) -> str:
