@@ -135,10 +135,17 @@ def empty_fig(message: str = "No data for the selected filters") -> go.Figure:
 
 
 # ---------------------------------------------------------------------------------------- scales
+#: growth beyond +/-100% takes the scale's darkest colour: a fall cannot pass -100%, so a range
+#: wider than that would spend half the scale on values that cannot occur (one +1000% country
+#: would leave every other country pale)
+GROWTH_CAP = 1.0
+
+
 def growth_range(values) -> tuple[float, float]:
-    """A colour range symmetric around 0, so that 0 is the neutral middle of GROWTH_SCALE."""
+    """A colour range symmetric around 0, so that 0 is the neutral middle of GROWTH_SCALE, and at
+    most +/-100% (:data:`GROWTH_CAP`; hover labels keep the real values)."""
     v = pd.to_numeric(pd.Series(values), errors="coerce").replace([np.inf, -np.inf], np.nan).dropna()
-    m = float(v.abs().max()) if len(v) else 0.0
+    m = min(float(v.abs().max()), GROWTH_CAP) if len(v) else 0.0
     m = m if m > 0 else 0.01
     return -m, m
 
