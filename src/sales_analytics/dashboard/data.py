@@ -343,8 +343,12 @@ def revenue_history() -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _customer_scores(folder: str, stamp: tuple) -> pd.DataFrame:
-    scores = {name: _predicted(folder, name, lambda m: m.predict()) for name in ("clv", "churn")}
-    return insights.customer_risk(scores["clv"], scores["churn"])
+    return insights.customer_risk(_scores(folder, stamp, "clv"), _scores(folder, stamp, "churn"))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _scores(folder: str, stamp: tuple, name: str) -> pd.DataFrame:  # once for all its uses
+    return _predicted(folder, name, lambda m: m.predict())
 
 
 def customer_risk(f: Filters) -> pd.DataFrame:
@@ -371,8 +375,9 @@ def _action_lists(folder: str, stamp: tuple, url: str, version: int) -> dict[str
     from sales_analytics.models.actions import saved_action_lists
 
     _load(folder, "clv")  # a missing or broken CLV model: ModelUnavailable with its message
+    predicted = {n: _scores(folder, stamp, n) for n, *_ in stamp if n in ("clv", "churn")}
     try:
-        return _run(url, lambda db: saved_action_lists(_store(folder), db))
+        return _run(url, lambda db: saved_action_lists(_store(folder), db, predicted=predicted))
     except (ModelMissing, ModelUnusable) as exc:
         raise ModelUnavailable(str(exc)) from exc
 
@@ -385,16 +390,11 @@ def action_lists() -> dict[str, pd.DataFrame]:
 
 
 # ------------------------------------------------------------------------------------ demand
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _demand_forecast(folder: str, stamp: tuple) -> pd.DataFrame:
-    return _predicted(folder, "demand", lambda m: m.predict())
-
-
 def reorder_advice() -> pd.DataFrame:
     """Reorder advice per product (saved demand model vs ``stock_cover``'s units in stock)."""
     from sales_analytics.models.reorder import advice
 
     folder = models_dir()
-    forecast = _demand_forecast(str(folder), _store(str(folder)).stamp(("demand",)))
+    forecast = _scores(str(folder), _store(str(folder)).stamp(("demand",)), "demand")
     stock = metric("stock_cover", NO_FILTERS)
     return advice(forecast, stock[["product_id", "product_name", "category", "stock_quantity"]])

@@ -95,6 +95,7 @@ def action_lists(
     tx: pd.DataFrame | None = None,
     returns: pd.DataFrame | None = None,
     names: tuple[str, ...] = LISTS,
+    predicted: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The action lists by name (:data:`COLUMNS`, highest value at stake first).
 
@@ -106,14 +107,24 @@ def action_lists(
         :func:`sales_analytics.models.data.customer_contacts`.
     tx, returns
         Current transactions (and returned orders) to score; default: each model's own data.
+    predicted
+        ``{"clv": clv.predict(), "churn": churn.predict()}`` already computed (scores of each
+        model's own data, without ``tx``), not computed again.
     """
     for name in names:
         check_list(name)
-    scores = clv.predict(tx) if tx is not None else clv.predict()
+    predicted = predicted if tx is None and predicted is not None else {}
+    if tx is not None:
+        scores = clv.predict(tx)
+    else:
+        scores = predicted["clv"] if "clv" in predicted else clv.predict()
     scores = value_columns(clv, scores.drop(columns=[c for c in ("clv_rf",) if c in scores]))
     risk = None
     if churn is not None:
-        risk = churn.predict(tx, returns=returns) if tx is not None else churn.predict()
+        if tx is not None:
+            risk = churn.predict(tx, returns=returns)
+        else:
+            risk = predicted["churn"] if "churn" in predicted else churn.predict()
     return build_lists(scores, risk, contacts, names=names)
 
 
@@ -231,7 +242,12 @@ def to_csv(frame: pd.DataFrame) -> str:
 
 
 def saved_action_lists(
-    store, db, *, names: tuple[str, ...] = LISTS, current_data: bool = False
+    store,
+    db,
+    *,
+    names: tuple[str, ...] = LISTS,
+    current_data: bool = False,
+    predicted: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The action lists from the saved models in ``store`` (a :class:`ModelStore`) and the
     contacts in ``db``: what the CLI, API, dashboard and digest use.
@@ -239,7 +255,8 @@ def saved_action_lists(
     ``current_data`` scores the database's current orders (the CLI's ``predict``; on a Spark
     lake, on Spark: ``models.distributed.action_lists_spark``); otherwise each
     model's training data (as the API's and dashboard's scores). Raises ``ModelMissing`` when no
-    CLV model is saved; the churn model is optional.
+    CLV model is saved; the churn model is optional. ``predicted``: the saved models' own
+    ``predict()`` already computed (the dashboard's cached scores), see :func:`action_lists`.
     """
     from sales_analytics.models.data import customer_contacts, transactions
 
@@ -254,4 +271,9 @@ def saved_action_lists(
             return action_lists_spark(db, clv, churn, customer_contacts(db), names=names)
         tx = transactions(db)
         returns = transactions(db, statuses=("returned",))
-    return action_lists(clv, churn, customer_contacts(db), tx=tx, returns=returns, names=names)
+    contacts = customer_contacts(db)
+    if churn is None and predicted:
+        predicted = {k: v for k, v in predicted.items() if k != "churn"}
+    return action_lists(
+        clv, churn, contacts, tx=tx, returns=returns, names=names, predicted=predicted
+    )

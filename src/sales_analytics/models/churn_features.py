@@ -108,24 +108,33 @@ def reasons(
     customers who did not churn); the strongest positive groups are worded with the customer's
     own numbers.
     """
-    drops = {}
-    for group, cols in REASON_GROUPS.items():
-        typical = X.copy()
-        for c in cols:
-            typical[c] = reference[c]
-        drops[group] = proba - predict(typical)
-    D = pd.DataFrame(drops)
+    groups = list(REASON_GROUPS)
+    n = len(X)
+    # one predict call for every group: block k of ``typical`` is X with group k set to typical
+    typical = pd.concat([X] * len(groups), ignore_index=True)
+    for c in {c for cols in REASON_GROUPS.values() for c in cols}:
+        blocks = [
+            np.full(n, reference[c], dtype=float) if c in cols else X[c].to_numpy(dtype=float)
+            for cols in REASON_GROUPS.values()
+        ]
+        typical[c] = np.concatenate(blocks) if blocks else typical[c]
+    D = np.asarray(proba)[None, :] - np.asarray(predict(typical)).reshape(len(groups), n)
+    rows = None  # the customers' numbers, only if some customer has a reason
     out = []
-    for i, row in enumerate(D.itertuples(index=False)):
-        weights = sorted(
-            ((w, g) for g, w in zip(D.columns, row, strict=True) if w > 0.02), reverse=True
-        )
-        words = [_words(g, X.iloc[i]) for _, g in weights[:top]]
+    for i in range(n):
+        drops = zip(groups, D[:, i], strict=True)
+        weights = sorted(((w, g) for g, w in drops if w > 0.02), reverse=True)
+        if not weights:
+            out.append("nothing unusual")
+            continue
+        if rows is None:
+            rows = X.to_dict("records")
+        words = [_words(g, rows[i]) for _, g in weights[:top]]
         out.append("; ".join(w for w in words if w) or "nothing unusual")
     return out
 
 
-def _words(group: str, x: pd.Series) -> str:
+def _words(group: str, x) -> str:
     days, n = int(round(x["recency_days"])), int(x["frequency"])
     if group == "recency":
         if n <= 1:

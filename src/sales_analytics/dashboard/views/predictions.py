@@ -45,7 +45,7 @@ def forecast_section(fc: dict) -> None:
         )
 
 
-def customer_section(risk) -> None:
+def customer_section(risk, at_risk: list) -> None:
     st.subheader("Customer value and churn risk")
     if risk.empty:
         st.info("No scored customers for the selected countries and segments.")
@@ -56,7 +56,7 @@ def customer_section(risk) -> None:
         ui.chart(figures.figure(charts.risk_matrix_fig, matrix), matrix, "risk matrix", columns.RISK_MATRIX)
     with right:
         ui.chart(figures.figure(charts.clv_churn_fig, risk), risk, "customer value vs churn risk", columns.CUSTOMER_RISK)
-    ui.findings(value_at_risk(risk))
+    ui.findings(at_risk)  # value_at_risk(risk), computed once for the headline and here
 
     st.subheader("Drill down: customers of a risk-matrix cell")
     c1, c2 = st.columns(2)
@@ -139,7 +139,7 @@ def body() -> None:
     if fc is not None:
         forecast_section(fc)
     if risk is not None:
-        customer_section(risk)
+        customer_section(risk, at_risk)
     if "clv" in saved:
         try:
             actions_section(data.action_lists())
