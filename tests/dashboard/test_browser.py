@@ -2,8 +2,8 @@
 over the DevTools protocol (tests/dashboard/chromium.py), every page loaded at 1440 and at 390 px
 wide until its Plotly charts are drawn, then screenshotted (the whole page; the fold is at 900 /
 844 px). What an owner sees is checked on the page itself: money with its currency, no raw column
-names, the headline and the key chart above the fold, two KPI cards a row on the phone, no mode
-bar or Deploy button, the risk matrix's axes low -> high, a shared link's filters, the dark theme.
+names, the headline and the key chart above the fold, every chart's title inside its chart and
+clear of colour bars, two KPI cards a row on the phone, no mode bar or Deploy button, the risk matrix's axes low -> high, a shared link's filters, the dark theme.
 The world map must draw its countries from the shipped topojson, never from plotly's CDN.
 
 Screenshots go to the test's tmp dir and, for people, to ``out/screenshots/<page>-<width>.png``.
@@ -130,6 +130,23 @@ RISK_TICKS = """(() => {
 })()"""
 
 
+#: Each chart's drawn title: its text, whether it lies inside its chart (not cut at a phone's edge), and whether a colour
+#: bar's box overlaps it (plotly.js pushed a title out of view above a colour bar at the top).
+TITLES = """(() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(g => ((g.layout || {}).title || {}).text).map(g => {
+    const t = g.querySelector('.gtitle'), box = t && t.getBoundingClientRect();
+    const chart = g.getBoundingClientRect();
+    const hit = (b) => box && b.left < box.right && b.right > box.left && b.top < box.bottom
+                      && b.bottom > box.top;
+    return {
+      title: g.layout.title.text,
+      drawn: !!box && box.width > 0 && box.top >= chart.top - 1 && box.bottom <= chart.bottom + 1
+             && box.left >= chart.left - 1 && box.right <= chart.right + 1,
+      covered: [...g.querySelectorAll('.colorbar')].some(c => hit(c.getBoundingClientRect())),
+    };
+  }))()"""
+
+
 def load(browser: DevTools, url: str, title: str) -> dict:
     navigate(browser, url)
     state = settled(browser, min_charts=MIN_CHARTS[title])
@@ -190,6 +207,10 @@ def test_pages_at_desktop_and_phone_width(server, browser, tmp_path):
                 assert ticks["y"] == ["Low", "Medium", "High"], ticks
             time.sleep(0.5)  # let the last paint settle before the screenshot
             check_visible(browser.js(VISIBLE), title, width)
+            titles = browser.js(TITLES)
+            assert len(titles) >= MIN_CHARTS[title], (title, width, titles)
+            hidden = [t for t in titles if not t["drawn"] or t["covered"]]
+            assert not hidden, f"{title} at {width}: chart titles out of view or covered: {hidden}"
             shoot(browser, f"{path}-{width}", tmp_path)
 
 

@@ -49,7 +49,7 @@ def test_growth_is_diverging_around_zero_and_amounts_start_at_zero():
     })  # fmt: skip
     growth = charts.country_map_fig(geo, "growth_12m")
     lo, hi = growth.layout.coloraxis.cmin, growth.layout.coloraxis.cmax
-    assert lo == pytest.approx(-1.13) and hi == pytest.approx(1.13)
+    assert lo == pytest.approx(-1.0) and hi == pytest.approx(1.0)  # +113% is capped at +100%
     bars = charts.country_bars_fig(geo)
     assert (bars.layout.coloraxis.cmin, bars.layout.coloraxis.cmax) == (lo, hi)
     scale = [c for _, c in bars.layout.coloraxis.colorscale]
@@ -58,6 +58,8 @@ def test_growth_is_diverging_around_zero_and_amounts_start_at_zero():
     one = charts.country_map_fig(geo.head(1), "revenue")
     assert (one.layout.coloraxis.cmin, one.layout.coloraxis.cmax) == (0.0, 100.0)
     assert growth_range([0.0]) == (-0.01, 0.01) and amount_range([123_323.8]) == (0.0, 123_323.8)
+    # one +1000% country does not leave the others pale: the range stops at +/-100%
+    assert growth_range([-0.3, 0.2, 10.0]) == (-1.0, 1.0) and growth_range([-0.3, 0.2]) == (-0.3, 0.3)
 
 
 def test_partial_periods_are_marked_not_drawn_as_drops():

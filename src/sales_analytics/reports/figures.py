@@ -20,9 +20,11 @@ CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 
 def for_print(fig: go.Figure, height: int = 300) -> go.Figure:
-    """``fig`` at ``height`` px with small margins (the width follows the page)."""
-    top = max(56 if fig.layout.title.text else 24, fig.layout.margin.t or 0)  # room for a colour bar
-    fig.update_layout(height=height, autosize=True, margin={"l": 8, "r": 8, "t": top, "b": 8})
+    """``fig`` at ``height`` px with small margins (the width follows the page), keeping the
+    room a figure made under its plot for a colour bar (``charts.colorbar_room``)."""
+    top = 56 if fig.layout.title.text else 24
+    bottom = max(8, fig.layout.margin.b or 0)
+    fig.update_layout(height=height, autosize=True, margin={"l": 8, "r": 8, "t": top, "b": bottom})
     return fig
 
 

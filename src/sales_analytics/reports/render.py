@@ -53,9 +53,8 @@ def as_of(version: Any) -> str:
 
 
 def untitled(fig):
-    """``fig`` without its Plotly title: the report writes it as a heading (Plotly moves a title
-    above a horizontal colour bar out of the figure)."""
-    return fig.update_layout(title=None, margin_t=70)
+    """``fig`` without its Plotly title: the report writes it as a heading."""
+    return fig.update_layout(title=None, margin_t=24)
 
 
 def link(url: str, text: str) -> str:

@@ -66,6 +66,8 @@ TABLES: dict[str, pa.Schema] = {
             ("discount_code", pa.string()),
             ("cancelled_at", pa.timestamp("us")),
             ("fulfilment_status", pa.string()),
+            # an order-level import's hash of the order's source lines (NULL: another path)
+            ("source_fingerprint", pa.int64()),
         ]
     ),
     "order_items": pa.schema(
@@ -118,7 +120,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "orders": {
         "discount_amount": _ZERO, "shipping_amount": _ZERO, "tax_amount": _ZERO,
         "refunded_amount": _ZERO, "discount_code": None, "cancelled_at": None,
-        "fulfilment_status": None,
+        "fulfilment_status": None, "source_fingerprint": None,
     },
     "order_items": {"discount_amount": _ZERO},
     "refunds": {"shipping_amount": _ZERO, "tax_amount": _ZERO},
@@ -164,7 +166,8 @@ CREATE TABLE orders (
     refunded_amount {money} NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
     discount_code  VARCHAR(255),
     cancelled_at   TIMESTAMP,
-    fulfilment_status VARCHAR(32)
+    fulfilment_status VARCHAR(32),
+    source_fingerprint BIGINT
 );
 CREATE TABLE order_items (
     order_item_id  BIGINT PRIMARY KEY,

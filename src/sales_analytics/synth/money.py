@@ -112,6 +112,8 @@ def charges(
         # shipped unless cancelled before it went out
         ("fulfilment_status", pa.array(np.where(status == "cancelled", None, "fulfilled"),
                                        type=pa.string())),
+        # not imported from a shop export: no fingerprint of source lines
+        ("source_fingerprint", pa.nulls(len(orders), pa.int64())),
     ):  # fmt: skip
         if name in full.column_names:
             full = full.set_column(full.column_names.index(name), name, values)

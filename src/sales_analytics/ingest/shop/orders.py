@@ -118,6 +118,7 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
         reject_orders(bad, f"lines of one {okey} disagree on {label(col)}")
         vals[col] = pd.Series(pd.arrays.ArrowStringArray(firsts), dtype=STRING)
 
+    src.release(ORDER_COLUMNS)  # their values per order are taken: free the file's columns
     empty = pd.Series(np.full(n_orders, "", dtype=object), dtype=STRING)
 
     def value(col: str) -> pd.Series:
@@ -140,7 +141,7 @@ def build(src: SourceLines, shop: Shop, window: DateWindow) -> Batch:
     reject_orders(bad, f"unparseable {label('cancelled_at')}", _q(cancel_text, f" (expected {fmt_text})"))
 
     # status
-    if src.has("status"):
+    if "status" in vals:
         raw_status = value("status")
         status = raw_status.str.lower().map(dict(rules.statuses)).fillna("").to_numpy(dtype=object)
         none = (raw_status == "").to_numpy(dtype=bool)

@@ -116,6 +116,18 @@ class SourceLines:
     def lines(self) -> np.ndarray:
         return self.raw.lines
 
+    def release(self, columns: tuple[str, ...]) -> None:
+        """Drop ``columns`` (canonical) from ``text``, and the file's columns nothing reads any
+        more from ``raw`` when it holds only the columns read (the reject file then reads its
+        records from the file again): the memory of an export's order-level columns is freed
+        once their per-order values are taken."""
+        self.text.drop(columns=[c for c in columns if c in self.text.columns], inplace=True)
+        frame = self.raw.frame
+        if list(frame.columns) == self.raw.header:
+            return
+        still = {self.rules.label(c) for c in self.text.columns}
+        frame.drop(columns=[c for c in frame.columns if c not in still], inplace=True)
+
     def has(self, canonical: str) -> bool:
         return canonical in self.text.columns
 

@@ -58,8 +58,11 @@ class Plan:
     events: int
 
 
-def plan(batch: Batch, db: Database, now: datetime) -> Plan:
-    """Stage 2 of the order-level import: what to insert, replace and record."""
+def plan(batch: Batch, db: Database, now: datetime, fingerprints: pd.Series | None = None) -> Plan:
+    """Stage 2 of the order-level import: what to insert, replace and record.
+
+    ``fingerprints``: order_id -> the fingerprint of its source lines, stored with the orders
+    written (see :mod:`.fingerprint`); None: none stored."""
     orders = batch.orders
     ids = orders.index.to_numpy()
     stored = _stored_orders(db, ids)
@@ -105,7 +108,7 @@ def plan(batch: Batch, db: Database, now: datetime) -> Plan:
     frames = {
         "customers": _new_customers(batch, db),
         "products": _new_products(batch, db),
-        "orders": _order_rows(orders.loc[write_ids], base, refunds),
+        "orders": _order_rows(orders.loc[write_ids], base, refunds, fingerprints),
         "order_items": _item_rows(batch.items[np.isin(batch.items["order_id"], write_ids)]),
         "refunds": _concat(kept_refunds, _refund_table(refunds)),
         "order_events": _event_table(events, db, recorded),
@@ -394,8 +397,13 @@ def _event_table(events: pd.DataFrame, db: Database, recorded: np.datetime64) ->
 
 
 # ------------------------------------------------------------------------------------ rows
-def _order_rows(orders: pd.DataFrame, base: pd.DataFrame, refunds: pd.DataFrame) -> pa.Table:
+def _order_rows(orders: pd.DataFrame, base: pd.DataFrame, refunds: pd.DataFrame, fingerprints) -> pa.Table:
     refunded = base["refund_product"].to_numpy(dtype=np.int64).copy()
+    if fingerprints is None:
+        fp = pa.nulls(len(orders), pa.int64())
+    else:
+        pos = fingerprints.index.get_indexer(orders.index)
+        fp = pa.array(fingerprints.to_numpy(dtype=np.int64)[pos], pa.int64(), mask=pos < 0)
     if len(refunds):
         extra = refunds.groupby("order_id")["p"].sum().reindex(orders.index, fill_value=0)
         refunded += extra.to_numpy(dtype=np.int64)
@@ -414,6 +422,7 @@ def _order_rows(orders: pd.DataFrame, base: pd.DataFrame, refunds: pd.DataFrame)
             "discount_code": pa.array(orders["discount_code"].to_numpy(dtype=object), pa.string()),
             "cancelled_at": pa.array(orders["cancelled_at"].to_numpy().astype("datetime64[us]")),
             "fulfilment_status": pa.array(orders["fulfilment_status"].to_numpy(dtype=object), pa.string()),
+            "source_fingerprint": fp,
         }
     )
 

@@ -66,13 +66,27 @@ def axis(unit: str, title: str | None = None) -> dict:
     return out | ({"title": title} if title is not None else {})
 
 
+#: Room under the plot for a horizontal colour bar: the bar and its ticks, its title beside them.
+COLORBAR_ROOM = 44
+#: Room under the plot for an x axis's tick labels and title.
+AXIS_ROOM = 48
+
+
 def colorbar(unit: str, title: str | None = None) -> dict:
-    """A horizontal colour bar under the title (a vertical one took a third of a phone's width)."""
+    """A horizontal colour bar at the bottom of the figure (a vertical one took a third of a
+    phone's width; one above the plot made plotly.js push the figure's title out of view), its
+    title on the same line (above the bar, plotly.js drew it over the bar's colours at the
+    bottom). Give it room with :func:`colorbar_room`."""
     return axis(unit) | {
-        "orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
-        "len": 0.5, "thickness": 10, "title": {"text": title or "", "side": "top"},
+        "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container",
+        "yanchor": "bottom", "lenmode": "pixels", "len": min(340, 200 + 7 * len(title or "")), "thickness": 10, "title": {"text": title or "", "side": "right"},
         "nticks": 4,
     }  # fmt: skip
+
+
+def colorbar_room(fig: go.Figure, *, x_axis: bool = True) -> go.Figure:
+    """A bottom margin that holds the :func:`colorbar` under the x axis's labels (if any)."""
+    return fig.update_layout(margin_b=COLORBAR_ROOM + (AXIS_ROOM if x_axis else 0))
 
 
 def count(n, noun: str, plural: str | None = None) -> str:
@@ -121,10 +135,17 @@ def empty_fig(message: str = "No data for the selected filters") -> go.Figure:
 
 
 # ---------------------------------------------------------------------------------------- scales
+#: growth beyond +/-100% takes the scale's darkest colour: a fall cannot pass -100%, so a range
+#: wider than that would spend half the scale on values that cannot occur (one +1000% country
+#: would leave every other country pale)
+GROWTH_CAP = 1.0
+
+
 def growth_range(values) -> tuple[float, float]:
-    """A colour range symmetric around 0, so that 0 is the neutral middle of GROWTH_SCALE."""
+    """A colour range symmetric around 0, so that 0 is the neutral middle of GROWTH_SCALE, and at
+    most +/-100% (:data:`GROWTH_CAP`; hover labels keep the real values)."""
     v = pd.to_numeric(pd.Series(values), errors="coerce").replace([np.inf, -np.inf], np.nan).dropna()
-    m = float(v.abs().max()) if len(v) else 0.0
+    m = min(float(v.abs().max()), GROWTH_CAP) if len(v) else 0.0
     m = m if m > 0 else 0.01
     return -m, m
 

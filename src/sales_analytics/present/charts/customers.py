@@ -35,7 +35,7 @@ def segment_fig(summary: pd.DataFrame) -> go.Figure:
     fig.update_traces(hovertemplate=tip("%{x}", ("%{fullData.name}", "ratio", "y")))
     fig.update_yaxes(**axis("ratio", "Share"))
     fig.update_xaxes(title=None)
-    return layout(fig, "Segment distribution: share of customers and of revenue")
+    return layout(fig, "Segments: share of customers and revenue")
 
 
 def cohort_fig(cohorts: pd.DataFrame, max_months: int = 12, max_cohorts: int = 12) -> go.Figure:

@@ -14,6 +14,7 @@ from sales_analytics.present.charts.base import (
     amount_range,
     axis,
     colorbar,
+    colorbar_room,
     empty_fig,
     growth_range,
     labels,
@@ -64,14 +65,14 @@ def country_map_fig(geo: pd.DataFrame, value: str = "revenue") -> go.Figure:
         (n["orders"], "count", "customdata[1]"), (n["customers"], "count", "customdata[2]"),
         (n["aov"], "currency", "customdata[3]"),
     ), marker_line_color="#888", marker_line_width=0.4)  # fmt: skip
-    fig.update_coloraxes(colorbar=colorbar(unit) | {"y": 0, "yanchor": "top"})
+    fig.update_coloraxes(colorbar=colorbar(unit))
     # scope and resolution name the topojson plotly.js needs: the one shipped (geo_assets).
     # fitbounds off: plotly.js 4 would crop the view to the coloured countries (Pacific-centred)
     fig.update_geos(
         showcountries=True, showframe=False, scope=SCOPE, resolution=RESOLUTION, fitbounds=False,
         bgcolor="rgba(0,0,0,0)",
     )
-    return layout(fig, f"{n[value]} by country", height=440)
+    return colorbar_room(layout(fig, f"{n[value]} by country", height=440), x_axis=False)
 
 
 def country_bars_fig(geo: pd.DataFrame) -> go.Figure:
@@ -89,6 +90,6 @@ def country_bars_fig(geo: pd.DataFrame) -> go.Figure:
     fig.update_coloraxes(colorbar=colorbar("ratio", f"colour: {n['growth_12m'].lower()}"))
     fig.update_xaxes(**axis("currency", n["revenue"]), nticks=4)
     fig.update_yaxes(title=None)
-    return layout(fig, "Revenue by country", height=max(HEIGHT, 26 * len(g) + 80)).update_layout(margin_t=115)
+    return colorbar_room(layout(fig, "Revenue by country", height=max(HEIGHT, 26 * len(g) + 160)))
 
 

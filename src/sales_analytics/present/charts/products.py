@@ -13,6 +13,7 @@ from sales_analytics.present.charts.base import (
     PALETTE,
     axis,
     colorbar,
+    colorbar_room,
     empty_fig,
     hover,
     labels,
@@ -38,7 +39,7 @@ def category_fig(rollup: pd.DataFrame, key: str = "category", top: int = 15) -> 
     fig.update_coloraxes(colorbar=colorbar("percent", f"colour: {n['margin_pct'].lower()}"))
     fig.update_xaxes(**axis("currency", n["revenue"]), nticks=4)
     fig.update_yaxes(title=None)
-    return layout(fig, f"Revenue by {key}", height=max(HEIGHT, 28 * len(r) + 120)).update_layout(margin_t=115)
+    return colorbar_room(layout(fig, f"Revenue by {key}", height=max(HEIGHT, 28 * len(r) + 160)))
 
 
 def treemap_fig(products: pd.DataFrame, top_per_category: int = 12) -> go.Figure:
@@ -62,7 +63,7 @@ def treemap_fig(products: pd.DataFrame, top_per_category: int = 12) -> go.Figure
     )  # fmt: skip
     fig.update_layout(uniformtext={"minsize": 11, "mode": "hide"})
     fig.update_coloraxes(colorbar=colorbar("percent", f"colour: {n['margin_pct'].lower()}"))
-    return layout(fig, "Categories and their products (tap to open)", height=500).update_layout(margin_t=115)
+    return colorbar_room(layout(fig, "Categories and their products (tap to open)", height=500), x_axis=False)
 
 
 def abc_fig(abc: pd.DataFrame) -> go.Figure:
