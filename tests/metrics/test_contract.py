@@ -106,8 +106,8 @@ DAY_COPY_READERS = {
     "product_sales": PRODUCTS,
     "product_performance": PRODUCTS,
     "abc_classes": PRODUCTS,
-    "category_rollup": (*PRODUCTS, "mv_rollup_month_orders"),
-    "brand_rollup": (*PRODUCTS, "mv_rollup_month_orders"),
+    "category_rollup": (*PRODUCTS, "mv_rollup_month_sales"),
+    "brand_rollup": (*PRODUCTS, "mv_rollup_month_sales"),
     "stock_cover": PRODUCTS,  # the last sale up to the window's end (their demand is live)
     "slow_movers": PRODUCTS,
 }

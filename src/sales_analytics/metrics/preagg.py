@@ -41,7 +41,7 @@ from sales_analytics.metrics.rules import (
 from sales_analytics.metrics.source import TableSource, materialized_table, table
 from sales_analytics.metrics.spec import Column, declare
 
-#: the levels of :func:`rollup_month_orders`
+#: the levels of :func:`rollup_month_sales`
 ROLLUP_LEVELS: tuple[str, ...] = ("category", "brand")
 MONTH = Column("month", "date", "date", "Month", "First day of the month of the order")
 
@@ -80,18 +80,13 @@ def whole_months(f: Filters) -> tuple[date | None, date | None, list[Filters]]:
     return lo, hi, edges
 
 
-def summed_months(
-    db: TableSource,
-    name: str,
-    f: Filters,
-    key: tuple[str, ...],
-    maxes: tuple[str, ...] = (),
-    where: dict[str, str] | None = None,
+def month_rows(
+    db: TableSource, name: str, f: Filters, where: dict[str, str] | None = None
 ) -> ir.Table | None:
-    """Per ``key``: the per-month pre-aggregate ``name`` over ``f``'s window, its whole months
-    read from the current copy and its edge days computed live by ``name``'s builder, rows with
-    the values ``where`` (column -> value) only; the other columns summed (``maxes``: their
-    maximum). ``None`` (compute live) as for :func:`dated_copy`."""
+    """The rows of the per-month pre-aggregate ``name`` over ``f``'s window (not yet summed):
+    its whole months read from the current copy, its edge days computed live by ``name``'s
+    builder; only rows with the values ``where`` (column -> value), those columns dropped.
+    ``None`` (compute live) as for :func:`dated_copy`."""
     if f.countries or f.segments or (f.start is None and f.end is None):
         return None
     t = materialized_table(db, name)
@@ -108,6 +103,22 @@ def summed_months(
     u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
     if where:
         u = u.filter(*[u[c] == v for c, v in where.items()]).drop(*where)
+    return u
+
+
+def summed_months(
+    db: TableSource,
+    name: str,
+    f: Filters,
+    key: tuple[str, ...],
+    maxes: tuple[str, ...] = (),
+    where: dict[str, str] | None = None,
+) -> ir.Table | None:
+    """Per ``key``: :func:`month_rows` of ``name`` over ``f``'s window, the other columns
+    summed (``maxes``: their maximum). ``None`` (compute live) as for :func:`dated_copy`."""
+    u = month_rows(db, name, f, where)
+    if u is None:
+        return None
     measures = [c for c in u.columns if c not in (*key, "month")]
     return u.group_by(list(key)).aggregate(
         **{c: u[c].max() if c in maxes else u[c].sum() for c in measures}
@@ -171,31 +182,43 @@ def product_month_sales(db: TableSource, f: Filters) -> ir.Table:
 
 
 @declare(
-    "rollup_month_orders",
-    label="Orders per category or brand and month",
+    "rollup_month_sales",
+    label="Sales per category or brand and month",
     domain="internal",
-    grain="one row per level (category or brand), its value and month with completed order items",
-    description="Distinct completed orders per category and per brand and month: the orders of a "
-    "date-filtered category or brand rollup (an order counts once per category or brand).",
+    grain="one row per level (category or brand), its value and month with order items "
+    "(any status)",
+    description="Sales per category and per brand and month (distinct completed orders: an "
+    "order counts once per category or brand): a date-filtered category or brand rollup sums "
+    "these; only its products sold come from the per-product months.",
     columns=(
         Column("level", "string", "text", "Level", "category or brand", technical=True),
         Column("name", "string", "text", "Category or brand"),
         MONTH,
         COLUMNS["orders"].but(description="Distinct completed orders"),
+        COLUMNS["units_sold"],
+        COLUMNS["units_returned"],
+        COLUMNS["revenue"].but(dtype="decimal"),
+        COLUMNS["cost"].but(dtype="decimal"),
+        COLUMNS["last_sold_at"],
     ),
     sort=("level", "month", "name"),
     materialize=True,
     key=("level", "month", "name"),
 )
-def rollup_month_orders(db: TableSource, f: Filters) -> ir.Table:
+def rollup_month_sales(db: TableSource, f: Filters) -> ir.Table:
     parts = []
     for key in ROLLUP_LEVELS:
         j = sales_items(db, f, key)
-        j = j.filter(is_completed(j))
         g = j.group_by(name=j[key], month=period(j.order_date, "month")).aggregate(
-            orders=j.order_id.nunique().cast("int64")
+            **sales_measures(j)
         )
-        parts.append(g.select(level=ibis.literal(key), name=g.name, month=g.month, orders=g.orders))
+        parts.append(
+            g.select(
+                level=ibis.literal(key), name=g.name, month=g.month, orders=g.orders,
+                units_sold=g.units_sold, units_returned=g.units_returned, revenue=g.revenue,
+                cost=g.cost, last_sold_at=g.last_sold_at,
+            )  # fmt: skip
+        )
     return ibis.union(*parts, distinct=False)
 
 

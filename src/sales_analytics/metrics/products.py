@@ -12,8 +12,8 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.preagg import sales_items, sales_measures, summed_months
-from sales_analytics.metrics.rules import count_where, is_completed, money, ratio
+from sales_analytics.metrics.preagg import month_rows, sales_items, sales_measures, summed_months
+from sales_analytics.metrics.rules import is_completed, money, ratio
 from sales_analytics.metrics.source import TableSource, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
 
@@ -33,7 +33,8 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
 def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
     """:func:`_sales_live`, the same rows and types; under a filter of dates only summed from the
     per-month copies (:mod:`.preagg`): per product ``product_month_sales``; per category or
-    brand the products' window rows and the distinct orders of ``rollup_month_orders``."""
+    brand ``rollup_month_sales``, and the products sold (what does not add up over months) as
+    the distinct products with a completed order in ``product_month_sales``' window rows."""
     live = _sales_live(db, key, f)
     if key == "product_id":
         s = summed_months(db, "product_month_sales", f, (key,), ("last_sold_at",))
@@ -41,19 +42,19 @@ def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
             return live
         s = s.rename(orders="order_count")
     else:
-        orders = summed_months(db, "rollup_month_orders", f, ("name",), where={"level": key})
-        if orders is None:
+        s = summed_months(
+            db, "rollup_month_sales", f, ("name",), ("last_sold_at",), where={"level": key}
+        )
+        if s is None:
             return live
+        rows = month_rows(db, "product_month_sales", f)
+        rows = rows.filter(rows.order_count > 0).select("product_id").distinct()
         p = table(db, "products").select("product_id", key)
-        j = use(db, "product_sales", f).join(p, "product_id")
-        s = j.group_by(key).aggregate(
-            products_sold=count_where(j.order_count > 0),
-            units_sold=j.units_sold.sum(), units_returned=j.units_returned.sum(),
-            revenue=j.revenue.sum(), cost=j.cost.sum(), last_sold_at=j.last_sold_at.max(),
-        )  # fmt: skip
-        orders = orders.rename(orders_key="name")
-        r = s.left_join(orders, s[key] == orders.orders_key)
-        s = r.drop("orders_key").mutate(orders=r.orders.fill_null(0))
+        j = rows.join(p, "product_id")
+        sold = j.group_by(sold_key=j[key]).aggregate(products_sold=j.count())
+        r = s.left_join(sold, s.name == sold.sold_key)
+        sums = {c: r[c] for c in s.columns if c != "name"}
+        s = r.select(**{key: r.name}, products_sold=r.products_sold.fill_null(0), **sums)
     return s.select(*[s[c].cast(t) for c, t in live.schema().items()])
 
 
