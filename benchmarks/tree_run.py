@@ -7,7 +7,8 @@ its Python workers) are children of that process, so their memory is not in it. 
 ``/proc`` every ``--interval`` seconds and prints, as one JSON line: the wall seconds, the exit
 code, the peak RSS of the process itself (its VmHWM, read in the last sample), of the tree
 (the sum over the process and all its live descendants), of the tree's ``java`` processes (the
-JVM) and of its Python processes, the tree's CPU seconds (user + system, including reaped
+JVM) and of its Python processes (by executable: a console script such as ``sales-analytics``
+counts as Python), the tree's CPU seconds (user + system, including reaped
 children), and the 1-minute load average at the start and the end.
 """
 
@@ -23,7 +24,7 @@ import time
 
 
 def _processes() -> dict[int, tuple[int, str, int, float, int]]:
-    """pid -> (parent, name, RSS bytes, CPU seconds incl. reaped children, VmHWM bytes)."""
+    """pid -> (parent, executable name, RSS bytes, CPU s incl. reaped children, VmHWM bytes)."""
     tick = os.sysconf("SC_CLK_TCK")
     out: dict[int, tuple[int, str, int, float, int]] = {}
     for entry in os.scandir("/proc"):
@@ -37,9 +38,13 @@ def _processes() -> dict[int, tuple[int, str, int, float, int]]:
         except OSError:
             continue
         stat = tail.split()
+        try:  # the executable's name: a console script's comm is the script's, not python's
+            name = os.path.basename(os.readlink(f"/proc/{entry.name}/exe"))
+        except OSError:
+            name = head.split("(", 1)[1]
         rss, hwm = (int(status.get(k, "0 kB").split()[0]) * 1024 for k in ("VmRSS", "VmHWM"))
         out[int(entry.name)] = (
-            int(stat[1]), head.split("(", 1)[1], rss, sum(int(x) for x in stat[11:15]) / tick, hwm,
+            int(stat[1]), name, rss, sum(int(x) for x in stat[11:15]) / tick, hwm,
         )  # fmt: skip
     return out
 
