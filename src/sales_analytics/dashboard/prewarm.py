@@ -115,7 +115,7 @@ def _predictions(f: Filters) -> None:
         risk = data.customer_risk(f)
         if not risk.empty:
             figures.figure(charts.risk_matrix_fig, risk_matrix(risk))
-            figures.figure(charts.clv_churn_fig, risk)
+            figures.figure(charts.clv_churn_fig, charts.most_at_risk(risk), total=len(risk))
     if "clv" in saved:
         data.action_lists()
 

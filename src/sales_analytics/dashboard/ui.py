@@ -309,10 +309,9 @@ def table(df: pd.DataFrame, name: str, columns: Columns, *, height: int | None =
     export_buttons(df, name)
 
 
-def truncated(rows: int) -> str:
+def truncated(rows: int, files: str = "the CSV and Excel downloads have") -> str:
     """The caption under a table cut at :data:`SHOWN_ROWS` rows."""
-    return (f"The first {SHOWN_ROWS:,} of {rows:,} rows are shown; the CSV and Excel downloads "
-            f"have all {rows:,}.")  # fmt: skip
+    return f"The first {SHOWN_ROWS:,} of {rows:,} rows are shown; {files} all {rows:,}."
 
 
 # ------------------------------------------------------------------------------------ findings
