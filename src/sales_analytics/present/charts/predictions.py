@@ -91,7 +91,11 @@ def clv_churn_fig(frame: pd.DataFrame, total: int | None = None) -> go.Figure:
     if total is not None and total > len(frame):
         title = (f"Value vs churn risk: {len(frame):,} of {count(total, 'customer')} "
                  "(most value at risk)")  # fmt: skip
-    return layout(fig, title, height=460)
+    fig = layout(fig, title, height=500)
+    # the legend (up to 11 segments, three rows at half width) under the chart: above it, it
+    # grew upwards over the title
+    return fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+                             margin={"b": 40})  # fmt: skip
 
 
 #: Tiers from low to high: the matrix's axes read low -> high (left to right, bottom to top).
