@@ -21,6 +21,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 
+from sales_analytics.metrics import compiled
 from sales_analytics.metrics.catalog import get
 from sales_analytics.metrics.filters import NO_FILTERS, Filters
 from sales_analytics.metrics.source import (
@@ -180,7 +181,9 @@ def compute(
     """Metric ``name`` for ``filters`` and ``params`` as a pandas frame (declared order)."""
     metric = get(name)
     if metric.engine == "sql":
-        return to_pandas(expression(source, name, filters, **params))
+        done = compiled.run(source, name, filters, params,
+                            lambda f: expression(source, name, f, **params))  # fmt: skip
+        return done if done is not None else to_pandas(expression(source, name, filters, **params))
     values = metric.resolve(params)
     frame = metric.builder(source, filters, **_builder_params(values))
     if metric.sort and not callable(metric.sort):

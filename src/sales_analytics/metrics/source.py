@@ -115,5 +115,9 @@ def to_pandas(expr: ir.Table) -> pd.DataFrame:
     """
     if ibis.get_backend(expr).name != "duckdb":
         return expr.to_pandas()
-    frame = expr.to_pyarrow().to_pandas()
-    return PandasData.convert_table(frame, expr.schema())
+    return convert_frame(expr.to_pyarrow().to_pandas(), expr.schema())
+
+
+def convert_frame(frame: pd.DataFrame, schema: ibis.Schema) -> pd.DataFrame:
+    """A frame from Arrow with ibis' dtype conversion for ``schema`` (see :func:`to_pandas`)."""
+    return PandasData.convert_table(frame, schema)
