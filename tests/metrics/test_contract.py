@@ -165,6 +165,37 @@ def test_stock_demand_from_month_copy_equals_live(loaded_db, flt, window_days):
     assert (fast.units_window > 0).any() if len(fast) else True
 
 
+CUSTOMER_COPY_READERS = {
+    "kpis": "mv_customer_first_orders",
+    "cohorts": "mv_customer_first_orders",
+    "new_vs_returning": "mv_customer_first_orders",
+    "rfm_segments": "mv_customer_totals",
+    "segment_summary": "mv_customer_totals",
+    "customers": "mv_customer_totals",
+}
+
+
+@pytest.mark.parametrize("name", list(CUSTOMER_COPY_READERS))
+def test_customer_copies_equal_live(loaded_db, name):
+    """First orders per customer come from their copy without countries or segments; the RFM
+    totals per customer from theirs when the window's end is open or on or after the last
+    order's day (and live before it): the live result exactly, under every filter kind."""
+    from sales_analytics.metrics.rules import last_order_day
+
+    last = last_order_day(loaded_db)
+    copy = CUSTOMER_COPY_READERS[name]
+    reads = [Filters(), Filters(start=date(2024, 1, 1), end=last), Filters(end=date(2100, 1, 1))]
+    for flt in reads:
+        assert copy in str(loaded_db.ibis.compile(M.expression(loaded_db, name, flt))), flt
+    live = [WINDOW, Filters(countries=("Germany",)), Filters(segments=("Champions",))]
+    if copy == "mv_customer_totals":  # an end before the last order's day: live
+        assert copy not in str(loaded_db.ibis.compile(M.expression(loaded_db, name, WINDOW)))
+    for flt in reads + live:
+        fast = M.compute(loaded_db, name, flt)
+        with live_only():
+            assert_identical(fast, M.compute(loaded_db, name, flt))
+
+
 def test_copies_stored_in_declared_types(loaded_db):
     """Every copy's integer and sized decimal columns are stored in the types its expression
     declares (not the wider ones a database infers for sums: HUGEINT, NUMERIC), so a read
