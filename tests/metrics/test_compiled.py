@@ -88,3 +88,16 @@ def test_a_new_data_version_compiles_again(tmp_path, small_frames):
         metrics.refresh(db)  # a new data version
         metrics.compute(db, "kpis", f)
         assert compiled.STORE.misses == misses + 1
+
+
+def test_live_only_calls_compile_live(shop):
+    """A call inside ``live_only()`` never reuses the SQL of the same call that read a copy: the
+    contract tests compare the two."""
+    from sales_analytics.metrics.source import live_only
+
+    metrics.compute(shop, "category_rollup")
+    with live_only():
+        metrics.compute(shop, "category_rollup")
+    sqls = [e.sql for k, e in compiled.STORE.items.items() if k[1] == "category_rollup"]
+    assert any("mv_category_rollup" in s for s in sqls)
+    assert any("mv_category_rollup" not in s for s in sqls)

@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.source import TableSource, convert_frame, table
+from sales_analytics.metrics.source import TableSource, convert_frame, is_live_only, table
 
 MAX_ENTRIES = 2048  # compiled calls kept (least recently used dropped first)
 _NOT_PLAIN = (ops.InMemoryTable, ops.ScalarUDF, ops.AggUDF, ops.GeoSpatialUnOp, ops.GeoSpatialBinOp)
@@ -161,8 +161,9 @@ def run(
     db = _database_key(source)
     if db is None:
         return None
+    # inside live_only() the same call compiles to other SQL (no copy read): its own entry
     key = (db, name, filters.start, filters.end, filters.segments, len(filters.countries),
-           repr(sorted(params.items())))  # fmt: skip
+           repr(sorted(params.items())), is_live_only())  # fmt: skip
     entry = STORE.get(key)
     sql = entry.fill(filters.countries) if entry is not None else None
     STORE.count(sql is not None)

@@ -104,7 +104,8 @@ def customer_summary(db: TableSource, f: Filters) -> ir.Table:
     key=("customer_id",),
 )
 def customer_first_orders(db: TableSource, f: Filters) -> ir.Table:
-    return first_orders_live(db, f)
+    t = first_orders_live(db, f)
+    return t.mutate(customer_id=t.customer_id.cast("int64"))  # (a nullable int64, as declared)
 
 
 @declare(
@@ -121,7 +122,8 @@ def customer_first_orders(db: TableSource, f: Filters) -> ir.Table:
     key=("customer_id",),
 )
 def customer_totals(db: TableSource, f: Filters) -> ir.Table:
-    return customer_totals_live(db, f)
+    t = customer_totals_live(db, f)
+    return t.mutate(customer_id=t.customer_id.cast("int64"))  # (a nullable int64, as declared)
 
 
 RFM_COLUMNS = cols(

@@ -67,6 +67,11 @@ def live_only() -> Iterator[None]:
         _LIVE_ONLY.reset(token)
 
 
+def is_live_only() -> bool:
+    """Whether the caller is inside :func:`live_only` (no copy is read)."""
+    return _LIVE_ONLY.get()
+
+
 def materialized_table(source: TableSource, name: str) -> ir.Table | None:
     """The current materialized copy of catalogue metric ``name`` in ``source``, or ``None``.
 
