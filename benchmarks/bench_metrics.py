@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,7 +158,10 @@ def bench_url(
 ) -> list[list]:
     """The metrics on a database that is loaded already (``--database-url``; its copies current,
     target 1 s), without and with the date filter: no generation, no load. ``live`` also times
-    each filtered metric computed live (no copy read, once): the baseline of the same run."""
+    each filtered metric computed live (no copy read, once): the baseline of the same run.
+    ``cpu ms`` is the median CPU time of this process per run (Python and DuckDB's threads):
+    what the work costs whatever else shares the machine (wall time ~ CPU / 2 at best on two
+    idle cores, ~ CPU when the work does not parallelise)."""
     from sales_analytics.metrics.source import live_only
 
     rows: list[list] = []
@@ -165,18 +170,23 @@ def bench_url(
         for suffix, flt in filter_sets:
             for name in names:
                 metric, params = CASES[name]
+                cpu: list[float] = []
 
-                def run(m=metric, p=params, f=flt):
-                    return compute(db, m, f, **p)
+                def run(m=metric, p=params, f=flt, cpu=cpu):
+                    c0 = time.process_time()
+                    out = compute(db, m, f, **p)
+                    cpu.append(time.process_time() - c0)
+                    return out
 
                 seconds, frame = timed(run, repeat=repeat, warmup=1)
+                cpu_ms = statistics.median(cpu[1:]) * 1000
                 vs_live = ""
                 if live and not flt.is_empty:
                     with live_only():
                         slow, _ = timed(run, repeat=1)
                     vs_live = f"{slow * 1000:,.0f} ms live ({slow / seconds:,.1f}x)"
                 rows.append([f"{label}{suffix}", name, seconds * 1000, seconds, vs_live,
-                             f"{len(frame):,}"])  # fmt: skip
+                             f"{len(frame):,}", cpu_ms])  # fmt: skip
     return rows
 
 
@@ -218,7 +228,8 @@ def main(argv: list[str] | None = None) -> list[list]:
     print_table(
         "Metric latency, median of runs after a warm-up (target: < 100 ms at scale 1 on DuckDB, "
         "< 1 s at scale 100)",
-        ["backend / scale", "metric", "ms", "x target", "x export", "rows"],
+        ["backend / scale", "metric", "ms", "x target", "x export", "rows"]
+        + (["cpu ms"] if args.database_url else []),
         rows,
     )
     print_table(

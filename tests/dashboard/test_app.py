@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sales_analytics import metrics
-from sales_analytics.dashboard import data
+from sales_analytics.dashboard import data, ui
 from sales_analytics.metrics import Column, Filters, Metric, Param
 from sales_analytics.present import captions
 from sales_analytics.present import format as fmt
@@ -214,8 +214,12 @@ def test_products_and_geography_drill_downs(app_env, shop_url):
     with connect(shop_url) as db:
         k = metrics.kpis(db, Filters(f.start, f.end, countries=(country,)))
     # "710 orders: 637 completed (the Orders KPI), ..." on the orders tab
-    assert captions.orders(k, len(orders)) in caption_texts(at)
-    assert len(orders) == k["orders"] + k["cancelled_orders"] + k["returned_orders"]
+    total = k["orders"] + k["cancelled_orders"] + k["returned_orders"]
+    assert captions.orders(k, total) in caption_texts(at)
+    # a long table is cut at SHOWN_ROWS, most recent first; the caption says the downloads have all
+    assert total > ui.SHOWN_ROWS and len(orders) == ui.SHOWN_ROWS
+    assert ui.truncated(total) in caption_texts(at)
+    assert list(orders["Ordered at"]) == sorted(orders["Ordered at"], reverse=True)
     assert (customers["Orders"] != "0").sum() == k["customers"]
 
 

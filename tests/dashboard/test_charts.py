@@ -121,3 +121,20 @@ def test_planned_events_are_marked_as_such_not_as_unusual_days():
     assert "planned event" in names and "unusually high day" not in names
     (bf,) = [t for t in fig.data if t.name == "planned event"]
     assert "Black Friday" in list(bf.customdata[:, 0])
+
+
+def test_the_clv_churn_chart_draws_the_customers_with_most_value_at_risk():
+    rng = np.random.default_rng(3)
+    n = 2_000
+    risk = pd.DataFrame({
+        "customer_id": np.arange(n), "clv": rng.gamma(2.0, 100.0, n), "churn_probability": rng.random(n),
+        "value_tier": "medium", "risk_tier": "medium", "segment": "Champions",
+    })  # fmt: skip
+    top = charts.most_at_risk(risk)
+    assert len(top) == charts.SCATTER_POINTS < n
+    at_risk = risk["clv"] * risk["churn_probability"]
+    assert set(top["customer_id"]) == set(risk.loc[at_risk.nlargest(len(top)).index, "customer_id"])
+    fig = charts.clv_churn_fig(top, total=n)
+    assert sum(len(t.x) for t in fig.data) == len(top)
+    assert f"{len(top):,} of 2,000 customers" in fig.layout.title.text
+    assert "of" not in charts.clv_churn_fig(risk.head(10), total=10).layout.title.text.split(":")[-1]

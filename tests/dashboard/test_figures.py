@@ -55,3 +55,28 @@ def test_prewarm_computes_what_every_page_asks_for(app_env, monkeypatch, trained
         assert at.title[0].value.lower().startswith(page[:4]), page
         assert queries == [], (page, queries)
         assert cache.misses == built, page
+
+
+def test_prewarm_compiles_every_one_country_query(app_env, monkeypatch, trained_models):
+    """The prewarm's second pass (a country no customer has) compiles the SQL of every query a
+    page runs for one country: a page filtered to a real country then runs its queries (its
+    results are not cached) without compiling any (metrics/compiled.py)."""
+    from sales_analytics.metrics import compiled
+
+    monkeypatch.setenv("SA_MODELS_DIR", str(trained_models))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    prewarm.warm()
+    hits, missed = compiled.STORE.hits, []
+    put = compiled.STORE.put
+    monkeypatch.setattr(compiled.STORE, "put", lambda k, e: (missed.append(k[1]), put(k, e)))
+    for page in prewarm.PAGES:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.query_params["page"] = page
+        at.query_params["country"] = "Germany"
+        at.run()
+        assert not at.exception and not at.error, page
+        assert at.sidebar.multiselect(key="f_countries").value == ["Germany"], page
+        # a product's order lines are compiled per product (the product id is in the SQL)
+        assert [m for m in missed if m != "product_lines"] == [], page
+    assert compiled.STORE.hits > hits

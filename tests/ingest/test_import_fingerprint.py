@@ -39,6 +39,14 @@ def _lines_checked(monkeypatch) -> list[int]:
     return seen
 
 
+def _first_import(db, tmp_path):
+    """The export imported once (2 orders in, #1003 rejected); its path."""
+    path = tmp_path / "orders_export.csv"
+    path.write_text(_export())
+    import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
+    return path
+
+
 def _summary(r):
     return (r.rows, r.inserted, r.updated, r.unchanged, r.rejected_orders, r.rejected, r.events)
 
@@ -59,9 +67,7 @@ def test_unchanged_orders_are_not_checked_again(db, tmp_path, monkeypatch):
 
 
 def test_a_changed_order_still_updates(db, tmp_path, monkeypatch):
-    path = tmp_path / "orders_export.csv"
-    path.write_text(_export())
-    import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
+    path = _first_import(db, tmp_path)
     path.write_text(_export(refunded="10.00", status="partially_refunded"))
     seen = _lines_checked(monkeypatch)
     r = import_orders(db, path, "shopify", now=datetime(2024, 3, 4, 9))
@@ -77,9 +83,7 @@ def test_a_changed_order_still_updates(db, tmp_path, monkeypatch):
 
 
 def test_orders_without_a_fingerprint_take_the_full_path(db, tmp_path, monkeypatch):
-    path = tmp_path / "orders_export.csv"
-    path.write_text(_export())
-    import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
+    path = _first_import(db, tmp_path)
     db.execute("UPDATE orders SET source_fingerprint = NULL")  # as another path writes them
     seen = _lines_checked(monkeypatch)
     r = import_orders(db, path, "shopify", now=datetime(2024, 3, 4, 9))
@@ -88,9 +92,7 @@ def test_orders_without_a_fingerprint_take_the_full_path(db, tmp_path, monkeypat
 
 
 def test_other_rates_or_settings_change_every_fingerprint(db, tmp_path, monkeypatch):
-    path = tmp_path / "orders_export.csv"
-    path.write_text(_export())
-    import_orders(db, path, "shopify", now=datetime(2024, 3, 3, 9), timezone=TZ)
+    path = _first_import(db, tmp_path)
     rates = tmp_path / "rates.csv"
     rates.write_text("currency,rate\nEUR,1.08\n")
     seen = _lines_checked(monkeypatch)

@@ -149,6 +149,66 @@ def test_date_window_from_day_copies_equals_live(loaded_db, name):
                 assert_identical(fast, M.compute(loaded_db, name, WINDOW, min_orders=min_orders))
 
 
+@pytest.mark.parametrize("window_days", [30, 90, 365])
+@pytest.mark.parametrize("flt", [Filters(), WINDOW, Filters(end=date(2024, 6, 30))], ids=str)
+def test_stock_demand_from_month_copy_equals_live(loaded_db, flt, window_days):
+    """The demand window of stock cover and slow movers (the days before the as-of day, also
+    without an end date) sums the per-month copy plus its edge days live: the live result
+    exactly (62 days or more always hold a whole month read from the copy)."""
+    for name in ("stock_cover", "slow_movers"):
+        expr = M.expression(loaded_db, name, flt, window_days=window_days)
+        sql = str(loaded_db.ibis.compile(expr))
+        assert window_days < 62 or "mv_product_month_sales" in sql
+        fast = M.compute(loaded_db, name, flt, window_days=window_days)
+        with live_only():
+            assert_identical(fast, M.compute(loaded_db, name, flt, window_days=window_days))
+    assert (fast.units_window > 0).any() if len(fast) else True
+
+
+CUSTOMER_COPY_READERS = {
+    "kpis": "mv_customer_first_orders",
+    "cohorts": "mv_customer_first_orders",
+    "new_vs_returning": "mv_customer_first_orders",
+    "rfm_segments": "mv_customer_totals",
+    "segment_summary": "mv_customer_totals",
+    "customers": "mv_customer_totals",
+}
+
+
+@pytest.mark.parametrize("name", list(CUSTOMER_COPY_READERS))
+def test_customer_copies_equal_live(loaded_db, name):
+    """First orders per customer come from their copy without countries or segments; the RFM
+    totals per customer from theirs when the window's end is open or on or after the last
+    order's day (and live before it): the live result exactly, under every filter kind."""
+    from sales_analytics.metrics.rules import last_order_day
+
+    last = last_order_day(loaded_db)
+    copy = CUSTOMER_COPY_READERS[name]
+    reads = [Filters(), Filters(start=date(2024, 1, 1), end=last), Filters(end=date(2100, 1, 1))]
+    for flt in reads:
+        assert copy in str(loaded_db.ibis.compile(M.expression(loaded_db, name, flt))), flt
+    live = [WINDOW, Filters(countries=("Germany",)), Filters(segments=("Champions",))]
+    if copy == "mv_customer_totals":  # an end before the last order's day: live
+        assert copy not in str(loaded_db.ibis.compile(M.expression(loaded_db, name, WINDOW)))
+    for flt in reads + live:
+        fast = M.compute(loaded_db, name, flt)
+        with live_only():
+            assert_identical(fast, M.compute(loaded_db, name, flt))
+
+
+def test_copies_stored_in_declared_types(loaded_db):
+    """Every copy's integer and sized decimal columns are stored in the types its expression
+    declares (not the wider ones a database infers for sums: HUGEINT, NUMERIC), so a read
+    neither converts them nor sums 128-bit values."""
+    from sales_analytics.metrics.run import definitions
+
+    for d in definitions(loaded_db):
+        stored = loaded_db.table(d.name).schema()
+        for col, dtype in d.schema.items():
+            if dtype.is_integer() or (dtype.is_decimal() and dtype.precision is not None):
+                assert stored[col] == dtype, (d.name, col, stored[col], dtype)
+
+
 def test_copy_of_another_definition_is_not_read(loaded_db, monkeypatch):
     """A copy whose recorded digest differs (made by another version) is never read."""
     from sales_analytics.metrics import source

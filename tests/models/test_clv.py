@@ -356,3 +356,24 @@ def test_backtest_beats_the_naive_baseline(clv):
     assert ev.summary[0].startswith("purchase model: modified BG/NBD, chosen on a 365-day holdout")
     one = ev.details["one_time_buyers"]["mean_p_alive"].to_numpy()
     assert np.all(np.diff(one) < 0)  # falls with the days since the only purchase
+
+
+def test_nan_percentiles_are_numpys_to_the_bit():
+    """The scoring's interval columns: ``btyd.nan_percentiles`` gives ``np.nanpercentile(...,
+    axis=0)`` exactly (NaNs, all-NaN columns, the extremes), without its loop over columns."""
+    import warnings
+
+    from sales_analytics.models.btyd import nan_percentiles
+
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        a = rng.gamma(2, 100, (int(rng.integers(1, 120)), int(rng.integers(1, 40))))
+        a *= rng.choice([1e-3, 1.0, 1e6])
+        a[rng.random(a.shape) < rng.choice([0.0, 0.1, 0.9])] = np.nan
+        if trial % 7 == 0:
+            a[:, 0] = np.nan
+        qs = (10.0, 90.0, 2.5, 50.0, 97.5, 0.0, 100.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+            want = np.nanpercentile(a, qs, axis=0)
+        assert np.array_equal(nan_percentiles(a, qs), want, equal_nan=True), trial

@@ -21,9 +21,11 @@ from sales_analytics.metrics.rules import (
     RETURNED,
     check_grain,
     count_where,
+    customer_totals_live,
     customers,
     date_predicates,
     first_orders,
+    first_orders_live,
     is_completed,
     money,
     net_amount,
@@ -87,6 +89,41 @@ def customer_summary(db: TableSource, f: Filters) -> ir.Table:
         first_order_at=by.first_order_at,
         last_order_at=by.last_order_at,
     )  # fmt: skip
+
+
+@declare(
+    "customer_first_orders",
+    label="First completed order per customer",
+    domain="internal",
+    grain="one row per customer with a completed order",
+    description="Each customer's first completed order ever: new vs returning customers in the "
+    "KPIs, cohorts and new_vs_returning read it (without country or segment filters).",
+    columns=cols("customer_id", "first_order_at"),
+    sort=("customer_id",),
+    materialize=True,
+    key=("customer_id",),
+)
+def customer_first_orders(db: TableSource, f: Filters) -> ir.Table:
+    t = first_orders_live(db, f)
+    return t.mutate(customer_id=t.customer_id.cast("int64"))  # (a nullable int64, as declared)
+
+
+@declare(
+    "customer_totals",
+    label="Completed orders per customer",
+    domain="internal",
+    grain="one row per customer with a completed order up to the window's end",
+    description="Last completed order, completed orders and their total per customer: the RFM "
+    "values as of the window's end read it when the end is open or after the last order.",
+    columns=cols("customer_id", "last_order_at", "frequency")
+    + (Column("monetary_dec", "decimal", "currency", "Spent (all time)", "", True),),
+    sort=("customer_id",),
+    materialize=True,
+    key=("customer_id",),
+)
+def customer_totals(db: TableSource, f: Filters) -> ir.Table:
+    t = customer_totals_live(db, f)
+    return t.mutate(customer_id=t.customer_id.cast("int64"))  # (a nullable int64, as declared)
 
 
 RFM_COLUMNS = cols(

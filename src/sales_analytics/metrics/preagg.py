@@ -44,6 +44,14 @@ from sales_analytics.metrics.spec import Column, declare
 #: the levels of :func:`rollup_month_sales`
 ROLLUP_LEVELS: tuple[str, ...] = ("category", "brand")
 MONTH = Column("month", "date", "date", "Month", "First day of the month of the order")
+#: Money in the per-product and per-month copies: 64-bit decimals (exact to 10^16), which a
+#: database sums many times faster than the 128-bit ones it infers for a sum
+MONEY = "decimal(18, 2)"
+
+
+def narrow_money(value: ir.NumericValue) -> ir.NumericValue:
+    """A decimal money sum as :data:`MONEY` (the same value; one that does not fit fails)."""
+    return value.cast(MONEY)
 
 
 def dated_copy(db: TableSource, name: str, f: Filters) -> ir.Table | None:
@@ -176,8 +184,8 @@ def product_month_sales(db: TableSource, f: Filters) -> ir.Table:
     )
     return s.select(
         "product_id", "month", order_count=s.orders, baskets=s.baskets, units_sold=s.units_sold,
-        units_returned=s.units_returned, revenue=s.revenue, cost=s.cost,
-        last_sold_at=s.last_sold_at,
+        units_returned=s.units_returned, revenue=narrow_money(s.revenue),
+        cost=narrow_money(s.cost), last_sold_at=s.last_sold_at,
     )  # fmt: skip
 
 
@@ -215,8 +223,9 @@ def rollup_month_sales(db: TableSource, f: Filters) -> ir.Table:
         parts.append(
             g.select(
                 level=ibis.literal(key), name=g.name, month=g.month, orders=g.orders,
-                units_sold=g.units_sold, units_returned=g.units_returned, revenue=g.revenue,
-                cost=g.cost, last_sold_at=g.last_sold_at,
+                units_sold=g.units_sold, units_returned=g.units_returned,
+                revenue=narrow_money(g.revenue), cost=narrow_money(g.cost),
+                last_sold_at=g.last_sold_at,
             )  # fmt: skip
         )
     return ibis.union(*parts, distinct=False)

@@ -12,7 +12,13 @@ import ibis.expr.types as ir
 
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
-from sales_analytics.metrics.preagg import month_rows, sales_items, sales_measures, summed_months
+from sales_analytics.metrics.preagg import (
+    month_rows,
+    narrow_money,
+    sales_items,
+    sales_measures,
+    summed_months,
+)
 from sales_analytics.metrics.rules import is_completed, money, ratio
 from sales_analytics.metrics.source import TableSource, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
@@ -82,8 +88,8 @@ def product_sales(db: TableSource, f: Filters) -> ir.Table:
     s = _sales(db, "product_id", f)
     return s.select(
         "product_id", order_count=s.orders, units_sold=s.units_sold,
-        units_returned=s.units_returned, revenue=s.revenue, cost=s.cost,
-        last_sold_at=s.last_sold_at,
+        units_returned=s.units_returned, revenue=narrow_money(s.revenue),
+        cost=narrow_money(s.cost), last_sold_at=s.last_sold_at,
     )  # fmt: skip
 
 

@@ -24,10 +24,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from sales_analytics.metrics.filters import (
     NO_FILTERS,
@@ -35,7 +36,7 @@ from sales_analytics.metrics.filters import (
     Filters,
 )
 from sales_analytics.metrics.rfm_rules import active_rules
-from sales_analytics.metrics.source import TableSource, table
+from sales_analytics.metrics.source import TableSource, materialized_table, table
 
 COMPLETED = "completed"
 CANCELLED = "cancelled"
@@ -232,6 +233,15 @@ def first_orders(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
 
     Dates in ``f`` do not apply: acquisition is the first order over the whole history.
     """
+    if not (f.countries or f.segments):  # every customer's: the copy when it is current
+        copy = materialized_table(db, "customer_first_orders")
+        if copy is not None:
+            return copy
+    return first_orders_live(db, f)
+
+
+def first_orders_live(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
+    """:func:`first_orders` computed from the orders (the copy ``customer_first_orders``)."""
     o = orders(db, f, dates=False)
     done = o.filter(is_completed(o))
     return done.group_by("customer_id").aggregate(first_order_at=done.order_date.min())
@@ -261,13 +271,7 @@ def rfm_as_of(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
     Scores are quintiles over all those customers (5 = best); equal values share a score.
     """
     population = Filters(end=f.end)
-    o = orders(db, population)
-    done = o.filter(is_completed(o))
-    per = done.group_by("customer_id").aggregate(
-        last_order_at=done.order_date.max(),
-        frequency=done.count().cast("int64"),
-        monetary_dec=done.total_amount.sum(),
-    )
+    per = customer_totals(db, population)
     j = per.cross_join(as_of_table(db, population))
     base = j.select(
         "customer_id",
@@ -290,6 +294,40 @@ def rfm_as_of(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
         rfm_score=s.r_score * 100 + s.f_score * 10 + s.m_score,
         segment=segment_case(s.r_score, s.f_score, s.m_score),
     )  # fmt: skip
+
+
+def last_order_day(db: TableSource) -> date | None:
+    """The day of the last order in the data (any status), asked of the database; ``None``
+    without orders."""
+    last = table(db, "orders").order_date.max().execute()
+    return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
+
+
+def customer_totals(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
+    """Per customer with a completed order up to ``f.end`` (nothing else of ``f`` applies): the
+    last one's ``last_order_at``, ``frequency`` (completed orders) and ``monetary_dec`` (their
+    ``total_amount``, DECIMAL(18, 2)). The copy ``customer_totals`` (every order) when it is
+    current and the end is open or on or after the last order's day; else from the orders."""
+    if f.end is None or (
+        materialized_table(db, "customer_totals") is not None
+        and (last := last_order_day(db)) is not None
+        and f.end >= last
+    ):
+        copy = materialized_table(db, "customer_totals")
+        if copy is not None:
+            return copy
+    return customer_totals_live(db, f)
+
+
+def customer_totals_live(db: TableSource, f: Filters = NO_FILTERS) -> ir.Table:
+    """:func:`customer_totals` computed from the orders."""
+    o = orders(db, Filters(end=f.end))
+    done = o.filter(is_completed(o))
+    return done.group_by("customer_id").aggregate(
+        last_order_at=done.order_date.max(),
+        frequency=done.count().cast("int64"),
+        monetary_dec=done.total_amount.sum().cast("decimal(18, 2)"),
+    )
 
 
 def segment_members(db: TableSource, f: Filters) -> ir.Table:

@@ -67,6 +67,11 @@ def live_only() -> Iterator[None]:
         _LIVE_ONLY.reset(token)
 
 
+def is_live_only() -> bool:
+    """Whether the caller is inside :func:`live_only` (no copy is read)."""
+    return _LIVE_ONLY.get()
+
+
 def materialized_table(source: TableSource, name: str) -> ir.Table | None:
     """The current materialized copy of catalogue metric ``name`` in ``source``, or ``None``.
 
@@ -115,5 +120,9 @@ def to_pandas(expr: ir.Table) -> pd.DataFrame:
     """
     if ibis.get_backend(expr).name != "duckdb":
         return expr.to_pandas()
-    frame = expr.to_pyarrow().to_pandas()
-    return PandasData.convert_table(frame, expr.schema())
+    return convert_frame(expr.to_pyarrow().to_pandas(), expr.schema())
+
+
+def convert_frame(frame: pd.DataFrame, schema: ibis.Schema) -> pd.DataFrame:
+    """A frame from Arrow with ibis' dtype conversion for ``schema`` (see :func:`to_pandas`)."""
+    return PandasData.convert_table(frame, schema)

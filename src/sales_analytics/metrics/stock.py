@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import ibis.expr.types as ir
+import pandas as pd
 
 from sales_analytics.metrics.columns import cols
 from sales_analytics.metrics.filters import Filters
+from sales_analytics.metrics.preagg import summed_months
 from sales_analytics.metrics.rules import as_of_table, is_completed, items, orders, ratio
-from sales_analytics.metrics.source import TableSource, table, use
+from sales_analytics.metrics.source import TableSource, materialized_table, table, use
 from sales_analytics.metrics.spec import Column, Param, declare
 
 WINDOW_DAYS = Param(
@@ -17,9 +20,34 @@ WINDOW_DAYS = Param(
 )
 
 
+def _demand_days(db: TableSource, f: Filters, window_days: int) -> Filters | None:
+    """The days 1..``window_days`` before the as-of day as a filter of dates only, when the
+    per-month copy can serve them (no countries or segments, the copy current); else ``None``.
+    Without an end date the as-of day is asked of the database (the day after the last order,
+    as :func:`~.rules.as_of_table` computes it)."""
+    if f.countries or f.segments or materialized_table(db, "product_month_sales") is None:
+        return None
+    if f.end is not None:
+        as_of = f.end + timedelta(days=1)
+    else:
+        last = table(db, "orders").order_date.max().execute()
+        if last is None or pd.isna(last):
+            return None
+        as_of = pd.Timestamp(last).date() + timedelta(days=1)
+    return Filters(start=as_of - timedelta(days=window_days), end=as_of - timedelta(days=1))
+
+
 def _window_units(db: TableSource, f: Filters, window_days: int, ref: ir.Table) -> ir.Table:
     """Per product sold in the window: completed units of orders 1..``window_days`` days before
-    ``as_of`` (the orders are narrowed first, so only the window's items are aggregated)."""
+    ``as_of``: summed from the per-month copy (whole months) and the edge days live
+    (:func:`~.preagg.summed_months`) when :func:`_demand_days` allows, else from the orders of
+    those days (narrowed first, so only the window's items are aggregated)."""
+    days = _demand_days(db, f, window_days)
+    if days is not None:
+        s = summed_months(db, "product_month_sales", days, ("product_id",), ("last_sold_at",))
+        if s is not None:
+            s = s.filter(s.units_sold.notnull())
+            return s.select("product_id", units_window=s.units_sold.cast("int64"))
     o = orders(db, f, dates=False)
     o = o.filter(is_completed(o)).cross_join(ref)
     days_ago = o.as_of.delta(o.order_date.date(), unit="day")

@@ -22,7 +22,7 @@ same scoring runs anywhere (e.g. on Spark with ``applyInPandas``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -379,14 +379,39 @@ def score(
             ps.append(e)
             cs.append(c)
         P, C = np.vstack(ps), np.vstack(cs)
-        out["expected_purchases_lo"], out["expected_purchases_hi"] = np.nanpercentile(
-            P, [lo_q, hi_q], axis=0
-        )
-        out["clv_lo"], out["clv_hi"] = np.nanpercentile(C, [lo_q, hi_q], axis=0)
+        out["expected_purchases_lo"], out["expected_purchases_hi"] = nan_percentiles(P, (lo_q, hi_q))
+        out["clv_lo"], out["clv_hi"] = nan_percentiles(C, (lo_q, hi_q))
     else:
         for col in ("expected_purchases_lo", "expected_purchases_hi", "clv_lo", "clv_hi"):
             out[col] = np.nan
     return out[list(SCORE_COLUMNS)]
+
+
+def nan_percentiles(a: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """``np.nanpercentile(a, percentiles, axis=0)`` (linear interpolation), the same numbers
+    without numpy's Python loop over the columns (2.5 s of a 3,375-customer scoring).
+
+    Each column's non-NaN values are sorted to the top (``np.sort`` puts NaNs last) and
+    interpolated as numpy does (its ``(n - 1) * q`` index and ``_lerp``); an all-NaN column
+    gives NaN.
+    """
+    a = np.asarray(a, dtype=float)
+    s = np.sort(a, axis=0)
+    n = (~np.isnan(a)).sum(axis=0)
+    rows = []
+    for pct in percentiles:
+        q = pct / 100.0
+        virtual = (n - 1) * q  # numpy's "linear" method
+        below = np.floor(virtual)
+        gamma = virtual - below
+        lo = np.clip(below.astype(int), 0, np.maximum(n - 1, 0))
+        hi = np.clip(lo + 1, 0, np.maximum(n - 1, 0))
+        a_lo = np.take_along_axis(s, lo[None, :], axis=0)[0]
+        a_hi = np.take_along_axis(s, hi[None, :], axis=0)[0]
+        diff = a_hi - a_lo
+        value = np.where(gamma >= 0.5, a_hi - diff * (1 - gamma), a_lo + diff * gamma)
+        rows.append(np.where(n > 0, value, np.nan))
+    return np.array(rows)
 
 
 def params_frame(fits: Mapping[str, Fit]) -> pd.DataFrame:

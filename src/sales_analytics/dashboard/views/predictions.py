@@ -55,7 +55,9 @@ def customer_section(risk, at_risk: list) -> None:
     with left:
         ui.chart(figures.figure(charts.risk_matrix_fig, matrix), matrix, "risk matrix", columns.RISK_MATRIX)
     with right:
-        ui.chart(figures.figure(charts.clv_churn_fig, risk), risk, "customer value vs churn risk", columns.CUSTOMER_RISK)
+        top = charts.most_at_risk(risk)
+        ui.chart(figures.figure(charts.clv_churn_fig, top, total=len(risk)), top, "customer value vs churn risk",
+                 columns.CUSTOMER_RISK)  # fmt: skip
     ui.findings(at_risk)  # value_at_risk(risk), computed once for the headline and here
 
     st.subheader("Drill down: customers of a risk-matrix cell")
@@ -91,7 +93,7 @@ def actions_section(lists: dict) -> None:
     shown = frame[["first_name", "last_name", "email", "country", "last_product",
                    "value_at_stake", "reason", "suggested_timing"]]  # fmt: skip
     st.dataframe(
-        shown,
+        shown.head(ui.SHOWN_ROWS),
         hide_index=True,
         height=320,
         column_config={
@@ -100,9 +102,12 @@ def actions_section(lists: dict) -> None:
             ),
         },
     )
+    if len(shown) > ui.SHOWN_ROWS:
+        st.caption(ui.truncated(len(shown), "the CSV has"))
     st.download_button(
         f"Download {name}.csv (Klaviyo / Mailchimp)",
-        to_csv(frame),
+        lambda: to_csv(frame),
+        on_click="ignore",
         file_name=f"{name}.csv",
         mime="text/csv",
         key="pred_action_csv",

@@ -27,9 +27,11 @@ from sales_analytics.present.charts.base import (
 from sales_analytics.present.charts.customers import cohort_fig, new_returning_fig, segment_fig
 from sales_analytics.present.charts.geography import ISO3, country_bars_fig, country_map_fig
 from sales_analytics.present.charts.predictions import (
+    SCATTER_POINTS,
     accuracy_fig,
     clv_churn_fig,
     forecast_fig,
+    most_at_risk,
     risk_matrix_fig,
 )
 from sales_analytics.present.charts.products import abc_fig, category_fig, treemap_fig
@@ -44,9 +46,9 @@ from sales_analytics.present.charts.sales import (
 PERIOD_GRAINS: tuple[str, ...] = tuple(PERIOD_HOVER)
 
 __all__ = [
-    "HEIGHT", "ISO3", "PALETTE", "PERIOD_GRAINS", "PERIOD_HOVER", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
+    "HEIGHT", "ISO3", "PALETTE", "PERIOD_GRAINS", "PERIOD_HOVER", "SCATTER_POINTS", "TEMPLATE", "abc_fig", "accuracy_fig", "axis", "category_fig", "count",
     "clv_churn_fig", "cohort_fig", "country_bars_fig", "country_map_fig", "empty_fig",
-    "forecast_fig", "hover", "labels", "layout", "new_returning_fig", "orders_aov_fig",
+    "forecast_fig", "hover", "labels", "layout", "most_at_risk", "new_returning_fig", "orders_aov_fig",
     "revenue_fig", "risk_matrix_fig", "segment_fig", "tip", "treemap_fig", "untemplated",
     "weekday_fig",
 ]  # fmt: skip
