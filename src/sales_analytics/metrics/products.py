@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 from sales_analytics.metrics.columns import COLUMNS, cols
 from sales_analytics.metrics.filters import Filters
 from sales_analytics.metrics.preagg import (
+    key_names,
     month_rows,
     narrow_money,
     sales_items,
@@ -28,12 +29,17 @@ def _sales_live(db: TableSource, key: str, f: Filters) -> ir.Table:
     """Per ``key`` (``product_id``, ``category`` or ``brand``) with order items in the window (any
     status): distinct completed ``orders`` (and ``products_sold`` per category or brand), units sold
     and returned, decimal revenue and cost (at the product's current ``unit_cost``); sums are NULL
-    without completed (returned) items. Computed from the order items (see :func:`_sales`)."""
+    without completed (returned) items. Computed from the order items (see :func:`_sales`); a
+    category or brand grouped by its whole-number id, the names joined back (:func:`key_names`)."""
     j = sales_items(db, f, key)
-    products_sold = {} if key == "product_id" else {
-        "products_sold": j.product_id.nunique(where=is_completed(j)).cast("int64")
-    }
-    return j.group_by(key).aggregate(**products_sold, **sales_measures(j))
+    if key == "product_id":
+        return j.group_by(key).aggregate(**sales_measures(j))
+    g = j.group_by("key_id").aggregate(
+        products_sold=j.product_id.nunique(where=is_completed(j)).cast("int64"),
+        **sales_measures(j),
+    )
+    g = g.join(key_names(db, key), "key_id")
+    return g.select(key, *[c for c in g.columns if c not in ("key_id", key)])
 
 
 def _sales(db: TableSource, key: str, f: Filters) -> ir.Table:
