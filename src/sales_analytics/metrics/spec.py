@@ -139,7 +139,8 @@ class Metric:
     sort: Sort = ()
     materialize: bool = False
     engine: Literal["sql", "pandas"] = "sql"
-    #: materialized copies get a unique index on these columns (and plain ones on ``indexed``)
+    #: a materialized copy's key: a unique index on these columns (and plain ones on ``indexed``),
+    #: or on DuckDB a check by query (``storage.materialized.check_key``; no ART index)
     key: tuple[str, ...] = ()
     indexed: tuple[str, ...] = ()
 

@@ -58,8 +58,11 @@ class Dialect(ABC):
     #: secondary indexes of ``INDEX_DDL`` this database does not get
     skip_indexes: tuple[str, ...] = ()
     #: False: the tables get no PRIMARY KEY, UNIQUE or REFERENCES clauses and every write checks
-    #: them with queries before COMMIT (``storage.key_checks``)
+    #: them with queries before COMMIT (``storage.key_checks``); the materialized copies then get
+    #: no index either, their keys are checked by query too (``materialized.check_key``)
     declared_keys = True
+    #: threads for building the materialized copies (None: the connection's own)
+    copy_threads: int | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
@@ -115,6 +118,10 @@ class DuckDBDialect(Dialect):
     # checked with queries (``storage.key_checks``), and scans use zone maps instead of indexes.
     skip_indexes = tuple(secondary_indexes())
     declared_keys = False
+    # The copies' aggregates (distinct counts, the basket self-join) keep per-thread hash tables:
+    # with 2 threads mv_pair_counts needs > 150 MB at scale 100 and broke the writer's 1 GB at
+    # scale 1000; with 1 thread it builds in 100 MB (and the copies spill the rest).
+    copy_threads = 1
 
     def url_fields(self, url: str, parts: SplitResult) -> dict[str, Any]:
         path = unquote(parts.netloc + parts.path)
