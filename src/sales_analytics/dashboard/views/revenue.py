@@ -14,9 +14,10 @@ from sales_analytics.present import captions, charts
 def body() -> None:
     f = ui.current_filters()
     ui.header("Revenue", f)
-    cmp = data.kpi_comparison(f)
-    found = data.findings(f)
-    ui.headline(revenue_headline(cmp, found))
+    # The headline and the findings need every finding's metrics (the slowest part of a new
+    # filter): their places are kept here and filled last, so that the browser draws the charts
+    # while the findings are computed.
+    top = st.container()
     # the calendar grains (fiscal ones have no partial-period marking on the chart)
     grains = [g for g in metrics.get("revenue").param("grain").choices if g in charts.PERIOD_GRAINS]
     grain = st.segmented_control("Grain", grains, default="week", key="rev_grain") or "week"
@@ -25,13 +26,14 @@ def body() -> None:
     window = (f.start, f.end)
     ui.chart(figures.figure(charts.revenue_fig, ts, grain, anomalies if grain == "day" else None, window=window),
              ts, f"revenue per {grain}", "revenue")  # fmt: skip
+    cmp = data.kpi_comparison(f)
     ui.kpi_row(cmp, ["revenue", "orders", "aov", "customers", "new_customers", "return_rate"])
     with st.expander("All KPIs against the previous period"):
         st.dataframe(ui.kpi_table(cmp), hide_index=True)
         ui.export_buttons(cmp, "kpis")
 
     st.subheader("Findings (most money first)")
-    ui.findings(found, kinds=("anomaly", "mover"), limit=4)
+    listed = st.container()
 
     left, right = st.columns(2)
     with left:
@@ -41,6 +43,11 @@ def body() -> None:
     with right:
         weekday = data.metric("weekday_profile", f)
         ui.chart(figures.figure(charts.weekday_fig, weekday), weekday, "weekday profile", "weekday_profile")
+    found = data.findings(f)
+    with top:
+        ui.headline(revenue_headline(cmp, found))
+    with listed:
+        ui.findings(found, kinds=("anomaly", "mover"), limit=4)
 
     hits = anomalies[anomalies["is_anomaly"]]
     hits = hits.assign(gap=(hits["revenue"] - hits["expected_revenue"]).abs())
