@@ -113,3 +113,20 @@ def test_product_demand_from_the_database(loaded_db, small_frames):
     assert ((per["max"] - per["min"]).dt.days // 7 + 1 == per["size"]).all()  # no gaps
     stock = products(loaded_db)
     assert len(stock) == len(small_frames["products"]) and "stock_quantity" in stock
+
+
+def test_near_ties_go_to_the_earlier_model_on_every_engine():
+    """Backtest MAEs 1e-7 apart (float32 on Spark) are a tie: the earlier model wins either way;
+    a real gap still picks the lower MAE."""
+    from sales_analytics.models.demand import choose
+
+    models = ["croston", "adida", "imapa"]
+    rows = [(1, "croston", 2.0), (1, "adida", 1.0), (1, "imapa", 1.0 - 1e-7),  # tie: adida
+            (2, "croston", 1.0 + 1e-7), (2, "adida", 1.0), (2, "imapa", 3.0),  # tie: croston
+            (3, "croston", 1.2), (3, "adida", 1.1), (3, "imapa", 1.0)]  # fmt: skip
+    bt = pd.DataFrame(rows, columns=["unique_id", "model", "mae"])
+    picked = choose(bt, models).set_index("unique_id")["model"].to_dict()
+    assert picked == {1: "adida", 2: "croston", 3: "imapa"}
+    flipped = bt.copy()
+    flipped.loc[flipped["unique_id"] == 1, "mae"] = [2.0, 1.0 - 1e-7, 1.0]  # the tie the other way
+    assert choose(flipped, models).set_index("unique_id")["model"][1] == "adida"
