@@ -62,7 +62,7 @@ def _customers(f: Filters) -> None:
     nvr = data.metric("new_vs_returning", f, grain="month")
     figures.figure(charts.new_returning_fig, nvr, window=(f.start, f.end))
     options = list(seg.loc[seg["customers"] > 0, "segment"]) if not seg.empty else []
-    if not options and f.countries:  # none (the second pass): the first of all countries'
+    if not options and f.countries:  # none (the second pass): the segment all countries open on
         every = data.metric("segment_summary", replace(f, countries=()))
         options = list(every.loc[every["customers"] > 0, "segment"])[:1]
     if options:
