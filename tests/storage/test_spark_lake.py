@@ -91,6 +91,21 @@ def test_every_public_metric_same_as_duckdb(shop):
             _same(metrics.compute(d, name, window), metrics.compute(s, name, window), name)
 
 
+def test_copies_built_by_the_writer_equal_spark_own(shop):
+    """The lake's copies are built by the writer's DuckDB from each definition's DuckDB
+    compilation: every one holds the rows Spark computes from the Spark compilation."""
+    from sales_analytics.metrics.run import definitions
+
+    with connect(shop[1], read_only=True) as s:
+        defs = definitions(s)
+        assert len(defs) >= 10 and set(s.materialized_digests()) == {d.name for d in defs}
+        for d in defs:
+            stored = s.raw.sql(f"SELECT * FROM {d.name}").toPandas()
+            computed = s.raw.sql(d.sql).toPandas()
+            assert len(stored) > 0, d.name
+            _same(stored, computed, d.name)
+
+
 def test_cli_info_and_analyze(shop, tmp_path):
     _, spark = shop
     runner = CliRunner()

@@ -50,6 +50,9 @@ class Definition:
     #: the live expression's output types; a copy is read cast to them (a database may store a
     #: wider type, e.g. DuckDB keeps integer sums as HUGEINT where ibis says int64)
     schema: ibis.Schema
+    #: the same expression compiled for DuckDB: a Spark lake's writer, an in-memory DuckDB over
+    #: the new version's Parquet files, builds the copies with it (``storage.lake_write``)
+    duckdb_sql: str
 
 
 _DEFINITIONS: weakref.WeakKeyDictionary[Any, dict[str, Definition]] = weakref.WeakKeyDictionary()
@@ -63,6 +66,7 @@ def definition(source: TableSource, name: str) -> Definition:
         with live_only():
             expr = metric.builder(source, NO_FILTERS, **_builder_params(metric.defaults()))
         sql = str(ibis.to_sql(stored(expr)))
+        duck = str(ibis.to_sql(stored(expr), dialect="duckdb"))
         text = "\n".join([sql, repr(metric.key), repr(metric.indexed)])
         cache[name] = Definition(
             name=definition_table(name),
@@ -71,6 +75,7 @@ def definition(source: TableSource, name: str) -> Definition:
             key=metric.key,
             indexed=metric.indexed,
             schema=expr.schema(),
+            duckdb_sql=duck,
         )
     return cache[name]
 

@@ -44,6 +44,7 @@ class Copy(Protocol):
     digest: str
     key: tuple[str, ...]
     indexed: tuple[str, ...]
+    duckdb_sql: str  # the SELECT compiled for DuckDB (a Spark lake's writer builds with it)
 
 
 def recorded(db: Database) -> dict[str, str]:

@@ -9,9 +9,11 @@ views per Database). Metrics run on it through the catalogue like on DuckDB and 
 A write (:meth:`SparkDatabase.write`, the one write, like ``Database.write``) makes a new version:
 the previous version's table files linked in (append) or not (replace), the new rows written and
 every constraint of the schema checked on the driver (:mod:`~sales_analytics.storage.lake_write`;
-orders and order_items partitioned by the month of the order), the materialized copies computed
-by Spark, the meta file written, and then the ``_current`` pointer replaced atomically. A failure or a kill
-at any step serves the previous version unchanged.
+orders and order_items partitioned by the month of the order), the materialized copies built
+there too from their DuckDB compilation (at scale 10 in 7 s where Spark ``local[2]`` took 66 s;
+the same rows, tested), the meta file written, and then the ``_current`` pointer replaced
+atomically. A failure or a kill at any step serves the previous version unchanged. Writes run
+on the driver; reads (every metric, model and page) run on Spark.
 
 pyspark is the optional ``spark`` extra and needs Java 17: without them, one line says so.
 """
@@ -293,7 +295,6 @@ class SparkDatabase(Database):
                 folder = self.lake.new_version(before.version + 1)
                 try:
                     added = _build_version(
-                        self.raw,
                         old,
                         before,
                         folder,
@@ -340,7 +341,7 @@ def _view(spark, folder: Path, name: str) -> None:
     df.createOrReplaceTempView(name)
 
 
-def _build_version(spark, old, before: Meta, folder: Path, blocks, replace, create,
+def _build_version(old, before: Meta, folder: Path, blocks, replace, create,
                    materialize, pause, delete=None) -> dict:  # fmt: skip
     """Fill the new version ``folder``; returns rows added per table and ``_meta``."""
     tables = list(TABLES) if create else []
@@ -349,16 +350,11 @@ def _build_version(spark, old, before: Meta, folder: Path, blocks, replace, crea
         tables = sorted(set(tables) | set(before.counts), key=list(TABLES).index)
     if replace:
         pause("after_drop")
-    counts, added = write_tables(folder, blocks, tables, replace, before.counts, delete)
-    pause("after_load")
-    digests: dict[str, str] = {}
-    if materialize:
-        work = spark.newSession()  # the new version's views, apart from the served ones
-        for name in tables:
-            _view(work, folder, name)
-        for copy in materialize:
-            work.sql(copy.sql).write.parquet(str(folder / copy.name))
-            digests[copy.name] = copy.digest
+    copies = list(materialize or ())
+    counts, added = write_tables(
+        folder, blocks, tables, replace, before.counts, delete, copies, lambda: pause("after_load")
+    )
+    digests = {copy.name: copy.digest for copy in copies}
     pause("after_copies")
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     return dict(
