@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sales_analytics.api.service import Service, Version
+from sales_analytics.lru import LRU
 from sales_analytics.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -62,58 +62,31 @@ class Entry:
     version: Version
 
 
-class ResponseCache:
-    """A thread-safe LRU of at most ``max_entries`` answers."""
+class ResponseCache(LRU[Key, Entry]):
+    """A thread-safe LRU of at most ``max_entries`` answers, with one computation per key at a
+    time (:meth:`claim`)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, not {max_entries}")
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Key, Entry] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_entries)
         self._inflight: dict[Key, threading.Event] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Key) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry
-
-    def put(self, key: Key, entry: Entry) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
 
     def claim(self, key: Key) -> threading.Event | None:
         """``None``: the caller computes ``key``'s answer and must :meth:`release` it after.
         Else the event another request sets when its answer for ``key`` is done (wait on it,
         then :meth:`get` again): one computation per key at a time, not one per client."""
-        with self._lock:
+        with self.lock:
             event = self._inflight.get(key)
             if event is None:
                 self._inflight[key] = threading.Event()
             return event
 
     def release(self, key: Key) -> None:
-        with self._lock:
+        with self.lock:
             event = self._inflight.pop(key, None)
         if event is not None:
             event.set()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def cache_key(path: str, query: list[tuple[str, str]], version: int) -> Key:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,41 +21,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from sales_analytics.lru import LRU
 from sales_analytics.present import charts
 
 MAX_FIGURES = 256  # figures kept (least recently used dropped first)
 
 
-class FigureCache:
-    """A small thread-safe LRU of built figures (one per server process, all sessions)."""
-
-    def __init__(self, size: int = MAX_FIGURES):
-        self.size = size
-        self.items: OrderedDict[str, go.Figure] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: str) -> go.Figure | None:
-        with self.lock:
-            fig = self.items.get(key)
-            if fig is not None:
-                self.items.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return fig
-
-    def put(self, key: str, fig: go.Figure) -> None:
-        with self.lock:
-            self.items[key] = fig
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 @st.cache_resource(show_spinner=False)
-def _cache() -> FigureCache:
-    return FigureCache()
+def _cache() -> LRU[str, go.Figure]:
+    """Built figures, one store per server process (all sessions)."""
+    return LRU(MAX_FIGURES)
 
 
 def _feed(h, value: Any) -> None:

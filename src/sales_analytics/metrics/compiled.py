@@ -23,9 +23,7 @@ Results are never cached here.
 from __future__ import annotations
 
 import secrets
-import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,6 +33,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 
+from sales_analytics.lru import LRU
 from sales_analytics.metrics.filters import Filters
 from sales_analytics.metrics.source import TableSource, convert_frame, is_live_only, table
 
@@ -68,38 +67,8 @@ class Compiled:
         return sql
 
 
-class _Store:
-    """A small thread-safe LRU of compiled calls (one per process)."""
-
-    def __init__(self, size: int = MAX_ENTRIES):
-        self.size = size
-        self.items: OrderedDict[tuple, Compiled] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: tuple) -> Compiled | None:
-        with self.lock:
-            entry = self.items.get(key)
-            if entry is not None:
-                self.items.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple, entry: Compiled) -> None:
-        with self.lock:
-            self.items[key] = entry
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def count(self, hit: bool) -> None:
-        with self.lock:
-            if hit:
-                self.hits += 1
-            else:
-                self.misses += 1
-
-
-STORE = _Store()
+#: compiled calls, one store per process
+STORE: LRU[tuple, Compiled] = LRU(MAX_ENTRIES)
 
 
 _TOKENS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -128,7 +97,9 @@ def _plain(expr: ir.Table) -> bool:
     return not expr.op().find(_NOT_PLAIN)
 
 
-def _compile(backend: Any, build: Callable[[Filters], ir.Table], filters: Filters) -> Compiled | None:
+def _compile(
+    backend: Any, build: Callable[[Filters], ir.Table], filters: Filters
+) -> Compiled | None:
     expr = build(filters)
     if not _plain(expr):
         return None
@@ -164,7 +135,7 @@ def run(
     # inside live_only() the same call compiles to other SQL (no copy read): its own entry
     key = (db, name, filters.start, filters.end, filters.segments, len(filters.countries),
            repr(sorted(params.items())), is_live_only())  # fmt: skip
-    entry = STORE.get(key)
+    entry = STORE.get(key, count=False)  # a hit is an entry that can serve these countries
     sql = entry.fill(filters.countries) if entry is not None else None
     STORE.count(sql is not None)
     if sql is None:
