@@ -106,6 +106,22 @@ def test_copies_built_by_the_writer_equal_spark_own(shop):
             _same(stored, computed, d.name)
 
 
+def test_refresh_rebuilds_the_copies_in_a_new_version(frames, tmp_path):
+    url = lake_url(tmp_path / "lake")
+    with connect(url) as db:
+        metrics.load(db, frames, replace=True)
+        before, digests = db.data_version().version, db.materialized_digests()
+        old = db.lake.current()
+        names = metrics.refresh(db)
+        assert set(names) == set(digests) and db.materialized_digests() == digests
+        assert db.data_version().version == before + 1 and db.lake.current() != old
+        assert (old / "mv_daily_units").is_dir()  # the previous version stays for its readers
+        assert db.counts()["orders"] == frames["orders"].num_rows
+        kpis = metrics.compute(db, "kpis")
+    with connect(lake_url(tmp_path / "lake"), read_only=True) as again:
+        _same(kpis, metrics.compute(again, "kpis"), "kpis")
+
+
 def test_cli_info_and_analyze(shop, tmp_path):
     _, spark = shop
     runner = CliRunner()
