@@ -10,6 +10,7 @@ import pytest
 
 from sales_analytics import metrics
 from sales_analytics.storage import TABLES, StorageError, connect
+from sales_analytics.storage.dialects import COPY_WORK_MEM
 from sales_analytics.storage.schema import secondary_indexes
 from tests.conftest import BACKENDS, make_url
 
@@ -109,15 +110,30 @@ def test_valid_load_and_views(db):
         {
             "customers": customers(1, 2),
             "products": products(10, 11),
-            "orders": orders([(100, 1, "completed", "25.00"), (101, 1, "returned", "10.00"),
-                              (102, 2, "cancelled", "10.00")]),
-            "order_items": items([(1, 100, 10, 2, "10.00"), (2, 100, 11, 1, "5.00"),
-                                  (3, 101, 10, 1, "10.00"), (4, 102, 11, 1, "10.00")]),
-        }
+            "orders": orders(
+                [
+                    (100, 1, "completed", "25.00"),
+                    (101, 1, "returned", "10.00"),
+                    (102, 2, "cancelled", "10.00"),
+                ]
+            ),
+            "order_items": items(
+                [
+                    (1, 100, 10, 2, "10.00"),
+                    (2, 100, 11, 1, "5.00"),
+                    (3, 101, 10, 1, "10.00"),
+                    (4, 102, 11, 1, "10.00"),
+                ]
+            ),
+        },
     )
-    summary = {r[0]: r for r in db.query(
-        "SELECT customer_id, order_count, cancelled_count, returned_count, total_spent,"
-        " avg_order_value FROM mv_customer_summary ORDER BY customer_id")}
+    summary = {
+        r[0]: r
+        for r in db.query(
+            "SELECT customer_id, order_count, cancelled_count, returned_count, total_spent,"
+            " avg_order_value FROM mv_customer_summary ORDER BY customer_id"
+        )
+    }
     assert summary[1][1:] == (1, 0, 1, 25.0, 25.0)
     assert summary[2][1:] == (0, 1, 0, 0.0, None)
     perf = metrics.compute(db, "product_performance").set_index("product_id")
@@ -138,8 +154,14 @@ def test_valid_load_and_views(db):
         ({"orders": orders([(1, 999, "completed", "1.00")])}, "foreign key"),
         ({"customers": customers(2, email="c1@example.com")}, "unique"),
         ({"orders": orders([(1, 1, "shipped", "1.00")])}, "shipped"),
-        ({"products": products(5), "orders": orders([(1, 1, "completed", "1.00")]),
-          "order_items": items([(1, 1, 5, 0, "1.00")])}, "check"),
+        (
+            {
+                "products": products(5),
+                "orders": orders([(1, 1, "completed", "1.00")]),
+                "order_items": items([(1, 1, 5, 0, "1.00")]),
+            },
+            "check",
+        ),
     ],
     ids=["fk", "unique-email", "status-enum", "quantity-check"],
 )
@@ -149,7 +171,11 @@ def test_constraints_reject_bad_rows_and_load_nothing(db, frames, fragment):
     with pytest.raises(StorageError) as err:
         db.load(frames)
     assert "nothing was written" in str(err.value)
-    assert fragment in str(err.value).lower() or fragment == "check" and "constraint" in str(err.value).lower()
+    assert (
+        fragment in str(err.value).lower()
+        or fragment == "check"
+        and "constraint" in str(err.value).lower()
+    )
     assert db.counts() == before
 
 
@@ -243,10 +269,15 @@ def test_refresh_replaces_what_an_earlier_version_made(db):
     metrics.load(db, {"customers": customers(1)})
     with db.transaction() as cur:  # as the earlier version left it
         cur.execute("CREATE VIEW daily_units AS SELECT 1 AS day")
-        cur.execute(db.dialect.create_copy.format(
-            name="mv_product_performance", sql="SELECT product_id FROM products"))
+        cur.execute(
+            db.dialect.create_copy.format(
+                name="mv_product_performance", sql="SELECT product_id FROM products"
+            )
+        )
         cur.execute("UPDATE sa_materialized SET digest = 'old' WHERE name = 'mv_customer_summary'")
-    assert "mv_customer_summary" not in str(db.ibis.compile(metrics.expression(db, "customer_summary")))
+    assert "mv_customer_summary" not in str(
+        db.ibis.compile(metrics.expression(db, "customer_summary"))
+    )
     metrics.refresh(db)
     names = db.existing_tables()
     assert "daily_units" not in names and "mv_product_performance" not in names
@@ -280,7 +311,9 @@ def test_views_identical_on_duckdb_and_postgres(small_frames, tmp_path, pg_datab
         assert list(duck.columns) == list(pg.columns)
         assert len(duck) == len(pg) > 0
         for col in duck.columns:
-            as_text = [[None if v is None or v != v else str(v) for v in f[col]] for f in (duck, pg)]
+            as_text = [
+                [None if v is None or v != v else str(v) for v in f[col]] for f in (duck, pg)
+            ]
             assert as_text[0] == as_text[1], (view, col)
 
 
@@ -345,12 +378,20 @@ def test_duckdb_checks_its_keys_by_query_without_indexes(tmp_path):
         db.create_schema()
         db.load({"customers": customers(1, 2), "products": products(10)})
         assert index_names(db) == set()
-        keys = db.query("SELECT table_name FROM duckdb_constraints() WHERE constraint_type IN "
-                        "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')")
+        keys = db.query(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type IN "
+            "('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
+        )
         assert not {r[0] for r in keys} & set(TABLES)
         bad = {
-            "orders": orders([(100, 1, "completed", "1.00"), (100, 2, "completed", "1.00"),
-                              (101, 7, "completed", "1.00"), (102, 8, "completed", "1.00")]),
+            "orders": orders(
+                [
+                    (100, 1, "completed", "1.00"),
+                    (100, 2, "completed", "1.00"),
+                    (101, 7, "completed", "1.00"),
+                    (102, 8, "completed", "1.00"),
+                ]
+            ),
         }
         with pytest.raises(StorageError) as err:
             db.load(bad)
@@ -360,17 +401,20 @@ def test_duckdb_checks_its_keys_by_query_without_indexes(tmp_path):
         )
         assert db.counts()["orders"] == 0
         with pytest.raises(StorageError, match="2 rows break FOREIGN KEY .customer_id."):
-            db.load({"orders": orders([(101, 7, "completed", "1.00"),
-                                       (102, 8, "completed", "1.00")])})
-
+            db.load(
+                {"orders": orders([(101, 7, "completed", "1.00"), (102, 8, "completed", "1.00")])}
+            )
 
 
 def test_copy_with_a_broken_key_fails_the_write(db):
     """A copy whose rows repeat its key fails the refresh whole (a UNIQUE index on PostgreSQL,
     a grouped count on DuckDB); rows with a NULL in the key do not count, as under UNIQUE."""
     db.load({"customers": customers(1, 2, 3)})
-    fine = FakeCopy("mv_test_fine", "SELECT customer_id, NULL AS k FROM customers "
-                 "UNION ALL SELECT NULL, NULL", ("customer_id",))
+    fine = FakeCopy(
+        "mv_test_fine",
+        "SELECT customer_id, NULL AS k FROM customers UNION ALL SELECT NULL, NULL",
+        ("customer_id",),
+    )
     db.refresh([fine])
     assert db.query("SELECT count(*) FROM mv_test_fine") == [(4,)]
     bad = FakeCopy("mv_test_bad", "SELECT country FROM customers", ("country",))
@@ -379,6 +423,22 @@ def test_copy_with_a_broken_key_fails_the_write(db):
     if not db.dialect.declared_keys:
         assert str(err.value).endswith("mv_test_bad: 2 rows break its key (country)")
     assert db.materialized_digests() == {"mv_test_fine": "d1"}
+
+
+def test_copies_are_built_under_the_dialects_settings(db):
+    """PostgreSQL builds the copies with COPY_WORK_MEM (transaction-local: the session keeps its
+    own), DuckDB on its copy_threads."""
+    db.load({"customers": customers(1, 2)})
+    setting = "work_mem" if db.kind == "postgres" else "threads"
+    db.refresh(
+        [FakeCopy("mv_setting", f"SELECT 1 AS customer_id, current_setting('{setting}') AS v")]
+    )
+    built = db.query("SELECT v FROM mv_setting")[0][0]
+    if db.kind == "postgres":
+        assert built == COPY_WORK_MEM
+        assert db.query("SELECT current_setting('work_mem')")[0][0] != COPY_WORK_MEM
+    else:
+        assert int(built) == db.dialect.copy_threads == 1
 
 
 def test_duckdb_copies_have_no_art_index(tmp_path):

@@ -63,6 +63,8 @@ class Dialect(ABC):
     declared_keys = True
     #: threads for building the materialized copies (None: the connection's own)
     copy_threads: int | None = None
+    #: statements run in the write's transaction before the copies are built (transaction-local)
+    copy_settings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
@@ -174,6 +176,10 @@ class DuckDBDialect(Dialect):
         insert_arrow(cur, tables)
 
 
+#: PostgreSQL's work_mem while a write builds the materialized copies
+COPY_WORK_MEM = "256MB"
+
+
 class PostgresDialect(Dialect):
     """PostgreSQL through psycopg 3: real materialized views, COPY for bulk loads."""
 
@@ -188,6 +194,10 @@ class PostgresDialect(Dialect):
     # fresh planner statistics: right after a bulk load the tables have none, and the basket
     # self-join of mv_pair_counts then gets a plan that runs for many minutes
     analyze = (f"ANALYZE {', '.join(TABLES)}",)
+    # the copies' sorts and hash aggregates over every order line: with the server's default
+    # 4 MB they spill in small runs, and mv_pair_counts ran 40 minutes at scale 100 (not done)
+    # where it takes 95 s with 256 MB (2026-12-02); SET LOCAL ends with the transaction
+    copy_settings = (f"SET LOCAL work_mem = '{COPY_WORK_MEM}'",)
     #: seconds to wait for the server when the URL gives no ``connect_timeout``
     connect_timeout = 5
 

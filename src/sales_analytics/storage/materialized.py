@@ -70,6 +70,8 @@ def build_copies(cur: Any, db: Database, copies: Sequence[Copy]) -> None:
     drop_copies(cur, dialect, [*recorded_names(cur), *(c.name for c in copies)])
     for stmt in dialect.analyze:  # planner statistics first (right after a bulk load)
         cur.execute(stmt)
+    for stmt in dialect.copy_settings:
+        cur.execute(stmt)
     with _copy_threads(cur, dialect):
         _build(cur, dialect, copies)
 
