@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import ibis
@@ -50,9 +51,15 @@ class Definition:
     #: the live expression's output types; a copy is read cast to them (a database may store a
     #: wider type, e.g. DuckDB keeps integer sums as HUGEINT where ibis says int64)
     schema: ibis.Schema
-    #: the same expression compiled for DuckDB: a Spark lake's writer, an in-memory DuckDB over
-    #: the new version's Parquet files, builds the copies with it (``storage.lake_write``)
-    duckdb_sql: str
+    #: the live expression the SQL was compiled from
+    expr: ir.Table = field(repr=False, compare=False)
+
+    @cached_property
+    def duckdb_sql(self) -> str:
+        """The same expression compiled for DuckDB: a Spark lake's writer, an in-memory DuckDB
+        over the new version's Parquet files, builds the copies with it (``storage.lake_write``).
+        Compiled when first asked for (a lake's write), not with every definition."""
+        return str(ibis.to_sql(stored(self.expr), dialect="duckdb"))
 
 
 _DEFINITIONS: weakref.WeakKeyDictionary[Any, dict[str, Definition]] = weakref.WeakKeyDictionary()
@@ -66,7 +73,6 @@ def definition(source: TableSource, name: str) -> Definition:
         with live_only():
             expr = metric.builder(source, NO_FILTERS, **_builder_params(metric.defaults()))
         sql = str(ibis.to_sql(stored(expr)))
-        duck = str(ibis.to_sql(stored(expr), dialect="duckdb"))
         text = "\n".join([sql, repr(metric.key), repr(metric.indexed)])
         cache[name] = Definition(
             name=definition_table(name),
@@ -75,7 +81,7 @@ def definition(source: TableSource, name: str) -> Definition:
             key=metric.key,
             indexed=metric.indexed,
             schema=expr.schema(),
-            duckdb_sql=duck,
+            expr=expr,
         )
     return cache[name]
 
