@@ -31,11 +31,11 @@ from sales_analytics.storage.materialized import Copy, check_key
 from sales_analytics.storage.schema import SETTINGS_TABLE, TABLES
 from sales_analytics.storage.swap import WRITE_MEMORY_LIMIT
 
-#: tables partitioned by the month of their order: table -> (its date column,) or
-#: (the parent table with the date, the key that finds the parent row)
 #: threads of the writer's DuckDB while it builds the copies
 COPY_THREADS = DuckDBDialect.copy_threads
 
+#: tables partitioned by the month of their order: table -> (its date column,) or
+#: (the parent table with the date, the key that finds the parent row)
 PARTITIONED: dict[str, tuple[str, ...]] = {
     "orders": ("order_date",),
     "order_items": ("orders", "order_id"),
