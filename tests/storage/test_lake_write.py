@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from sales_analytics.storage import StorageError
-from sales_analytics.storage.lake_write import COPY_THREADS, VersionWriter
+from sales_analytics.storage.dialects import DuckDBDialect
+from sales_analytics.storage.lake_write import VersionWriter
 from sales_analytics.storage.swap import WRITE_MEMORY_LIMIT
 
 
@@ -55,4 +56,4 @@ def test_copy_is_written_as_parquet_on_one_thread_and_its_key_checked(tmp_path):
             w.copy(_Copy("mv_dup", "SELECT k, v FROM src", ("k",)))
     finally:
         w.close()
-    assert COPY_THREADS == 1
+    assert DuckDBDialect.copy_threads == 1

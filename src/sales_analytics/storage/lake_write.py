@@ -27,12 +27,9 @@ from sales_analytics.storage import lake_checks
 from sales_analytics.storage.dialects import DuckDBDialect
 from sales_analytics.storage.errors import StorageError
 from sales_analytics.storage.lake import MONTH
-from sales_analytics.storage.materialized import Copy, check_key
+from sales_analytics.storage.materialized import Copy, check_key, threads_for_copies
 from sales_analytics.storage.schema import SETTINGS_TABLE, TABLES
 from sales_analytics.storage.swap import WRITE_MEMORY_LIMIT
-
-#: threads of the writer's DuckDB while it builds the copies
-COPY_THREADS = DuckDBDialect.copy_threads
 
 #: tables partitioned by the month of their order: table -> (its date column,) or
 #: (the parent table with the date, the key that finds the parent row)
@@ -187,9 +184,7 @@ class VersionWriter:
         target = self.folder / c.name
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        before = self.query("SELECT current_setting('threads')")[0][0]
-        self.con.execute(f"SET threads = {COPY_THREADS}")
-        try:
+        with threads_for_copies(self.con, DuckDBDialect()):
             self.con.execute(
                 f"COPY ({c.duckdb_sql}) TO {_q(target / 'part.parquet')} (FORMAT parquet)"
             )
@@ -198,8 +193,6 @@ class VersionWriter:
                 f"read_parquet({_q(target / 'part.parquet')})"
             )
             check_key(self.con, c)
-        finally:
-            self.con.execute(f"SET threads = {int(before)}")
 
     def count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) FROM {name}")[0][0])

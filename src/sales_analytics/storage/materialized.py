@@ -72,12 +72,12 @@ def build_copies(cur: Any, db: Database, copies: Sequence[Copy]) -> None:
         cur.execute(stmt)
     for stmt in dialect.copy_settings:
         cur.execute(stmt)
-    with _copy_threads(cur, dialect):
+    with threads_for_copies(cur, dialect):
         _build(cur, dialect, copies)
 
 
 @contextmanager
-def _copy_threads(cur: Any, dialect: Dialect) -> Iterator[None]:
+def threads_for_copies(cur: Any, dialect: Dialect) -> Iterator[None]:
     """Build under ``dialect.copy_threads`` threads (None: as configured), then restore them."""
     if not dialect.copy_threads:
         yield
